@@ -173,12 +173,11 @@ def cmd_improvise(args) -> int:
         raise QbdiError(f"{out} exists; choose another -o or add --force to overwrite it")
     if not out.parent.is_dir():
         raise QbdiError(f"folder {out.parent} does not exist; create it or choose another -o")
-    model = load_model(settings.model)
     if args.free:
-        result = free_improvise(model, settings)
+        result = free_improvise(load_model(settings.model), settings)
         tempo, signature, tracks = 120.0, _signature(result.grid.beats_per_bar), [("improvisation", result.notes)]
     else:
-        score, result = improvise_file(args.query, settings, model=model, fold=args.fold)
+        score, result = improvise_file(args.query, settings, fold=args.fold)
         tempo, signature = score.tempo_bpm, score.time_signature
         if settings.beats_per_bar and settings.beats_per_bar != score.beats_per_bar:
             signature = _signature(settings.beats_per_bar)

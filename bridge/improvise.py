@@ -194,8 +194,8 @@ def improvise_file(path: str | os.PathLike, settings: Settings, model: Model | N
     """Read a MIDI file and improvise on it; returns ``(score, improvisation)``."""
     from .midifile import read_midi
 
+    score = read_midi(path)  # the file's problems first: they are the likelier mistake
     model = model or load_model(settings.model)
-    score = read_midi(path)
     bpb = settings.beats_per_bar or score.beats_per_bar
     result = improvise(model, score.notes, settings, beats_per_bar=bpb, length_beats=score.length_beats, fold=fold)
     result.warnings[:0] = score.warnings

@@ -1,0 +1,639 @@
+/*
+ * qbdi_protocol.js -- the OSC protocol between qbdi and Max, shared by every Max-side client.
+ *
+ * Mirrors bridge/protocol.py (addresses, versions, caps, setting keys, error codes) and the
+ * setting ranges of bridge/config.py; tests/max_patches/test_patches.py keeps them equal.
+ * Holds the only copy of the protocol code on the Max side: building request messages
+ * (address first, flat int / float / string arguments, notes chunked) and reassembling
+ * replies (/qbdi/result + /qbdi/result/notes chunks in any order, errors, warnings, pong,
+ * status, models). Used by qbdi_device.js (Max for Live), qbdi.client.js (plain Max) and
+ * qbdi_launcher.js (Node for Max).
+ *
+ * ES5 only: Max 8's [js] engine is SpiderMonkey 1.8.5 (no let/const/arrow functions/includes).
+ * Loading:
+ *   Max [js]:  var qbdi = require("qbdi_protocol");   (Max 7+; CommonJS-style `exports`)
+ *              or include("qbdi_protocol.js");        (defines the global `qbdi`)
+ *   Node:      var qbdi = require("./qbdi_protocol");
+ *
+ * A message is an array [address, arg, arg, ...]; in Max, outlet(n, message) sends it to
+ * [udpsend], which turns it into one OSC datagram.
+ */
+
+var qbdi = (function () {
+    "use strict";
+
+    var P = {};
+
+    // ---- constants mirrored from bridge/protocol.py --------------------------------------
+    P.PROTOCOL_VERSION = 1;
+    P.DEFAULT_HOST = "127.0.0.1";
+    P.DEFAULT_PORT = 7400;
+
+    P.PING = "/qbdi/ping";
+    P.STATUS = "/qbdi/status";
+    P.MODELS = "/qbdi/models";
+    P.IMPROVISE = "/qbdi/improvise";
+    P.NOTES = "/qbdi/notes";
+    P.FREE = "/qbdi/free";
+    P.QUIT = "/qbdi/quit";
+
+    P.PONG = "/qbdi/pong";
+    P.STATUS_REPLY = "/qbdi/status/reply";
+    P.MODELS_REPLY = "/qbdi/models/reply";
+    P.RESULT = "/qbdi/result";
+    P.RESULT_NOTES = "/qbdi/result/notes";
+    P.ERROR = "/qbdi/error";
+    P.WARNING = "/qbdi/warning";
+    P.READY = "/qbdi/ready";
+    P.BYE = "/qbdi/bye";
+
+    P.REQUESTS = [P.PING, P.STATUS, P.MODELS, P.IMPROVISE, P.NOTES, P.FREE, P.QUIT];
+    P.REPLIES = [P.PONG, P.STATUS_REPLY, P.MODELS_REPLY, P.RESULT, P.RESULT_NOTES, P.ERROR,
+                 P.WARNING, P.READY, P.BYE];
+    P.ADDRESSES = P.REQUESTS.concat(P.REPLIES);
+
+    P.SETTING_KEYS = ["model", "rate", "sampling", "threshold", "temperature", "z", "seed",
+                      "allocation", "source", "beats_per_bar", "bars", "structure", "continue_bars"];
+
+    P.ERROR_CODES = ["bad_request", "too_large", "unknown_model", "bad_model", "expired",
+                     "unknown_address", "busy", "internal"];
+
+    P.FIELDS_PER_NOTE = 4;
+    P.NOTES_PER_CHUNK = 128;
+    P.MAX_DATAGRAM = 4096;
+    P.MAX_NOTES = 20000;
+    P.MAX_CHUNKS = Math.ceil(P.MAX_NOTES / P.NOTES_PER_CHUNK);
+    P.MAX_PENDING = 64;
+    P.REQUEST_TTL_S = 5.0;
+    P.MAX_STRING = 256;
+
+    // ---- setting ranges mirrored from bridge/config.py ------------------------------------
+    P.SAMPLING_MODES = ["threshold", "sample"];
+    P.Z_MODES = ["mean", "sample"];
+    P.ALLOCATIONS = ["query", "frame"];
+    P.SOURCES = ["posterior", "empirical", "prior"];
+    P.STRUCTURES = ["free", "lock"];
+    P.MAX_SEED = 2147483647;
+    P.MAX_BARS = 512;
+    P.MAX_RATE = 1000000;
+
+    // Defaults of bridge.config.Settings (rate "full" = None there; beats_per_bar null = from the query).
+    P.DEFAULT_SETTINGS = {
+        model: null, rate: "full", sampling: "threshold", threshold: 0.5, temperature: 1.0,
+        z: "mean", seed: 0, allocation: "query", source: "posterior", beats_per_bar: null,
+        bars: 8, structure: "free", continue_bars: 0
+    };
+
+    // Local error codes (never sent by the server): what went wrong on the Max side.
+    P.LOCAL_ERRORS = ["timeout", "bad_setting", "bad_reply", "no_query", "live_api", "no_server"];
+
+    // ---- small helpers (ES5) ----------------------------------------------------------------
+    function indexOf(list, value) {
+        for (var i = 0; i < list.length; i++) {
+            if (list[i] === value) { return i; }
+        }
+        return -1;
+    }
+    P.indexOf = indexOf;
+
+    function isNumber(x) { return typeof x === "number" && isFinite(x); }
+
+    function toNumber(x) {
+        if (typeof x === "number") { return x; }
+        if (typeof x === "string" && x.replace(/\s/g, "") !== "") { return Number(x); }
+        return NaN;
+    }
+
+    function utf8Length(s) {
+        return unescape(encodeURIComponent(String(s))).length;
+    }
+
+    function padded(n) { return n + ((4 - (n % 4)) % 4); }
+
+    /** Bytes of one OSC 1.0 message as [udpsend] encodes it (ints "i", floats "f", symbols "s"). */
+    P.oscSize = function (message) {
+        var size = padded(utf8Length(message[0]) + 1);
+        size += padded(message.length); // "," + one tag per argument + NUL
+        for (var i = 1; i < message.length; i++) {
+            var a = message[i];
+            size += typeof a === "number" ? 4 : padded(utf8Length(a) + 1);
+        }
+        return size;
+    };
+
+    P.nChunks = function (nNotes) {
+        return Math.max(1, Math.ceil(nNotes / P.NOTES_PER_CHUNK));
+    };
+
+    // ---- notes --------------------------------------------------------------------------------
+    /**
+     * Normalise one note from any of the shapes Max users have: Live's
+     * {pitch, start_time, duration, velocity, mute} or {pitch, start, duration, velocity}.
+     * Returns null for a note that cannot be sent (missing/invalid pitch or times).
+     */
+    P.normalizeNote = function (n) {
+        if (!n) { return null; }
+        var pitch = toNumber(n.pitch);
+        var start = toNumber(n.start_time !== undefined ? n.start_time : n.start);
+        var duration = toNumber(n.duration);
+        var velocity = n.velocity === undefined || n.velocity === null ? 100 : toNumber(n.velocity);
+        if (!isNumber(pitch) || !isNumber(start) || !isNumber(duration) || !isNumber(velocity)) { return null; }
+        pitch = Math.round(pitch);
+        if (pitch < 0 || pitch > 127 || duration <= 0 || start < 0) { return null; }
+        velocity = Math.max(1, Math.min(127, Math.round(velocity)));
+        return { pitch: pitch, start: start, duration: duration, velocity: velocity };
+    };
+
+    /** Notes (any accepted shape) -> flat [p, s, d, v, ...]; invalid notes are left out. */
+    P.flattenNotes = function (notes) {
+        var out = [];
+        for (var i = 0; i < notes.length; i++) {
+            var n = P.normalizeNote(notes[i]);
+            if (n) { out.push(n.pitch, n.start, n.duration, n.velocity); }
+        }
+        return out;
+    };
+
+    /** Flat [p, s, d, v, ...] -> [{pitch, start, duration, velocity}, ...]. */
+    P.unflattenNotes = function (flat) {
+        var out = [];
+        for (var i = 0; i + P.FIELDS_PER_NOTE <= flat.length; i += P.FIELDS_PER_NOTE) {
+            out.push({ pitch: flat[i], start: flat[i + 1], duration: flat[i + 2], velocity: flat[i + 3] });
+        }
+        return out;
+    };
+
+    /** Split flat note args into chunks of NOTES_PER_CHUNK notes (at least one, maybe empty). */
+    P.chunkArgs = function (flat) {
+        var step = P.NOTES_PER_CHUNK * P.FIELDS_PER_NOTE;
+        var chunks = [];
+        for (var i = 0; i < flat.length; i += step) {
+            chunks.push(flat.slice(i, i + step));
+        }
+        if (chunks.length === 0) { chunks.push([]); }
+        return chunks;
+    };
+
+    /** Notes -> Live's add_new_notes shape {notes: [{pitch, start_time, duration, velocity}]}. */
+    P.toLiveNotes = function (notes, offset) {
+        var out = [];
+        offset = offset || 0;
+        for (var i = 0; i < notes.length; i++) {
+            var n = notes[i];
+            out.push({ pitch: n.pitch, start_time: n.start + offset, duration: n.duration,
+                       velocity: n.velocity, mute: 0 });
+        }
+        return { notes: out };
+    };
+
+    // ---- settings ------------------------------------------------------------------------------
+    var SPECS = {
+        model: { kind: "model" },
+        rate: { kind: "rate" },
+        sampling: { kind: "enum", values: P.SAMPLING_MODES },
+        threshold: { kind: "float", min: 0, max: 1, exclusive: true, hint: "try 0.5" },
+        temperature: { kind: "float", min: 0.01, max: 10, hint: "try 1.0" },
+        z: { kind: "enum", values: P.Z_MODES },
+        seed: { kind: "int", min: 0, max: P.MAX_SEED },
+        allocation: { kind: "enum", values: P.ALLOCATIONS },
+        source: { kind: "enum", values: P.SOURCES },
+        beats_per_bar: { kind: "float", min: 0.25, max: 32, nullable: true },
+        bars: { kind: "int", min: 1, max: P.MAX_BARS },
+        structure: { kind: "enum", values: P.STRUCTURES },
+        continue_bars: { kind: "int", min: 0, max: P.MAX_BARS }
+    };
+
+    /** Other names Max users may type for a setting. */
+    P.SETTING_ALIASES = { "continue": "continue_bars", "bpb": "beats_per_bar", "temp": "temperature" };
+
+    P.settingKey = function (name) {
+        name = String(name);
+        if (P.SETTING_ALIASES.hasOwnProperty(name)) { return P.SETTING_ALIASES[name]; }
+        return SPECS.hasOwnProperty(name) ? name : null;
+    };
+
+    /**
+     * Validate and normalise one setting value the way bridge.config.Settings will see it.
+     * Enums take the name or a menu index; ints are rounded (dials send floats); rate takes a
+     * number of bits or "full" (also -1). Returns {ok: true, value} or {ok: false, message}.
+     */
+    P.normalizeSetting = function (key, value) {
+        var spec = SPECS[key];
+        if (!spec) {
+            return { ok: false, message: "unknown setting '" + key + "'; known: " + P.SETTING_KEYS.join(", ") };
+        }
+        if (spec.kind === "model") {
+            if (value === undefined || value === null) { return { ok: true, value: null }; }
+            var name = String(value);
+            if (name === "" || name === "default" || name === "0") { return { ok: true, value: null }; }
+            if (utf8Length(name) > P.MAX_STRING) {
+                return { ok: false, message: "model name longer than " + P.MAX_STRING + " bytes" };
+            }
+            return { ok: true, value: name };
+        }
+        if (spec.kind === "rate") {
+            if (typeof value === "string") {
+                var text = value.toLowerCase();
+                if (text === "full" || text === "inf" || text === "none" || text === "") { return { ok: true, value: "full" }; }
+            }
+            var r = toNumber(value);
+            if (r === -1) { return { ok: true, value: "full" }; }
+            if (!isNumber(r) || r < 0 || r > P.MAX_RATE) {
+                return { ok: false, message: "rate must be between 0 and " + P.MAX_RATE + " bits per frame, or 'full'; got " + value };
+            }
+            return { ok: true, value: Math.round(r) };
+        }
+        if (spec.kind === "enum") {
+            var idx = typeof value === "number" ? value : indexOf(spec.values, String(value));
+            if (typeof value === "string" && idx < 0 && /^\d+$/.test(value)) { idx = Number(value); }
+            idx = Math.round(idx);
+            if (!(idx >= 0 && idx < spec.values.length)) {
+                return { ok: false, message: key + " must be one of " + spec.values.join(", ") + "; got " + value };
+            }
+            return { ok: true, value: spec.values[idx] };
+        }
+        if (spec.nullable && (value === null || value === undefined || value === "auto" || value === 0)) {
+            return { ok: true, value: null };
+        }
+        var x = toNumber(value);
+        if (spec.kind === "int") { x = Math.round(x); }
+        var low = spec.exclusive ? x <= spec.min : x < spec.min;
+        var high = spec.exclusive ? x >= spec.max : x > spec.max;
+        if (!isNumber(x) || low || high) {
+            var range = spec.exclusive ? "between " + spec.min + " and " + spec.max + " (exclusive)"
+                                       : "from " + spec.min + " to " + spec.max;
+            return { ok: false, message: key + " must be " + range + ", got " + value + (spec.hint ? "; " + spec.hint : "") };
+        }
+        return { ok: true, value: x };
+    };
+
+    /** A full set of settings with the defaults of bridge.config.Settings. */
+    function Settings(values) {
+        this.values = {};
+        for (var i = 0; i < P.SETTING_KEYS.length; i++) {
+            var k = P.SETTING_KEYS[i];
+            this.values[k] = P.DEFAULT_SETTINGS[k];
+        }
+        if (values) {
+            for (var key in values) {
+                if (values.hasOwnProperty(key)) { this.values[key] = values[key]; }
+            }
+        }
+    }
+    /** Set one setting (name or alias); returns null when fine, else the error message. */
+    Settings.prototype.set = function (name, value) {
+        var key = P.settingKey(name);
+        if (!key) { return "unknown setting '" + name + "'; known: " + P.SETTING_KEYS.join(", "); }
+        var r = P.normalizeSetting(key, value);
+        if (!r.ok) { return r.message; }
+        this.values[key] = r.value;
+        return null;
+    };
+    Settings.prototype.get = function (key) { return this.values[key]; };
+    Settings.prototype.copy = function (overrides) {
+        var s = new Settings(this.values);
+        if (overrides) {
+            for (var key in overrides) {
+                if (overrides.hasOwnProperty(key)) { s.values[key] = overrides[key]; }
+            }
+        }
+        return s;
+    };
+    /** Flat [key, value, ...] in SETTING_KEYS order; unset (null) model/beats_per_bar left out. */
+    Settings.prototype.toArgs = function () {
+        var out = [];
+        for (var i = 0; i < P.SETTING_KEYS.length; i++) {
+            var k = P.SETTING_KEYS[i];
+            var v = this.values[k];
+            if (v === null || v === undefined) { continue; }
+            out.push(k, v);
+        }
+        return out;
+    };
+    Settings.prototype.rateLabel = function () {
+        return this.values.rate === "full" ? "full" : String(this.values.rate);
+    };
+    P.Settings = Settings;
+
+    /** Flat [key, value, ...] -> {key: value} (the effective settings of a /qbdi/result). */
+    P.pairsToObject = function (args) {
+        var out = {};
+        for (var i = 0; i + 1 < args.length; i += 2) { out[String(args[i])] = args[i + 1]; }
+        return out;
+    };
+
+    // ---- request messages -------------------------------------------------------------------
+    P.buildPing = function (id, replyPort) { return [[P.PING, id, replyPort]]; };
+    P.buildStatus = function (id, replyPort) { return [[P.STATUS, id, replyPort]]; };
+    P.buildModels = function (id, replyPort) { return [[P.MODELS, id, replyPort]]; };
+    P.buildQuit = function (id, replyPort) { return [[P.QUIT, id, replyPort]]; };
+
+    function settingsArgs(settings) {
+        if (!settings) { return new Settings().toArgs(); }
+        if (settings instanceof Settings || typeof settings.toArgs === "function") { return settings.toArgs(); }
+        if (settings.length !== undefined) { return settings.slice(0); }
+        return new Settings(settings).toArgs();
+    }
+
+    /**
+     * /qbdi/improvise header + /qbdi/notes chunks. `notes` is a note array (any accepted shape)
+     * or a flat [p, s, d, v, ...] list; `settings` a Settings, a plain object or flat pairs.
+     */
+    P.buildImprovise = function (id, replyPort, notes, settings) {
+        var flat = notes.length && typeof notes[0] === "number" ? P.flattenNotes(P.unflattenNotes(notes)) : P.flattenNotes(notes);
+        var nNotes = flat.length / P.FIELDS_PER_NOTE;
+        if (nNotes > P.MAX_NOTES) {
+            throw new Error("the query has " + nNotes + " notes; the limit is " + P.MAX_NOTES);
+        }
+        var chunks = P.chunkArgs(flat);
+        var msgs = [[P.IMPROVISE, id, replyPort, nNotes, chunks.length].concat(settingsArgs(settings))];
+        for (var c = 0; c < chunks.length; c++) {
+            msgs.push([P.NOTES, id, replyPort, c, chunks.length].concat(chunks[c]));
+        }
+        return msgs;
+    };
+
+    P.buildFree = function (id, replyPort, settings) {
+        return [[P.FREE, id, replyPort].concat(settingsArgs(settings))];
+    };
+
+    // ---- reply parsing ------------------------------------------------------------------------
+    function str(x) { return x === undefined || x === null ? "" : String(x); }
+    function int(x) { var n = toNumber(x); return isNumber(n) ? Math.round(n) : NaN; }
+
+    /**
+     * One reply message -> an event object, without state. Result chunks come back as
+     * {type: "result_header"} / {type: "result_chunk"}; Reassembler joins them.
+     * Returns {type: "bad_reply", message} for anything malformed.
+     */
+    P.parseReply = function (address, args) {
+        args = args || [];
+        var id = int(args[0]);
+        switch (address) {
+        case P.PONG:
+            return { type: "pong", id: id, serverVersion: str(args[1]), protocolVersion: int(args[2]) };
+        case P.STATUS_REPLY:
+            return { type: "status", id: id, ready: int(args[1]) === 1, model: str(args[2]),
+                     nModels: int(args[3]), uptime: toNumber(args[4]), served: int(args[5]), pending: int(args[6]) };
+        case P.MODELS_REPLY:
+            var n = int(args[2]);
+            var models = [];
+            for (var i = 0; i < n && 3 + 3 * i + 2 < args.length; i++) {
+                models.push({ name: str(args[3 + 3 * i]), latent_size: int(args[4 + 3 * i]), max_rate: int(args[5 + 3 * i]) });
+            }
+            if (!isNumber(n) || models.length !== n) {
+                return { type: "bad_reply", id: id, message: "models reply announces " + args[2] + " models but holds " + models.length };
+            }
+            return { type: "models", id: id, defaultModel: str(args[1]), models: models };
+        case P.RESULT:
+            var nNotes = int(args[1]);
+            var nChunks = int(args[2]);
+            if (!isNumber(id) || !isNumber(nNotes) || !isNumber(nChunks) || nNotes < 0 || nChunks < 0) {
+                return { type: "bad_reply", id: id, message: "malformed /qbdi/result header" };
+            }
+            return { type: "result_header", id: id, nNotes: nNotes, nChunks: nChunks, model: str(args[3]),
+                     settings: P.pairsToObject(args.slice(4)) };
+        case P.RESULT_NOTES:
+            var chunk = int(args[1]);
+            var total = int(args[2]);
+            var flat = args.slice(3);
+            if (!isNumber(id) || !isNumber(chunk) || !isNumber(total) || flat.length % P.FIELDS_PER_NOTE !== 0) {
+                return { type: "bad_reply", id: id, message: "malformed /qbdi/result/notes chunk" };
+            }
+            return { type: "result_chunk", id: id, chunk: chunk, nChunks: total, flat: flat };
+        case P.ERROR:
+            return { type: "error", id: id, code: str(args[1]) || "internal", message: str(args[2]) };
+        case P.WARNING:
+            return { type: "warning", id: id, message: str(args[1]) };
+        case P.READY:
+            return { type: "ready", serverVersion: str(args[0]), protocolVersion: int(args[1]),
+                     port: int(args[2]), model: str(args[3]) };
+        case P.BYE:
+            return { type: "bye", id: id };
+        default:
+            return { type: "bad_reply", id: id, message: "unknown reply address " + address };
+        }
+    };
+
+    /**
+     * Joins /qbdi/result and its /qbdi/result/notes chunks, which may arrive in any order.
+     * add(event, now) takes a result_header or result_chunk event and returns the complete
+     * {type: "result", id, model, settings, notes} once every chunk is in, else null.
+     * expire(now) drops results that stopped arriving and returns their ids.
+     */
+    function Reassembler(ttlMs) {
+        this.ttlMs = ttlMs || P.REQUEST_TTL_S * 1000;
+        this.parts = {};
+    }
+    Reassembler.prototype.add = function (ev, now) {
+        var key = String(ev.id);
+        var p = this.parts[key];
+        if (!p) {
+            p = this.parts[key] = { header: null, chunks: {}, count: 0, nChunks: -1, touched: now };
+        }
+        p.touched = now;
+        if (ev.type === "result_header") {
+            p.header = ev;
+            p.nChunks = ev.nChunks;
+        } else {
+            if (p.nChunks < 0) { p.nChunks = ev.nChunks; }
+            if (!p.chunks.hasOwnProperty(String(ev.chunk))) {
+                p.chunks[String(ev.chunk)] = ev.flat;
+                p.count++;
+            }
+        }
+        if (!p.header || p.count < p.header.nChunks) { return null; }
+        delete this.parts[key];
+        var keys = [];
+        for (var k in p.chunks) { if (p.chunks.hasOwnProperty(k)) { keys.push(Number(k)); } }
+        keys.sort(function (a, b) { return a - b; });
+        var flat = [];
+        for (var i = 0; i < keys.length; i++) { flat = flat.concat(p.chunks[String(keys[i])]); }
+        var notes = P.unflattenNotes(flat);
+        var h = p.header;
+        if (notes.length !== h.nNotes) {
+            return { type: "bad_reply", id: h.id, message: "result announced " + h.nNotes + " notes but " + notes.length + " arrived" };
+        }
+        return { type: "result", id: h.id, model: h.model, settings: h.settings, notes: notes };
+    };
+    Reassembler.prototype.expire = function (now) {
+        var gone = [];
+        for (var key in this.parts) {
+            if (this.parts.hasOwnProperty(key) && now - this.parts[key].touched > this.ttlMs) {
+                gone.push(Number(key));
+                delete this.parts[key];
+            }
+        }
+        return gone;
+    };
+    Reassembler.prototype.drop = function (id) { delete this.parts[String(id)]; };
+    P.Reassembler = Reassembler;
+
+    // ---- client: request ids, pending requests, timeouts, round-trip times -------------------
+    /**
+     * The state machine both Max clients share. Options:
+     *   send(message)   called once per OSC message (an array, address first)
+     *   now()           milliseconds (default: Date)
+     *   onEvent(event)  every reply / timeout / local error, with event.request = the pending request
+     *   replyPort       the UDP port the replies must come to
+     *   timeouts        {ping, improvise, ...} in ms
+     * Events: pong, status, models, result, error, warning, ready, bye, timeout, bad_reply.
+     */
+    function Client(options) {
+        options = options || {};
+        this.send = options.send || function () {};
+        this.now = options.now || function () { return new Date().getTime(); };
+        this.onEvent = options.onEvent || function () {};
+        this.replyPort = options.replyPort || 0;
+        this.timeouts = { ping: 1500, status: 2000, models: 2000, improvise: 15000, free: 15000, quit: 1000 };
+        if (options.timeouts) {
+            for (var k in options.timeouts) {
+                if (options.timeouts.hasOwnProperty(k)) { this.timeouts[k] = options.timeouts[k]; }
+            }
+        }
+        // Ids start at a random point so two clients that share a reply port by mistake,
+        // or a restarted device, do not reuse each other's ids.
+        this.nextId = options.firstId || 1 + Math.floor(Math.random() * 1000000000);
+        this.pending = {};
+        this.reassembler = new Reassembler();
+        this.lastRtt = null;
+    }
+
+    Client.prototype.newId = function () {
+        var id = this.nextId;
+        this.nextId = this.nextId >= 2147483000 ? 1 : this.nextId + 1;
+        return id;
+    };
+
+    Client.prototype.request = function (kind, messages, id, context) {
+        var req = { id: id, kind: kind, sentAt: this.now(), context: context || null };
+        this.pending[String(id)] = req;
+        for (var i = 0; i < messages.length; i++) { this.send(messages[i]); }
+        return req;
+    };
+
+    Client.prototype.ping = function (context) {
+        var id = this.newId();
+        return this.request("ping", P.buildPing(id, this.replyPort), id, context);
+    };
+    Client.prototype.status = function (context) {
+        var id = this.newId();
+        return this.request("status", P.buildStatus(id, this.replyPort), id, context);
+    };
+    Client.prototype.models = function (context) {
+        var id = this.newId();
+        return this.request("models", P.buildModels(id, this.replyPort), id, context);
+    };
+    Client.prototype.quit = function (context) {
+        var id = this.newId();
+        return this.request("quit", P.buildQuit(id, this.replyPort), id, context);
+    };
+    Client.prototype.improvise = function (notes, settings, context) {
+        var id = this.newId();
+        var msgs = P.buildImprovise(id, this.replyPort, notes, settings);
+        return this.request("improvise", msgs, id, context);
+    };
+    Client.prototype.free = function (settings, context) {
+        var id = this.newId();
+        return this.request("free", P.buildFree(id, this.replyPort, settings), id, context);
+    };
+
+    Client.prototype.isPending = function (kind) {
+        for (var k in this.pending) {
+            if (this.pending.hasOwnProperty(k) && (!kind || this.pending[k].kind === kind)) { return true; }
+        }
+        return false;
+    };
+
+    Client.prototype.emit = function (ev) {
+        this.onEvent(ev);
+        return ev;
+    };
+
+    /** Feed one received OSC message (address + args). Returns the event emitted, or null. */
+    Client.prototype.handle = function (address, args) {
+        var ev = P.parseReply(address, args);
+        var now = this.now();
+        if (ev.type === "result_header" || ev.type === "result_chunk") {
+            if (!this.pending.hasOwnProperty(String(ev.id))) { return null; } // late or foreign: ignore
+            ev = this.reassembler.add(ev, now);
+            if (!ev) { return null; }
+        }
+        if (ev.type === "ready") { return this.emit(ev); }
+        var req = this.pending[String(ev.id)];
+        if (ev.type === "warning") {
+            ev.request = req || null;  // warnings do not end a request
+            return this.emit(ev);
+        }
+        if (!req) {
+            if (ev.type === "error" && ev.id === -1) { return this.emit(ev); } // id unreadable
+            return null;  // a reply to a request that timed out, or to another client
+        }
+        delete this.pending[String(ev.id)];
+        this.reassembler.drop(ev.id);
+        ev.request = req;
+        ev.rtt = now - req.sentAt;
+        this.lastRtt = ev.rtt;
+        if (ev.type === "pong" && ev.protocolVersion !== P.PROTOCOL_VERSION) {
+            ev.mismatch = "the server speaks protocol " + ev.protocolVersion + ", this device " + P.PROTOCOL_VERSION +
+                          "; install matching versions of the device and the server";
+        }
+        return this.emit(ev);
+    };
+
+    /** Call periodically (Max: a Task): times out requests and expires half-received results. */
+    Client.prototype.tick = function () {
+        var now = this.now();
+        var expired = this.reassembler.expire(now);
+        var out = [];
+        for (var i = 0; i < expired.length; i++) {
+            var req = this.pending[String(expired[i])];
+            if (req) {
+                delete this.pending[String(expired[i])];
+                out.push(this.emit({ type: "error", id: req.id, code: "expired", request: req,
+                                     message: "the reply stopped arriving (lost UDP packets?); try again" }));
+            }
+        }
+        for (var key in this.pending) {
+            if (!this.pending.hasOwnProperty(key)) { continue; }
+            var r = this.pending[key];
+            var limit = this.timeouts[r.kind] || 5000;
+            if (now - r.sentAt > limit) {
+                delete this.pending[key];
+                this.reassembler.drop(r.id);
+                out.push(this.emit({ type: "timeout", id: r.id, request: r,
+                                     message: "no answer from the server to " + r.kind + " within " + (limit / 1000) + " s" }));
+            }
+        }
+        return out;
+    };
+
+    /** Forget every pending request (e.g. after the reply port changed). */
+    Client.prototype.reset = function () {
+        this.pending = {};
+        this.reassembler = new Reassembler();
+    };
+    P.Client = Client;
+
+    // ---- text for users -----------------------------------------------------------------------
+    /** "improv r256 s42" style clip name from effective settings. */
+    P.clipName = function (prefix, settings) {
+        settings = settings || {};
+        var rate = settings.rate;
+        var rateText = rate === undefined || rate === null ? "?" :
+            (rate === "full" || rate === -1 || rate === "-1" ? "full" : String(Math.round(Number(rate))));
+        return prefix + " r" + rateText + " s" + (settings.seed === undefined ? "?" : settings.seed);
+    };
+
+    return P;
+}());
+
+// Export for Node's require and Max's CommonJS-style require(); under Max's include() the
+// global `qbdi` above is what the including script uses.
+if (typeof exports === "object" && exports !== null) {
+    (function () {
+        for (var key in qbdi) {
+            if (qbdi.hasOwnProperty(key)) { exports[key] = qbdi[key]; }
+        }
+    }());
+}

@@ -1,0 +1,50 @@
+"""Tiny inputs built in code: note lists, MIDI files and random-weight models for tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from bridge.config import Architecture, Representation
+from bridge.midifile import write_midi
+from bridge.models import save_model
+from bridge.pianoroll import Note
+from bridge.vae import expected_shapes
+
+C_MAJOR, A_MINOR, F_MAJOR, G_MAJOR = (60, 64, 67), (57, 60, 64), (53, 57, 60), (55, 59, 62)
+
+
+def chord_bars(chords=(C_MAJOR, A_MINOR, F_MAJOR, G_MAJOR), beats_per_bar: float = 4.0,
+               melody: bool = True, velocity: int = 80) -> list[Note]:
+    """One chord per bar (whole-bar notes) plus an eighth-note melody on the chord tones."""
+    notes = []
+    for bar, chord in enumerate(chords):
+        t0 = bar * beats_per_bar
+        notes += [Note(p, t0, beats_per_bar, velocity) for p in chord]
+        if melody:
+            for i in range(int(beats_per_bar * 2)):
+                notes.append(Note(chord[i % 3] + 12, t0 + i * 0.5, 0.5, velocity + 10))
+    return notes
+
+
+def tiny_model(folder: Path, latent: int = 16, hidden: int = 32, seed: int = 0, predictor: int = 0,
+               name: str = "tiny") -> Path:
+    """A random-weight model in the real format (config.json + safetensors with checksum)."""
+    rep = Representation()
+    arch = Architecture(rep.frame_size, hidden, latent, predictor)
+    rng = np.random.default_rng(seed)
+    tensors = {k: (rng.standard_normal(shape) * (0.5 / np.sqrt(shape[-1]))).astype(np.float32)
+               for k, shape in expected_shapes(arch).items()}
+    config = {
+        "name": name, "description": "random weights for tests",
+        "representation": rep.to_dict(), "architecture": arch.to_dict(),
+        "latent_stats": {"mean": [0.0] * latent, "var": [1.0] * latent},
+        "max_rate": 256, "training": {"corpus": "none", "bars": 0},
+    }
+    return save_model(folder, tensors, config)
+
+
+def midi_file(path: Path, notes: list[Note], tempo: float = 100.0, signature=(4, 4)) -> Path:
+    write_midi(path, [("piano", notes)], tempo_bpm=tempo, time_signature=signature)
+    return path
