@@ -48,8 +48,9 @@ def _settings_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", type=int, default=0, help="random seed: same seed, same notes")
     g.add_argument("--allocation", choices=("query", "frame"), default="query",
                    help="allocate bits once per query (reference) or per frame")
-    g.add_argument("--source", choices=("posterior", "empirical", "prior"), default="posterior",
-                   help="channel statistics: query posterior (reference), empirical latent spread, or N(0,1)")
+    g.add_argument("--source", choices=("posterior", "empirical", "prior"), default="empirical",
+                   help="channel statistics: the spread of the query's latents over its bars (default, a smooth "
+                        "dial), the time-averaged posterior variance (the paper's reference), or N(0,1)")
     g.add_argument("--structure", choices=("free", "lock"), default="free",
                    help="lock: bars that repeat in the query get the same noise, so repeats survive")
     g.add_argument("--beats-per-bar", type=float, default=None, help="override the file's meter")
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--beta", type=float, default=1.0, help="KL weight (default 1)")
     p.add_argument("--gamma", type=float, default=0.0, help="next-bar predictive information weight (default 0)")
     p.add_argument("--transpose", type=int, default=0, metavar="K", help="augment with shifts -K..+K semitones")
+    p.add_argument("--input-dropout", type=float, default=0.0, help="denoising: share of input cells dropped")
     p.add_argument("--latent", type=int, default=500)
     p.add_argument("--hidden", type=int, default=500)
     p.add_argument("--heldout", type=float, default=0.1, help="share of songs held out (default 0.1)")
@@ -110,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None, help="UDP port (default 7400)")
     p.add_argument("--model", default=None, help="default model name or folder (default: pop)")
     p.add_argument("--notify-port", type=int, default=None, help="send /qbdi/ready to this local port once loaded")
+    p.add_argument("--workers", type=int, default=None, help="improvisation threads (default 2; 0: in the receive thread)")
+    p.add_argument("--log-level", dest="serve_log_level", default=None, metavar="LEVEL",
+                   help="DEBUG, INFO (default for serve), WARNING or ERROR")
 
     p = sub.add_parser("bench", help="measure round-trip latency and throughput against a real server")
     p.add_argument("--port", type=int, default=0, help="benchmark a running server on this port (default: start one)")
@@ -125,14 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("analyze", help="VMO analysis of MIDI files: IR vs threshold, IR over time, motifs")
     p.add_argument("files", nargs="+")
     p.add_argument("--out", required=True)
-    p.add_argument("--model", default=None)
+    p.add_argument("--model", default=None, help="model whose latents are analysed (default: pop)")
+    p.add_argument("--no-latents", action="store_true", help="analyse the music surface only")
     p.add_argument("--no-progress", action="store_true")
 
     p = sub.add_parser("sweep", help="improvise at several rates and measure how much harmony survives")
     p.add_argument("query")
     p.add_argument("--rates", default="full,1024,512,256,128,64,32,0")
-    p.add_argument("--seeds", type=int, default=5)
+    p.add_argument("--seeds", type=int, default=5, help="seeds per rate, starting at --seed")
     p.add_argument("--out", required=True)
+    p.add_argument("--no-midi", action="store_true", help="do not write the improvisations")
     p.add_argument("--no-progress", action="store_true")
     _settings_args(p)
     return parser
@@ -213,6 +220,7 @@ def cmd_train(args) -> int:
         raise QbdiError("epochs and batch size must be at least 1")
     cfg = TrainConfig(corpus=args.corpus, out=args.out, name=args.name, epochs=args.epochs, batch_size=args.batch_size,
                       learning_rate=args.learning_rate, beta=args.beta, gamma=args.gamma, transpose=args.transpose,
+                      input_dropout=args.input_dropout,
                       hidden=args.hidden, latent=args.latent, heldout=args.heldout, seed=args.seed,
                       max_steps=args.max_steps, description=args.description)
     card = train(cfg, progress=not args.no_progress)
@@ -239,6 +247,15 @@ def cmd_models(args) -> int:
 
 
 def cmd_serve(args) -> int:
+    import os
+
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # before NumPy loads: see server.py
+        os.environ.setdefault(name, "1")
+    text = args.serve_log_level or (args.log_level if str(args.log_level).upper() != "WARNING" else "INFO")
+    level = getattr(logging, str(text).upper(), None)
+    if not isinstance(level, int):
+        raise QbdiError(f"unknown log level {text!r}; use DEBUG, INFO, WARNING or ERROR")
+    logging.getLogger().setLevel(level)
     from .server import serve_from_args
 
     return serve_from_args(args)

@@ -91,7 +91,7 @@ class Settings:
     z: str = "mean"
     seed: int = 0
     allocation: str = "query"
-    source: str = "posterior"
+    source: str = "empirical"
     beats_per_bar: float | None = None
     bars: int = 8
     structure: str = "free"

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .channel import ChannelStats, allocate_bits, transmit
+from .channel import allocate_bits, transmit
+from .config import Settings
 from .corpus import Corpus
 from .models import Model
 from .pianoroll import ONSET
 
-RATES = (64, 128, 256, 512, 1024, 2048, 4096, 8192)
+RATES = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
 
 
 def f1(pred: np.ndarray, truth: np.ndarray) -> float:
@@ -37,14 +38,17 @@ def reconstruction_f1(model: Model, frames: np.ndarray, threshold: float = 0.5) 
 
 
 def useful_max_rate(model: Model, pieces: list[np.ndarray], agreement: float = 0.98, seed: int = 0) -> int:
-    """Smallest tested rate whose decoded onsets agree with the full-rate output (F1 >= agreement)."""
+    """Smallest tested rate whose decoded onsets agree with the full-rate output (F1 >= agreement),
+    with the default channel settings: the top of the device's rate dial."""
+    from .improvise import channel_stats
+
     rng = np.random.default_rng(seed)
     for rate in RATES:
         scores = []
         for frames in pieces:
             mu, logvar = model.vae.encode(frames.astype(np.float32))
             full = model.vae.decode(mu) > 0.5
-            stats = ChannelStats(mu.mean(0), np.exp(logvar).mean(0))
+            stats = channel_stats(model, mu, mu, logvar, Settings())
             z = transmit(mu, stats, allocate_bits(stats.var, rate), rng.standard_normal(mu.shape))
             scores.append(f1(planes(model.vae.decode(z) > 0.5, model, ONSET), planes(full, model, ONSET)))
         if np.mean(scores) >= agreement:
@@ -69,6 +73,23 @@ def prediction_quality(model: Model, corpus: Corpus, idx: np.ndarray) -> dict[st
             "next_bar_onset_f1": round(onset, 4)}
 
 
+def latent_information_rate(model: Model, pieces: list[np.ndarray]) -> float | None:
+    """Mean VMO information rate (bits per bar) of the held-out pieces' latent sequences
+    (encoder means, cosine distance, best threshold); None without the analysis extra."""
+    try:
+        from .analysis.oracle import analyze
+    except ImportError:
+        return None
+    rates = []
+    for frames in pieces:
+        if len(frames) < 4:
+            continue
+        mu, _ = model.vae.encode(frames.astype(np.float32))
+        result = analyze(mu.astype(np.float64), metric="cosine")
+        rates.append(result.ir_total / len(frames))
+    return round(float(np.mean(rates)), 4) if rates else None
+
+
 def evaluate(model: Model, corpus: Corpus, held_idx: np.ndarray) -> dict[str, float]:
     """Data-card figures on held-out frames."""
     frames = corpus.frames[held_idx]
@@ -77,4 +98,7 @@ def evaluate(model: Model, corpus: Corpus, held_idx: np.ndarray) -> dict[str, fl
     out = {"heldout_onset_f1": rec["onset_f1"], "heldout_sounding_f1": rec["sounding_f1"],
            "max_rate": useful_max_rate(model, pieces)}
     out.update(prediction_quality(model, corpus, held_idx))
+    ir = latent_information_rate(model, pieces)
+    if ir is not None:
+        out["heldout_latent_ir_per_bar"] = ir
     return out

@@ -67,6 +67,14 @@ var qbdi = (function () {
     P.REQUEST_TTL_S = 5.0;
     P.MAX_STRING = 256;
 
+    // How each setting travels: "str" (a symbol), "rate" (int bits, "full" or -1), "float", "int".
+    P.SETTING_TYPES = {
+        model: "str", rate: "rate", sampling: "str", threshold: "float", temperature: "float",
+        z: "str", seed: "int", allocation: "str", source: "str", beats_per_bar: "float",
+        bars: "int", structure: "str", continue_bars: "int"
+    };
+    P.MIDI_RANGE = [0, 127];
+
     // ---- setting ranges mirrored from bridge/config.py ------------------------------------
     P.SAMPLING_MODES = ["threshold", "sample"];
     P.Z_MODES = ["mean", "sample"];
@@ -80,7 +88,7 @@ var qbdi = (function () {
     // Defaults of bridge.config.Settings (rate "full" = None there; beats_per_bar null = from the query).
     P.DEFAULT_SETTINGS = {
         model: null, rate: "full", sampling: "threshold", threshold: 0.5, temperature: 1.0,
-        z: "mean", seed: 0, allocation: "query", source: "posterior", beats_per_bar: null,
+        z: "mean", seed: 0, allocation: "query", source: "empirical", beats_per_bar: null,
         bars: 8, structure: "free", continue_bars: 0
     };
 

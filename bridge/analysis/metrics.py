@@ -135,10 +135,3 @@ def compare(query: Sequence[NoteLike], output: Sequence[NoteLike], beats_per_bar
         vocabulary=chord_vocabulary(o),
         density=note_density(kept, bars),
     )
-
-
-def describe(notes: Sequence[NoteLike], beats_per_bar: float, length_beats: float | None = None) -> dict[str, float | int]:
-    """The query's own vocabulary and density, for reference next to the outputs'."""
-    bars = count_bars(notes, beats_per_bar, length_beats)
-    profiles = bar_profiles(notes, beats_per_bar, bars)
-    return {"vocabulary": chord_vocabulary(profiles), "density": note_density(notes, bars), "bars": bars}

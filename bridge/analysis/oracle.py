@@ -242,6 +242,20 @@ def information_rate(lrs: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     return ir
 
 
+def repeat_sources(oracle: Oracle) -> np.ndarray:
+    """For each frame, the first earlier frame of the same symbol it repeats, else itself: (n,) int.
+
+    Frame ``t`` repeats frame ``sfx[t + 1] - 1`` when its suffix link is not the root; sources are
+    resolved to the first occurrence, so ``src[src] == src``. (For issue 8's structure lock.)
+    """
+    sfx = np.asarray(oracle.sfx)
+    src = np.arange(oracle.n_frames)
+    for t in range(oracle.n_frames):
+        if sfx[t + 1] > 0:
+            src[t] = src[sfx[t + 1] - 1]
+    return src
+
+
 def default_thresholds(distances: np.ndarray, n: int = N_THRESHOLDS) -> np.ndarray:
     """``n`` evenly spaced thresholds in (0, largest finite distance]: shape (n,)."""
     finite = distances[np.isfinite(distances)]
@@ -295,8 +309,25 @@ def analyze(features: np.ndarray, metric: str = "euclidean", thresholds: Sequenc
     """Sweep thresholds, then rebuild at the best one: (n, d) features -> :class:`OracleAnalysis`."""
     distances = distance_matrix(features, metric)
     result = sweep(features, metric, thresholds, alpha, distances, progress, desc)
-    oracle = _build(distances, result.best_threshold, metric)
+    try:  # the reported oracle is vmo's own; the fast sweep only chose its threshold
+        import vmo
+
+        x = _as_features(features)
+        oracle = from_vmo(vmo.build_oracle(x, flag="a", threshold=result.best_threshold, dfunc=metric,
+                                           dim=x.shape[1]), result.best_threshold, metric)
+    except ImportError:
+        log.info("vmo is not installed; using the built-in oracle (identical by test)")
+        oracle = _build(distances, result.best_threshold, metric)
     return OracleAnalysis(sweep=result, oracle=oracle, ir=information_rate(oracle.lrs, alpha))
+
+
+def from_vmo(ref, threshold: float, metric: str) -> Oracle:
+    """A ``vmo`` oracle object -> :class:`Oracle` (same states, links and clusters)."""
+    sfx = np.array([-1 if s is None else s for s in ref.sfx], dtype=np.int64)
+    symbols = np.array([-1 if d is None else d for d in ref.data], dtype=np.int64)
+    symbols[0] = -1
+    return Oracle(threshold=float(threshold), metric=metric, sfx=sfx, lrs=np.array(ref.lrs, dtype=np.int64),
+                  symbols=symbols, trn=[list(t) for t in ref.trn], rsfx=[sorted(r) for r in ref.rsfx])
 
 
 def vmo_reference_sweep(features: np.ndarray, thresholds: Sequence[float], metric: str = "euclidean",

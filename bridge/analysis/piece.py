@@ -116,7 +116,9 @@ def analyze_surface(notes: Sequence[NoteLike], beats_per_bar: float, steps_per_b
     result = vmo_oracle.analyze(features, "euclidean", thresholds, progress=progress, desc="surface oracle")
     beats_per_frame = 1.0 / steps_per_beat
     view = ViewAnalysis("surface", "euclidean", beats_per_frame, result)
-    view.motifs = _motifs(view, beats_per_bar / 2 if min_motif_beats is None else min_motif_beats)
+    silent = ~features.any(axis=1)
+    view.motifs = [m for m in _motifs(view, beats_per_bar / 2 if min_motif_beats is None else min_motif_beats)
+                   if not silent[m.starts[0]:m.starts[0] + m.length].all()]  # repeated silence is no motif
     return view
 
 
@@ -137,13 +139,27 @@ def _motifs(view: ViewAnalysis, min_beats: float) -> list[Motif]:
     return find_motifs(view.result.oracle, min_frames, MAX_MOTIFS)
 
 
-def encode_bars(model: Any, notes: Sequence[NoteLike], beats_per_bar: float) -> np.ndarray:
-    """Encoder means of each bar of ``notes``: (n_bars, L) float64. Needs the engine."""
-    from bridge.pianoroll import to_frames
+def bar_means(latents: np.ndarray, frames_per_bar: int) -> np.ndarray:
+    """Per-frame latents (n_bars * frames_per_bar, L) -> per-bar means (n_bars, L), float64.
 
-    frames = to_frames(list(notes), beats_per_bar, model.representation)
-    mu, _ = model.vae.encode(np.asarray(frames, dtype=np.float32))
-    return np.asarray(mu, dtype=np.float64)
+    A bar longer than one model frame (e.g. 6/4 in a 4/4 model) spans several frames.
+    """
+    z = np.asarray(latents, dtype=np.float64)
+    if frames_per_bar <= 1:
+        return z
+    n_bars = len(z) // frames_per_bar
+    return z[:n_bars * frames_per_bar].reshape(n_bars, frames_per_bar, -1).mean(axis=1)
+
+
+def encode_bars(model: Any, notes: Sequence[NoteLike], beats_per_bar: float,
+                length_beats: float | None = None) -> np.ndarray:
+    """Encoder means of each bar of ``notes``: (n_bars, L) float64. Needs the engine."""
+    from bridge.pianoroll import BarGrid, length_of, to_frames
+
+    notes = list(notes)
+    grid = BarGrid.covering(max(length_beats or 0.0, length_of(notes)), beats_per_bar, model.representation)
+    mu, _ = model.vae.encode(to_frames(notes, grid))
+    return bar_means(mu, grid.frames_per_bar)
 
 
 def resolve_model(model: Any) -> Any:
@@ -173,7 +189,7 @@ def analyze_piece(notes: Sequence[NoteLike], beats_per_bar: float, length_beats:
     if model is None:
         piece.latent_skipped = "no model"
     else:
-        latents = encode_bars(model, notes, beats_per_bar)
+        latents = encode_bars(model, notes, beats_per_bar, length_beats)
         if len(latents) < 2:
             piece.latent_skipped = f"{len(latents)} bar(s): too short for a latent oracle"
         else:

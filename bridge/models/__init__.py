@@ -178,16 +178,20 @@ def _read_tensors(path: Path) -> dict[str, np.ndarray]:
         raise ModelError(f"{path} is not a readable safetensors file ({exc}); reinstall or retrain") from None
 
 
-def save_model(folder: str | os.PathLike, tensors: dict[str, np.ndarray], config: dict[str, Any]) -> Path:
-    """Write weights and config (with format, version and checksum) into ``folder``."""
+def save_model(folder: str | os.PathLike, tensors: dict[str, np.ndarray], config: dict[str, Any],
+               dtype: str = "float32") -> Path:
+    """Write weights (``float32`` or ``float16`` on disk; always float32 in memory) and config
+    (with format, version and checksum) into ``folder``."""
     from safetensors.numpy import save_file
 
+    if dtype not in ("float32", "float16"):
+        raise ValueError(f"weights are stored as float32 or float16, not {dtype}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     weights = folder / WEIGHTS_FILE
-    save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in sorted(tensors.items())}, str(weights))
+    save_file({k: np.ascontiguousarray(v, dtype=dtype) for k, v in sorted(tensors.items())}, str(weights))
     config = {"format": FORMAT, "format_version": FORMAT_VERSION, **config}
-    config["weights"] = {"file": WEIGHTS_FILE, "sha256": sha256_of(weights)}
+    config["weights"] = {"file": WEIGHTS_FILE, "sha256": sha256_of(weights), "dtype": dtype}
     (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     return folder
 

@@ -1,0 +1,2844 @@
+{
+	"patcher": {
+		"fileversion": 1,
+		"appversion": {
+			"major": 8,
+			"minor": 6,
+			"revision": 5,
+			"architecture": "x64",
+			"modernui": 1
+		},
+		"classnamespace": "box",
+		"rect": [
+			80.0,
+			80.0,
+			1240.0,
+			760.0
+		],
+		"gridsize": [
+			15.0,
+			15.0
+		],
+		"default_fontsize": 12.0,
+		"openinpresentation": 1,
+		"devicewidth": 470.0,
+		"description": "Query-Based Deep Improvisation: improvise on the clip in Detail View with a qbdi server.",
+		"tags": "qbdi improvisation vae midi",
+		"style": "",
+		"dependency_cache": [
+			{
+				"name": "qbdi_device.js",
+				"bootpath": ".",
+				"type": "TEXT",
+				"implicit": 1
+			},
+			{
+				"name": "qbdi_protocol.js",
+				"bootpath": ".",
+				"type": "TEXT",
+				"implicit": 1
+			},
+			{
+				"name": "qbdi_launcher.js",
+				"bootpath": ".",
+				"type": "TEXT",
+				"implicit": 1
+			},
+			{
+				"name": "qbdi_osc.js",
+				"bootpath": ".",
+				"type": "TEXT",
+				"implicit": 1
+			}
+		],
+		"latency": 0,
+		"is_mpe": 0,
+		"minimum_live_version": "11.0",
+		"minimum_max_version": "8.1.0",
+		"platform_compatibility": 0,
+		"autosave": 0,
+		"project": {
+			"version": 1,
+			"creationdate": 3590052786,
+			"modificationdate": 3590052786,
+			"viewrect": [
+				0.0,
+				0.0,
+				300.0,
+				500.0
+			],
+			"autoorganize": 1,
+			"hideprojectwindow": 1,
+			"showdependencies": 1,
+			"autolocalize": 0,
+			"contents": {
+				"patchers": {}
+			},
+			"layout": {},
+			"searchpath": {},
+			"detailsvisible": 0,
+			"amxdtype": 1835887981,
+			"readonly": 0,
+			"devpathtype": 0,
+			"devpath": ".",
+			"sortmode": 0,
+			"viewmode": 0,
+			"includepackages": 0
+		},
+		"boxes": [
+			{
+				"box": {
+					"id": "obj-1",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						"int"
+					],
+					"patching_rect": [
+						900.0,
+						600.0,
+						56.0,
+						22.0
+					],
+					"text": "midiin"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-2",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						900.0,
+						640.0,
+						63.0,
+						22.0
+					],
+					"text": "midiout"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-3",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 3,
+					"outlettype": [
+						"bang",
+						"int",
+						"int"
+					],
+					"patching_rect": [
+						20.0,
+						20.0,
+						119.0,
+						22.0
+					],
+					"text": "live.thisdevice"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-4",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						20.0,
+						55.0,
+						70.0,
+						22.0
+					],
+					"text": "deferlow"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-5",
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						20.0,
+						90.0,
+						42.0,
+						22.0
+					],
+					"text": "init"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-6",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						200.0,
+						20.0,
+						170.0,
+						22.0
+					],
+					"text": "udpreceive 7401 @defer 1"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-7",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 6,
+					"outlettype": [
+						"",
+						"",
+						"",
+						"",
+						"",
+						""
+					],
+					"patching_rect": [
+						20.0,
+						400.0,
+						500.0,
+						22.0
+					],
+					"saved_object_attributes": {
+						"filename": "qbdi_device.js",
+						"parameter_enable": 0
+					},
+					"text": "js qbdi_device.js"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-8",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						20.0,
+						470.0,
+						160.0,
+						22.0
+					],
+					"text": "udpsend 127.0.0.1 7400"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-9",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					],
+					"patching_rect": [
+						560.0,
+						470.0,
+						260.0,
+						22.0
+					],
+					"saved_object_attributes": {
+						"autostart": 1,
+						"defer": 0,
+						"watch": 0
+					},
+					"text": "node.script qbdi_launcher.js @autostart 1"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-10",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						560.0,
+						510.0,
+						112.0,
+						22.0
+					],
+					"text": "prepend server"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-11",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						720.0,
+						510.0,
+						147.0,
+						22.0
+					],
+					"text": "print qbdi-launcher"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-12",
+					"maxclass": "newobj",
+					"numinlets": 4,
+					"numoutlets": 4,
+					"outlettype": [
+						"",
+						"",
+						"",
+						""
+					],
+					"patching_rect": [
+						300.0,
+						470.0,
+						200.0,
+						22.0
+					],
+					"text": "route seed menu model_name"
+				}
+			},
+			{
+				"box": {
+					"fontface": 1,
+					"id": "obj-13",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						20.0,
+						600.0,
+						150.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						6.0,
+						2.0,
+						150.0,
+						20.0
+					],
+					"text": "QBDI Improviser"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-14",
+					"ignoreclick": 1,
+					"maxclass": "led",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						"int"
+					],
+					"patching_rect": [
+						20.0,
+						640.0,
+						16.0,
+						16.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						6.0,
+						146.0,
+						16.0,
+						16.0
+					]
+				}
+			},
+			{
+				"box": {
+					"id": "obj-15",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						40.0,
+						640.0,
+						420.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						26.0,
+						144.0,
+						440.0,
+						20.0
+					],
+					"text": "○ no server"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 10.0,
+					"hint": "The model the server improvises with; the list comes from the server.",
+					"id": "obj-16",
+					"items": [
+						"default"
+					],
+					"maxclass": "umenu",
+					"numinlets": 1,
+					"numoutlets": 3,
+					"outlettype": [
+						"int",
+						"",
+						""
+					],
+					"patching_rect": [
+						20.0,
+						150.0,
+						90.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						70.0,
+						22.0,
+						92.0,
+						18.0
+					],
+					"varname": "model_menu"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 9.5,
+					"id": "obj-17",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1100.0,
+						42.0,
+						60.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						6.0,
+						24.0,
+						60.0,
+						15.0
+					],
+					"text": "Model"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-18",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 3,
+					"outlettype": [
+						"",
+						"",
+						""
+					],
+					"patching_rect": [
+						20.0,
+						540.0,
+						150.0,
+						22.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Model Name",
+							"parameter_shortname": "Model",
+							"parameter_type": 3,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 127.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								"default"
+							],
+							"parameter_invisible": 1,
+							"parameter_info": "The model this device asks for, saved with the Live set."
+						}
+					},
+					"saved_object_attributes": {
+						"parameter_enable": 1,
+						"initial": [
+							"default"
+						]
+					},
+					"text": "pattr qbdi_model_name",
+					"varname": "qbdi_model_name"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-19",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						20.0,
+						570.0,
+						147.0,
+						22.0
+					],
+					"text": "prepend model_saved"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-20",
+					"maxclass": "live.menu",
+					"numinlets": 1,
+					"numoutlets": 3,
+					"outlettype": [
+						"",
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						140.0,
+						150.0,
+						90.0,
+						15.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						70.0,
+						42.0,
+						92.0,
+						15.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Query Range",
+							"parameter_shortname": "Query",
+							"parameter_type": 2,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 2.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 0,
+							"parameter_enum": [
+								"clip",
+								"loop",
+								"selection"
+							],
+							"parameter_info": "Which notes of the clip are the query: the whole clip, its loop, or the selected notes."
+						}
+					},
+					"varname": "query_range"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 9.5,
+					"id": "obj-21",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1100.0,
+						64.0,
+						60.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						6.0,
+						42.0,
+						60.0,
+						15.0
+					],
+					"text": "Query"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-22",
+					"maxclass": "live.menu",
+					"numinlets": 1,
+					"numoutlets": 3,
+					"outlettype": [
+						"",
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						260.0,
+						150.0,
+						90.0,
+						15.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						70.0,
+						60.0,
+						92.0,
+						15.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Sampling",
+							"parameter_shortname": "Sampling",
+							"parameter_type": 2,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 1.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 0,
+							"parameter_enum": [
+								"threshold",
+								"sample"
+							],
+							"parameter_info": "threshold: notes above Threshold; sample: draw notes at Temperature."
+						}
+					},
+					"varname": "sampling"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 9.5,
+					"id": "obj-23",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1100.0,
+						86.0,
+						60.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						6.0,
+						60.0,
+						60.0,
+						15.0
+					],
+					"text": "Sampling"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-24",
+					"maxclass": "live.menu",
+					"numinlets": 1,
+					"numoutlets": 3,
+					"outlettype": [
+						"",
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						380.0,
+						150.0,
+						90.0,
+						15.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						70.0,
+						78.0,
+						92.0,
+						15.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Z",
+							"parameter_shortname": "Z",
+							"parameter_type": 2,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 1.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 0,
+							"parameter_enum": [
+								"mean",
+								"sample"
+							],
+							"parameter_info": "Encoder output: its mean (repeatable) or a sample."
+						}
+					},
+					"varname": "z"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 9.5,
+					"id": "obj-25",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1100.0,
+						108.0,
+						60.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						6.0,
+						78.0,
+						60.0,
+						15.0
+					],
+					"text": "Z"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-26",
+					"maxclass": "live.menu",
+					"numinlets": 1,
+					"numoutlets": 3,
+					"outlettype": [
+						"",
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						500.0,
+						150.0,
+						90.0,
+						15.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						70.0,
+						96.0,
+						92.0,
+						15.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Allocation",
+							"parameter_shortname": "Alloc",
+							"parameter_type": 2,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 1.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 0,
+							"parameter_enum": [
+								"query",
+								"frame"
+							],
+							"parameter_info": "Bits shared out once per query, or for every bar."
+						}
+					},
+					"varname": "allocation"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 9.5,
+					"id": "obj-27",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1100.0,
+						130.0,
+						60.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						6.0,
+						96.0,
+						60.0,
+						15.0
+					],
+					"text": "Allocation"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-28",
+					"maxclass": "live.menu",
+					"numinlets": 1,
+					"numoutlets": 3,
+					"outlettype": [
+						"",
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						620.0,
+						150.0,
+						90.0,
+						15.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						70.0,
+						114.0,
+						92.0,
+						15.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Source",
+							"parameter_shortname": "Source",
+							"parameter_type": 2,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 2.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								1
+							],
+							"parameter_invisible": 0,
+							"parameter_enum": [
+								"posterior",
+								"empirical",
+								"prior"
+							],
+							"parameter_info": "Where the channel's statistics come from."
+						}
+					},
+					"varname": "source"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 9.5,
+					"id": "obj-29",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1100.0,
+						152.0,
+						60.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						6.0,
+						114.0,
+						60.0,
+						15.0
+					],
+					"text": "Source"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-30",
+					"maxclass": "live.dial",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						20.0,
+						240.0,
+						44.0,
+						48.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						170.0,
+						20.0,
+						44.0,
+						48.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Rate",
+							"parameter_shortname": "Rate",
+							"parameter_type": 0,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 4096.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								256
+							],
+							"parameter_invisible": 0,
+							"parameter_unitstyle": 9,
+							"parameter_units": "%d bit",
+							"parameter_exponent": 2.0,
+							"parameter_info": "Bits per bar frame that survive from the query: 0 keeps nothing, high keeps almost all."
+						}
+					},
+					"varname": "rate"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-31",
+					"maxclass": "live.dial",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						140.0,
+						240.0,
+						44.0,
+						48.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						220.0,
+						20.0,
+						44.0,
+						48.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Threshold",
+							"parameter_shortname": "Thresh",
+							"parameter_type": 0,
+							"parameter_mmin": 0.01,
+							"parameter_mmax": 0.99,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0.5
+							],
+							"parameter_invisible": 0,
+							"parameter_unitstyle": 1,
+							"parameter_exponent": 1.0,
+							"parameter_info": "Note probability above which a note sounds (Sampling: threshold)."
+						}
+					},
+					"varname": "threshold"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-32",
+					"maxclass": "live.dial",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						260.0,
+						240.0,
+						44.0,
+						48.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						270.0,
+						20.0,
+						44.0,
+						48.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Temperature",
+							"parameter_shortname": "Temp",
+							"parameter_type": 0,
+							"parameter_mmin": 0.01,
+							"parameter_mmax": 10.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								1.0
+							],
+							"parameter_invisible": 0,
+							"parameter_unitstyle": 1,
+							"parameter_exponent": 3.0,
+							"parameter_info": "Sampling temperature (Sampling: sample): lower is tamer."
+						}
+					},
+					"varname": "temperature"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-33",
+					"maxclass": "live.text",
+					"mode": 1,
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						380.0,
+						240.0,
+						44.0,
+						15.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						170.0,
+						74.0,
+						44.0,
+						15.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Full Rate",
+							"parameter_shortname": "Full",
+							"parameter_type": 2,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 1.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 0,
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_info": "Bypass the channel: the query passes at full rate."
+						}
+					},
+					"text": "Full",
+					"texton": "Full",
+					"varname": "rate_full"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-34",
+					"maxclass": "live.text",
+					"mode": 1,
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						500.0,
+						240.0,
+						44.0,
+						15.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						220.0,
+						74.0,
+						44.0,
+						15.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Structure",
+							"parameter_shortname": "Struct",
+							"parameter_type": 2,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 1.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 0,
+							"parameter_enum": [
+								"free",
+								"lock"
+							],
+							"parameter_info": "lock: bars that repeat in the query repeat in the improvisation."
+						}
+					},
+					"text": "free",
+					"texton": "lock",
+					"varname": "structure"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-35",
+					"maxclass": "live.numbox",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						20.0,
+						330.0,
+						60.0,
+						15.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						170.0,
+						106.0,
+						60.0,
+						15.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Seed",
+							"parameter_shortname": "Seed",
+							"parameter_type": 0,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 16777215.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 0,
+							"parameter_unitstyle": 0,
+							"parameter_exponent": 1.0,
+							"parameter_info": "Same seed and settings, same notes. Re-roll picks a new one."
+						}
+					},
+					"varname": "seed"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 9.5,
+					"id": "obj-36",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1100.0,
+						174.0,
+						60.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						170.0,
+						92.0,
+						60.0,
+						14.0
+					],
+					"text": "Seed"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-37",
+					"maxclass": "live.numbox",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						140.0,
+						330.0,
+						44.0,
+						15.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						234.0,
+						106.0,
+						40.0,
+						15.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Bars",
+							"parameter_shortname": "Bars",
+							"parameter_type": 0,
+							"parameter_mmin": 1.0,
+							"parameter_mmax": 512.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								8
+							],
+							"parameter_invisible": 0,
+							"parameter_unitstyle": 0,
+							"parameter_exponent": 1.0,
+							"parameter_info": "Length of a free improvisation, in bars."
+						}
+					},
+					"varname": "bars"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 9.5,
+					"id": "obj-38",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1100.0,
+						196.0,
+						60.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						234.0,
+						92.0,
+						40.0,
+						14.0
+					],
+					"text": "Bars"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-39",
+					"maxclass": "live.numbox",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						260.0,
+						330.0,
+						44.0,
+						15.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						278.0,
+						106.0,
+						40.0,
+						15.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Continue Bars",
+							"parameter_shortname": "Cont",
+							"parameter_type": 0,
+							"parameter_mmin": 1.0,
+							"parameter_mmax": 512.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								4
+							],
+							"parameter_invisible": 0,
+							"parameter_unitstyle": 0,
+							"parameter_exponent": 1.0,
+							"parameter_info": "Bars the Continue button adds after the query."
+						}
+					},
+					"varname": "continue_bars"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 9.5,
+					"id": "obj-40",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1100.0,
+						218.0,
+						60.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						278.0,
+						92.0,
+						56.0,
+						14.0
+					],
+					"text": "Continue"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-41",
+					"maxclass": "live.numbox",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						380.0,
+						330.0,
+						60.0,
+						15.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						234.0,
+						124.0,
+						50.0,
+						15.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Server Port",
+							"parameter_shortname": "Port",
+							"parameter_type": 0,
+							"parameter_mmin": 1024.0,
+							"parameter_mmax": 65535.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								7400
+							],
+							"parameter_invisible": 1,
+							"parameter_unitstyle": 0,
+							"parameter_exponent": 1.0,
+							"parameter_info": "UDP port of the qbdi server (default 7400)."
+						}
+					},
+					"varname": "server_port"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 9.5,
+					"id": "obj-42",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1100.0,
+						240.0,
+						60.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						170.0,
+						124.0,
+						62.0,
+						14.0
+					],
+					"text": "Server port"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-43",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						20.0,
+						175.0,
+						147.0,
+						22.0
+					],
+					"text": "prepend model_index"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-44",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						140.0,
+						175.0,
+						147.0,
+						22.0
+					],
+					"text": "prepend query_range"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-45",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						260.0,
+						175.0,
+						126.0,
+						22.0
+					],
+					"text": "prepend sampling"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-46",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						380.0,
+						175.0,
+						77.0,
+						22.0
+					],
+					"text": "prepend z"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-47",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						500.0,
+						175.0,
+						140.0,
+						22.0
+					],
+					"text": "prepend allocation"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-48",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						620.0,
+						175.0,
+						112.0,
+						22.0
+					],
+					"text": "prepend source"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-49",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						20.0,
+						265.0,
+						98.0,
+						22.0
+					],
+					"text": "prepend rate"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-50",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						380.0,
+						265.0,
+						133.0,
+						22.0
+					],
+					"text": "prepend rate_full"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-51",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						140.0,
+						265.0,
+						133.0,
+						22.0
+					],
+					"text": "prepend threshold"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-52",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						260.0,
+						265.0,
+						147.0,
+						22.0
+					],
+					"text": "prepend temperature"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-53",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						500.0,
+						265.0,
+						133.0,
+						22.0
+					],
+					"text": "prepend structure"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-54",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						20.0,
+						355.0,
+						98.0,
+						22.0
+					],
+					"text": "prepend seed"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-55",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						140.0,
+						355.0,
+						98.0,
+						22.0
+					],
+					"text": "prepend bars"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-56",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						260.0,
+						355.0,
+						161.0,
+						22.0
+					],
+					"text": "prepend continue_bars"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-57",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						380.0,
+						355.0,
+						147.0,
+						22.0
+					],
+					"text": "prepend server_port"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-58",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						300.0,
+						510.0,
+						91.0,
+						22.0
+					],
+					"text": "prepend set"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-59",
+					"maxclass": "live.text",
+					"mode": 0,
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						700.0,
+						20.0,
+						80.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						350.0,
+						20.0,
+						110.0,
+						22.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Improvise",
+							"parameter_shortname": "Improvise",
+							"parameter_type": 2,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 1.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 0,
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_info": "Improvise on the clip in Detail View."
+						}
+					},
+					"text": "Improvise",
+					"texton": "Improvise",
+					"varname": "improvise"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-60",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700.0,
+						60.0,
+						133.0,
+						22.0
+					],
+					"text": "prepend improvise"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-61",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						700.0,
+						95.0,
+						70.0,
+						22.0
+					],
+					"text": "deferlow"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-62",
+					"maxclass": "live.text",
+					"mode": 0,
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						790.0,
+						20.0,
+						80.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						350.0,
+						48.0,
+						110.0,
+						22.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Continue",
+							"parameter_shortname": "Continue",
+							"parameter_type": 2,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 1.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 0,
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_info": "Improvise and continue past the query by Continue Bars."
+						}
+					},
+					"text": "Continue",
+					"texton": "Continue",
+					"varname": "continue_clip"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-63",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						790.0,
+						60.0,
+						161.0,
+						22.0
+					],
+					"text": "prepend continue_clip"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-64",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						790.0,
+						95.0,
+						70.0,
+						22.0
+					],
+					"text": "deferlow"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-65",
+					"maxclass": "live.text",
+					"mode": 0,
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						880.0,
+						20.0,
+						80.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						350.0,
+						76.0,
+						110.0,
+						22.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Re-roll",
+							"parameter_shortname": "Re-roll",
+							"parameter_type": 2,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 1.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 0,
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_info": "New seed, same settings, improvise again."
+						}
+					},
+					"text": "Re-roll",
+					"texton": "Re-roll",
+					"varname": "reroll"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-66",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						880.0,
+						60.0,
+						112.0,
+						22.0
+					],
+					"text": "prepend reroll"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-67",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						880.0,
+						95.0,
+						70.0,
+						22.0
+					],
+					"text": "deferlow"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-68",
+					"maxclass": "live.text",
+					"mode": 0,
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						970.0,
+						20.0,
+						80.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						350.0,
+						104.0,
+						110.0,
+						22.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Free Improvise",
+							"parameter_shortname": "Free",
+							"parameter_type": 2,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 1.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 0,
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_info": "Improvise Bars bars with no query."
+						}
+					},
+					"text": "Free",
+					"texton": "Free",
+					"varname": "free"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-69",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						970.0,
+						60.0,
+						98.0,
+						22.0
+					],
+					"text": "prepend free"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-70",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						970.0,
+						95.0,
+						70.0,
+						22.0
+					],
+					"text": "deferlow"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-71",
+					"linecount": 3,
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						20.0,
+						700.0,
+						600.0,
+						48.0
+					],
+					"text": "Reads the Detail View clip, asks the qbdi server (127.0.0.1:7400),\nwrites the improvisation into the next empty slot (Session) or after the clip (Arrangement).\nThe launcher (node.script) starts the server when it does not answer."
+				}
+			}
+		],
+		"lines": [
+			{
+				"patchline": {
+					"destination": [
+						"obj-2",
+						0
+					],
+					"source": [
+						"obj-1",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-4",
+						0
+					],
+					"source": [
+						"obj-3",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-5",
+						0
+					],
+					"source": [
+						"obj-4",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-5",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-6",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-8",
+						0
+					],
+					"source": [
+						"obj-7",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-7",
+						3
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-9",
+						0
+					],
+					"source": [
+						"obj-7",
+						4
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-10",
+						0
+					],
+					"source": [
+						"obj-9",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-11",
+						0
+					],
+					"source": [
+						"obj-9",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-10",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-12",
+						0
+					],
+					"source": [
+						"obj-7",
+						5
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-15",
+						0
+					],
+					"source": [
+						"obj-7",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-14",
+						0
+					],
+					"source": [
+						"obj-7",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-19",
+						0
+					],
+					"source": [
+						"obj-18",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-19",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-43",
+						0
+					],
+					"source": [
+						"obj-16",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-43",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-44",
+						0
+					],
+					"source": [
+						"obj-20",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-44",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-45",
+						0
+					],
+					"source": [
+						"obj-22",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-45",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-46",
+						0
+					],
+					"source": [
+						"obj-24",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-46",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-47",
+						0
+					],
+					"source": [
+						"obj-26",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-47",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-48",
+						0
+					],
+					"source": [
+						"obj-28",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-48",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-49",
+						0
+					],
+					"source": [
+						"obj-30",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-49",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-50",
+						0
+					],
+					"source": [
+						"obj-33",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-50",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-51",
+						0
+					],
+					"source": [
+						"obj-31",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-51",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-52",
+						0
+					],
+					"source": [
+						"obj-32",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-52",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-53",
+						0
+					],
+					"source": [
+						"obj-34",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-53",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-54",
+						0
+					],
+					"source": [
+						"obj-35",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-54",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-55",
+						0
+					],
+					"source": [
+						"obj-37",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-55",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-56",
+						0
+					],
+					"source": [
+						"obj-39",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-56",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-57",
+						0
+					],
+					"source": [
+						"obj-41",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-57",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-58",
+						0
+					],
+					"source": [
+						"obj-12",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-35",
+						0
+					],
+					"source": [
+						"obj-58",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-16",
+						0
+					],
+					"source": [
+						"obj-12",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-18",
+						0
+					],
+					"source": [
+						"obj-12",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-60",
+						0
+					],
+					"source": [
+						"obj-59",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-61",
+						0
+					],
+					"source": [
+						"obj-60",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-61",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-63",
+						0
+					],
+					"source": [
+						"obj-62",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-64",
+						0
+					],
+					"source": [
+						"obj-63",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-64",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-66",
+						0
+					],
+					"source": [
+						"obj-65",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-67",
+						0
+					],
+					"source": [
+						"obj-66",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-67",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-69",
+						0
+					],
+					"source": [
+						"obj-68",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-70",
+						0
+					],
+					"source": [
+						"obj-69",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-7",
+						0
+					],
+					"source": [
+						"obj-70",
+						0
+					]
+				}
+			}
+		],
+		"parameters": {
+			"obj-18": [
+				"Model Name",
+				"Model",
+				0
+			],
+			"obj-20": [
+				"Query Range",
+				"Query",
+				0
+			],
+			"obj-22": [
+				"Sampling",
+				"Sampling",
+				0
+			],
+			"obj-24": [
+				"Z",
+				"Z",
+				0
+			],
+			"obj-26": [
+				"Allocation",
+				"Alloc",
+				0
+			],
+			"obj-28": [
+				"Source",
+				"Source",
+				0
+			],
+			"obj-30": [
+				"Rate",
+				"Rate",
+				0
+			],
+			"obj-31": [
+				"Threshold",
+				"Thresh",
+				0
+			],
+			"obj-32": [
+				"Temperature",
+				"Temp",
+				0
+			],
+			"obj-33": [
+				"Full Rate",
+				"Full",
+				0
+			],
+			"obj-34": [
+				"Structure",
+				"Struct",
+				0
+			],
+			"obj-35": [
+				"Seed",
+				"Seed",
+				0
+			],
+			"obj-37": [
+				"Bars",
+				"Bars",
+				0
+			],
+			"obj-39": [
+				"Continue Bars",
+				"Cont",
+				0
+			],
+			"obj-41": [
+				"Server Port",
+				"Port",
+				0
+			],
+			"obj-59": [
+				"Improvise",
+				"Improvise",
+				0
+			],
+			"obj-62": [
+				"Continue",
+				"Continue",
+				0
+			],
+			"obj-65": [
+				"Re-roll",
+				"Re-roll",
+				0
+			],
+			"obj-68": [
+				"Free Improvise",
+				"Free",
+				0
+			]
+		}
+	}
+}

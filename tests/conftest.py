@@ -1,0 +1,139 @@
+"""Fixtures for the server, client, protocol and bench tests: a small model in the real format
+(no training needed), an in-process server on a free loopback port, and raw UDP peers."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bridge import protocol as P
+from bridge.config import Architecture, Representation
+from bridge.models import installed_names, save_model
+from bridge.osc import OscError, decode, encode
+from bridge.server import Server
+from bridge.vae import expected_shapes
+
+REAL_MODEL = "pop"
+
+
+def sparse_model(folder: Path, latent: int = 16, hidden: int = 32, seed: int = 0, name: str = "tiny") -> Path:
+    """A random-weight model in the real format whose output is about as dense as music
+    (~30 notes per 4/4 bar): the decoder's output bias is negative, so most cells stay silent."""
+    rep = Representation()
+    arch = Architecture(rep.frame_size, hidden, latent, 0)
+    rng = np.random.default_rng(seed)
+    tensors = {k: (rng.standard_normal(shape) / np.sqrt(shape[-1])).astype(np.float32)
+               for k, shape in expected_shapes(arch).items()}
+    tensors["decoder.out.bias"] = (-3.5 + 1.5 * rng.standard_normal(rep.frame_size)).astype(np.float32)
+    config = {
+        "name": name, "description": "random weights for tests",
+        "representation": rep.to_dict(), "architecture": arch.to_dict(),
+        "latent_stats": {"mean": [0.0] * latent, "var": [1.0] * latent},
+        "max_rate": 512, "training": {"corpus": "none", "bars": 0},
+    }
+    return save_model(folder, tensors, config)
+
+
+@pytest.fixture(scope="session")
+def real_model() -> str:
+    """The shipped model's name; the test is skipped (saying why) until it is installed."""
+    if REAL_MODEL not in installed_names():
+        pytest.skip(f"the shipped model {REAL_MODEL} is not installed yet (bridge/models/{REAL_MODEL})")
+    return REAL_MODEL
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory) -> Path:
+    return sparse_model(tmp_path_factory.mktemp("models") / "tiny")
+
+
+@pytest.fixture(scope="session")
+def other_model_dir(tmp_path_factory) -> Path:
+    return sparse_model(tmp_path_factory.mktemp("models") / "other", latent=8, seed=1, name="other")
+
+
+@pytest.fixture(scope="session")
+def server(model_dir) -> Server:
+    """One in-process server (receive thread + one worker) shared by the tests that do not stop it."""
+    srv = Server(port=0, model=str(model_dir), workers=1).start()
+    yield srv
+    srv.close()
+
+
+class RawPeer:
+    """A bare UDP socket: sends any bytes to a server, collects decoded replies."""
+
+    def __init__(self, server_port: int) -> None:
+        self.server = ("127.0.0.1", server_port)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.raw: list[bytes] = []
+
+    def send_raw(self, data: bytes) -> None:
+        self.sock.sendto(data, self.server)
+
+    def send(self, address: str, *args) -> None:
+        self.send_raw(encode(address, list(args)))
+
+    def receive(self, timeout: float = 5.0) -> tuple[str, list] | None:
+        """The next reply, or None after ``timeout`` seconds of silence."""
+        self.sock.settimeout(timeout)
+        try:
+            data = self.sock.recv(65536)
+        except socket.timeout:
+            return None
+        self.raw.append(data)
+        try:
+            return decode(data)
+        except OscError:
+            return ("<unreadable>", [data])
+
+    def until(self, address: str, request_id: int | None = None, timeout: float = 5.0) -> list[tuple[str, list]]:
+        """Replies up to and including the first ``address`` (for ``request_id``); fails on silence."""
+        got = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = self.receive(max(0.01, deadline - time.monotonic()))
+            if msg is None:
+                break
+            got.append(msg)
+            if msg[0] == address and (request_id is None or (msg[1] and msg[1][0] == request_id)):
+                return got
+        raise AssertionError(f"no {address} for request {request_id} within {timeout} s; got {got}")
+
+    def error(self, request_id: int | None = None, timeout: float = 5.0) -> tuple[int, str, str]:
+        """The next /qbdi/error as ``(id, code, message)``."""
+        address, args = self.until(P.ERROR, request_id, timeout)[-1]
+        return args[0], args[1], args[2]
+
+    def ping(self, request_id: int = 424242) -> None:
+        self.send(P.PING, request_id, self.port)
+        assert self.until(P.PONG, request_id)[-1][1][0] == request_id
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def peer(server) -> RawPeer:
+    p = RawPeer(server.port)
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def make_peer():
+    made = []
+
+    def make(port: int) -> RawPeer:
+        made.append(RawPeer(port))
+        return made[-1]
+
+    yield make
+    for p in made:
+        p.close()

@@ -1,0 +1,1 @@
+"""Tests of max_patches/: the Max for Live device, the qbdi.client abstraction and their JavaScript."""

@@ -1,0 +1,108 @@
+// End to end: the device's own JavaScript (qbdi_device.js + qbdi_protocol.js), over real UDP,
+// against a real `python -m bridge serve`; the notes written into the stand-in clip equal what
+// bridge.improvise gives for the same query, settings and seed.
+// Needs QBDI_PYTHON (and optionally QBDI_MODEL); run through pytest tests/max_patches/test_max_e2e.py.
+"use strict";
+
+const test = require("node:test");
+const assert = require("node:assert/strict");
+
+const P = require("../../../max_patches/qbdi_protocol.js");
+const { loadMaxScript } = require("../helpers/maxjs.js");
+const { FakeLive } = require("../helpers/fake_live.js");
+const { MaxUdp } = require("../helpers/udp.js");
+const { startRealServer, reference, rows } = require("./real_server.js");
+
+// two bars of a 4/4 pop-ish phrase, with one muted note the query must leave out
+const PHRASE = [
+  [60, 0, 1, 96], [64, 1, 0.5, 80], [67, 1.5, 0.5, 84], [72, 2, 1, 100], [67, 3, 1, 70],
+  [62, 4, 0.5, 90], [65, 4.5, 0.5, 76], [69, 5, 1, 88], [74, 6, 1.5, 104], [71, 7.5, 0.5, 60],
+  [48, 0, 4, 70], [43, 4, 4, 72],
+].map(([pitch, start_time, duration, velocity]) => ({ pitch, start_time, duration, velocity }));
+PHRASE.push({ pitch: 79, start_time: 2, duration: 1, velocity: 127, mute: 1 });
+
+let server;
+test.before(async () => { server = await startRealServer(); });
+test.after(async () => { if (server) await server.stop(); });
+
+function device(live) {
+  const udp = new MaxUdp({ sendOutlet: 0, receiveOutlet: 3, port: server.port });
+  const dev = loadMaxScript("qbdi_device.js", { LiveAPI: live.LiveAPI, onOutlet: (n, a) => udp.onOutlet(n, a) });
+  udp.attach(dev);
+  dev.send("server_port", server.port);
+  dev.send("init");
+  const probe = dev.out(4).find((m) => m[0] === "probe_port");
+  dev.send("server", "port_free", probe[1], 1);
+  return { dev, udp };
+}
+
+function sentRequest(udp, address) {
+  const header = [...udp.sent].reverse().find((m) => m.address === address);
+  const id = header.args[0];
+  const flat = [];
+  udp.sent.filter((m) => m.address === P.NOTES && m.args[0] === id).forEach((m) => flat.push(...m.args.slice(4)));
+  return { id, settings: address === P.FREE ? header.args.slice(2) : header.args.slice(4), flat };
+}
+
+function status(dev) {
+  const s = dev.out(1);
+  return s.length ? s[s.length - 1].join(" ") : "";
+}
+
+test("Improvise: the clip written equals qbdi improvise for the same query, settings and seed", async () => {
+  const live = new FakeLive();
+  live.addTrack({ slots: 4 });
+  live.addDevice(0);
+  const query = live.putClip(0, 0, { name: "phrase", length: 8, notes: PHRASE });
+  live.select(query);
+  const before = live.snapshot(query);
+  const { dev, udp } = device(live);
+  try {
+    await udp.waitFor(() => dev.out(2).some((m) => m[0] === 1), 10000, "pong from the real server");
+    dev.send("rate", 64);
+    dev.send("seed", 42);
+    dev.send("improvise");
+    const slot = live.song.tracks[0].clip_slots[1];
+    await udp.waitFor(() => slot.clip || /⚠/.test(status(dev)), 30000, "the improvisation");
+    assert.ok(slot.clip, status(dev));
+    const sent = sentRequest(udp, P.IMPROVISE);
+    assert.equal(sent.flat.length / 4, 12, "the muted note stayed out of the query");
+    const expected = reference("improvise", sent.settings, sent.flat);
+    assert.deepEqual(rows(slot.clip.notes), rows(expected.notes));
+    assert.equal(slot.clip.name, "improv r64 s42");
+
+    dev.send("reroll");       // new seed, same settings, same query: the next empty slot
+    const next = live.song.tracks[0].clip_slots[2];
+    await udp.waitFor(() => next.clip || /⚠/.test(status(dev)), 30000, "the re-rolled improvisation");
+    assert.ok(next.clip, status(dev));
+    const again = sentRequest(udp, P.IMPROVISE);
+    assert.notEqual(again.id, sent.id);
+    assert.deepEqual(again.flat, sent.flat);
+    assert.deepEqual(rows(next.clip.notes), rows(reference("improvise", again.settings, again.flat).notes));
+    assert.deepEqual(live.snapshot(query), before, "query clip unchanged");
+    assert.deepEqual(udp.unsafe, [], "every reply is something Max's udpreceive reads");
+  } finally {
+    dev.dispose();
+    udp.close();
+  }
+});
+
+test("Free against the real server", async () => {
+  const live = new FakeLive();
+  live.addTrack({ slots: 4 });
+  live.addDevice(0);
+  const { dev, udp } = device(live);
+  try {
+    dev.send("bars", 2);
+    dev.send("free");
+    const slot = live.song.tracks[0].clip_slots[0];
+    await udp.waitFor(() => slot.clip || /⚠/.test(status(dev)), 30000, "the free improvisation");
+    assert.ok(slot.clip, status(dev));
+    const sent = sentRequest(udp, P.FREE);
+    assert.deepEqual(rows(slot.clip.notes), rows(reference("free", sent.settings).notes));
+    assert.equal(slot.clip.length, 8);
+  } finally {
+    dev.dispose();
+    udp.close();
+  }
+});

@@ -1,0 +1,39 @@
+"""End-to-end tests of the Max side against the real server, written in Node
+(tests/max_patches/e2e/*.e2e.js) and started from here with the environment they need:
+
+- device.e2e.js: the device's JavaScript over real UDP against ``python -m bridge serve``; the notes
+  it writes into the stand-in clip equal ``bridge.improvise`` for the same query, settings and seed.
+- client.e2e.js: the abstraction's JavaScript turns a note list into the same improvisation, and
+  reports a server error.
+- launcher.e2e.js: the launcher starts a real server, sees it answer ping, stops it; a port in use
+  gives the port_in_use error.
+
+The server runs a small random-weight model in the real format (tests/conftest.py), so these need
+no trained model. Set QBDI_MODEL to use another.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+E2E = sorted((ROOT / "tests" / "max_patches" / "e2e").glob("*.e2e.js"))
+
+
+@pytest.mark.parametrize("script", E2E, ids=lambda p: p.name)
+def test_e2e(script, model_dir):
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("Node.js 20+ is needed for the Max-side end-to-end tests (node not found on PATH)")
+    env = dict(os.environ, QBDI_PYTHON=sys.executable, QBDI_MODEL=os.environ.get("QBDI_MODEL", str(model_dir)))
+    done = subprocess.run([node, "--test", str(script)], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
+    summary = "\n".join(line for line in done.stdout.splitlines() if line.startswith(("# ", "not ok")))
+    assert done.returncode == 0, f"{script.name} failed:\n{summary}\n\n{done.stdout[-8000:]}{done.stderr[-2000:]}"
+    assert "# fail 0" in done.stdout and "# pass 0" not in done.stdout, summary

@@ -1,0 +1,43 @@
+import json
+import subprocess
+import sys
+
+from bridge.bench import format_report, measure_latency, measure_throughput, realistic_query
+
+PY = [sys.executable, "-m", "bridge"]
+
+
+def test_realistic_query_is_chords_and_melody_inside_its_bars():
+    notes = realistic_query(8)
+    assert 8 * 6 <= len(notes) <= 8 * 16
+    assert max(n.end for n in notes) == 32.0 and min(n.start for n in notes) == 0.0
+    assert all(24 <= n.pitch <= 101 and 1 <= n.velocity <= 127 and n.duration > 0 for n in notes)
+    assert realistic_query(8) == notes and realistic_query(8, seed=1) != notes
+
+
+def test_measurements_against_an_in_process_server(server):
+    latency = measure_latency(server.port, bars=2, requests=3, settings={"rate": 64})
+    assert latency["requests"] == 3 and 0 < latency["p50_ms"] <= latency["p99_ms"]
+    throughput = measure_throughput(server.port, clients=2, seconds=0.2, settings={"rate": 64})
+    assert throughput["errors"] == 0 and throughput["improvisations"] > 0 and throughput["per_second"] > 0
+
+
+def test_bench_json_with_tiny_counts_and_cold_start(model_dir):
+    cold = f"{sys.executable} -m bridge serve --model {model_dir} --log-level WARNING"
+    proc = subprocess.run([*PY, "bench", "--json", "--requests", "3", "--bars", "1,2", "--clients", "1,2",
+                           "--seconds", "0.3", "--model", str(model_dir), "--cold", cold],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert [row["bars"] for row in report["latency"]] == [1, 2]
+    assert [row["clients"] for row in report["throughput"]] == [1, 2]
+    assert all(row["errors"] == 0 and row["improvisations"] > 0 for row in report["throughput"])
+    assert report["server"]["model"] == "tiny" and report["server_exit_code"] == 0
+    assert 0 < report["cold"]["first_pong_s"] <= report["cold"]["first_improvisation_s"]
+    table = format_report(report)
+    assert "p99 ms" in table and "improv/s" in table and "cold start" in table
+
+
+def test_bench_rejects_bad_lists_with_one_line():
+    proc = subprocess.run([*PY, "bench", "--bars", "eight"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and "--bars" in proc.stderr

@@ -1,0 +1,121 @@
+import math
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from bridge import protocol as P
+from bridge.config import Settings
+from bridge.errors import QbdiError
+from bridge.osc import decode, encode
+from bridge.pianoroll import Note
+
+
+def test_addresses_are_unique_constants_under_qbdi():
+    assert len(set(P.ADDRESSES)) == len(P.ADDRESSES)
+    assert all(a.startswith("/qbdi/") for a in P.ADDRESSES)
+    assert set(P.SETTING_TYPES) == set(P.SETTING_KEYS)
+    assert set(P.SETTING_KEYS) <= {f for f in Settings.__dataclass_fields__}
+
+
+def test_a_full_chunk_of_extreme_notes_fits_one_datagram():
+    flat = P.flatten_notes([Note(127, 1e6 + 0.25, 1e6, 127)] * P.NOTES_PER_CHUNK)
+    (chunk,) = P.chunk_args(flat)
+    worst = 2**31 - 1
+    for address in (P.NOTES, P.RESULT_NOTES):
+        data = encode(address, [worst, 65535, worst, worst, *chunk])
+        assert len(data) <= P.MAX_DATAGRAM
+
+
+def test_the_largest_result_header_fits_one_datagram():
+    values = Settings(model="m" * P.MAX_STRING, rate=1_000_000, beats_per_bar=32.0).to_dict()
+    values.update({k: "x" * 16 for k in ("sampling", "z", "allocation", "source", "structure")})
+    data = encode(P.RESULT, [2**31 - 1, P.MAX_NOTES, P.MAX_CHUNKS, "m" * P.MAX_STRING, *P.settings_args(values)])
+    assert len(data) <= P.MAX_DATAGRAM
+
+
+def test_chunking_covers_every_note_once():
+    notes = [Note(60 + i % 12, i * 0.25, 0.25, 90) for i in range(300)]
+    chunks = P.chunk_args(P.flatten_notes(notes))
+    assert len(chunks) == P.n_chunks(300) == 3
+    assert sum(len(c) for c in chunks) == 300 * P.FIELDS_PER_NOTE
+    assert P.chunk_args([]) == [[]] and P.n_chunks(0) == 1
+
+
+def test_settings_round_trip_through_the_wire():
+    original = Settings(model="pop", rate=256, sampling="sample", threshold=0.3, temperature=1.7, z="sample",
+                        seed=2**31 - 1, allocation="frame", source="prior", beats_per_bar=3.0, bars=12,
+                        structure="lock", continue_bars=2)
+    args = P.settings_args(original.to_dict())
+    _, wire = decode(encode(P.FREE, [1, 2, *args]))            # floats travel as float32
+    assert Settings.from_dict(P.parse_settings(wire[2:])) == original
+
+
+def test_unset_values_are_left_out_and_full_rate_is_named():
+    args = P.settings_args(Settings(model=None, rate=None, beats_per_bar=None).to_dict())
+    pairs = dict(zip(args[::2], args[1::2]))
+    assert "model" not in pairs and "beats_per_bar" not in pairs and pairs["rate"] == "full"
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["rate", -1], {"rate": None}),
+    (["rate", "full"], {"rate": None}),
+    (["rate", 64.0], {"rate": 64}),
+    (["seed", 7.0, "bars", 4], {"seed": 7, "bars": 4}),
+    (["threshold", 1], {"threshold": 1.0}),
+    (["model", ""], {"model": None}),
+    (["seed", 1, "seed", 2], {"seed": 2}),
+])
+def test_parse_settings_is_lenient_with_max_numbers(args, expected):
+    assert P.parse_settings(args) == expected
+
+
+@pytest.mark.parametrize("args, words", [
+    (["rate"], "pairs"),
+    (["colour", "red"], "unknown setting"),
+    ([3, 4], "unknown setting"),
+    (["seed", 1.5], "seed"),
+    (["seed", "one"], "seed"),
+    (["threshold", "high"], "threshold"),
+    (["sampling", 1], "sampling"),
+    (["rate", "lots"], "rate"),
+    (["rate", True], "rate"),
+])
+def test_parse_settings_names_the_bad_pair(args, words):
+    with pytest.raises(QbdiError, match=words) as info:
+        P.parse_settings(args)
+    assert info.value.code == "bad_request"
+
+
+def test_parse_notes_accepts_whole_floats_and_rejects_the_rest():
+    assert P.parse_notes([60.0, 0, 1, 90]) == [(60, 0.0, 1.0, 90)]
+    for flat, words in (([60, 0, 1], "4 numbers"), ([128, 0, 1, 90], "pitch"), ([60, -1, 1, 90], "start"),
+                        ([60, 0, -0.5, 90], "duration"), ([60, math.nan, 1, 90], "start"),
+                        ([60, 0, math.inf, 90], "duration"), ([60, 0, 1, 200], "velocity"),
+                        ([60.5, 0, 1, 90], "pitch"), (["C4", 0, 1, 90], "pitch")):
+        with pytest.raises(QbdiError, match=words):
+            P.parse_notes(flat)
+
+
+def test_request_id_and_reply_port_readers():
+    assert P.read_id([5, 7400]) == 5 and P.read_id([5.0]) == 5
+    assert P.read_id(["x"]) == -1 and P.read_id([]) == -1
+    assert P.read_reply_port([1, 7401]) == 7401
+    assert P.read_reply_port([1]) is None and P.read_reply_port([1, 0]) is None
+    assert P.read_reply_port([1, 70000]) is None and P.read_reply_port([1, "7401"]) is None
+
+
+values = st.one_of(st.integers(-5, 200), st.floats(allow_nan=True, allow_infinity=True, width=32),
+                   st.sampled_from([60, 0.0, 0.5, 90, 127, True, "x"]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(values, max_size=12))
+def test_notes_array_agrees_with_parse_notes(flat):
+    try:
+        expected = P.parse_notes(flat)
+    except QbdiError:
+        with pytest.raises(QbdiError, match="chunk 3"):
+            P.notes_array(flat, 3)
+        return
+    got = P.notes_array(flat, 3)
+    assert [tuple(got[i:i + 4]) for i in range(0, len(got), 4)] == expected

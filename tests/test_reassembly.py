@@ -1,0 +1,129 @@
+from array import array
+
+import pytest
+
+from bridge import protocol as P
+from bridge.errors import QbdiError
+from bridge.reassembly import Assembler
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def flat(n: int, first: int = 0) -> array:
+    return array("d", [v for i in range(first, first + n) for v in (60 + i % 12, i * 0.5, 0.5, 90)])
+
+
+def test_chunks_in_any_order_with_the_header_last():
+    asm = Assembler()
+    key = ("127.0.0.1", 7401, 1)
+    assert asm.chunk(key, 1, 7401, 2, 3, flat(10, 256)) is None
+    assert asm.chunk(key, 1, 7401, 0, 3, flat(128, 0)) is None
+    assert asm.chunk(key, 1, 7401, 1, 3, flat(128, 128)) is None
+    part = asm.header(key, 1, 7401, 266, 3, payload="settings")
+    assert part is not None and part.header == "settings" and len(asm) == 0
+    assert list(part.flat_notes()) == list(flat(266))
+
+
+def test_duplicates_and_stray_chunks_after_completion_are_ignored():
+    asm = Assembler()
+    key = ("h", 1, 2)
+    assert asm.header(key, 2, 1, 5, 1) is None
+    assert asm.header(key, 2, 1, 5, 1) is None          # duplicate header
+    assert asm.chunk(key, 2, 1, 0, 1, flat(5)) is not None
+    assert asm.chunk(key, 2, 1, 0, 1, flat(5)) is None   # late duplicate: no new request
+    assert asm.header(key, 2, 1, 5, 1) is None and len(asm) == 0
+
+
+def test_keys_keep_clients_apart():
+    asm = Assembler()
+    asm.header(("h", 1, 9), 9, 1, 1, 1)
+    asm.header(("h", 2, 9), 9, 2, 1, 1)
+    assert asm.chunk(("h", 2, 9), 9, 2, 0, 1, flat(1)).reply_port == 2
+    assert len(asm) == 1
+
+
+def test_empty_query_completes_with_the_header():
+    assert Assembler().header(("h", 1, 1), 1, 1, 0, 0).n_notes == 0
+
+
+@pytest.mark.parametrize("n_notes, n_chunks, code", [
+    (P.MAX_NOTES + 1, P.MAX_CHUNKS, "too_large"),
+    (10, P.MAX_CHUNKS + 1, "too_large"),
+    (-1, 1, "bad_request"),
+    (10, 0, "bad_request"),
+    (1, 5, "bad_request"),
+])
+def test_header_caps(n_notes, n_chunks, code):
+    with pytest.raises(QbdiError) as info:
+        Assembler().header(("h", 1, 1), 1, 1, n_notes, n_chunks)
+    assert info.value.code == code
+
+
+def test_chunk_errors_drop_the_request_once():
+    asm = Assembler()
+    key = ("h", 1, 1)
+    asm.header(key, 1, 1, 3, 2)
+    with pytest.raises(QbdiError, match="disagree"):
+        asm.chunk(key, 1, 1, 0, 3, flat(1))
+    assert len(asm) == 0
+    assert asm.chunk(key, 1, 1, 1, 2, flat(1)) is None    # the rest of that request is ignored
+    with pytest.raises(QbdiError, match="outside"):
+        asm.chunk(("h", 1, 2), 2, 1, 4, 2, flat(1))
+    asm.header(("h", 1, 3), 3, 1, 2, 2)
+    with pytest.raises(QbdiError, match="more notes"):
+        asm.chunk(("h", 1, 3), 3, 1, 0, 2, flat(3))
+
+
+def test_notes_must_add_up_to_the_header():
+    asm = Assembler()
+    asm.header(("h", 1, 1), 1, 1, 5, 2)
+    asm.chunk(("h", 1, 1), 1, 1, 0, 2, flat(2))
+    with pytest.raises(QbdiError, match="announced 5 notes"):
+        asm.chunk(("h", 1, 1), 1, 1, 1, 2, flat(2))
+
+
+def test_headerless_chunks_are_capped_too():
+    asm = Assembler()
+    key = ("h", 1, 1)
+    for i in range(P.MAX_NOTES // P.NOTES_PER_CHUNK):
+        asm.chunk(key, 1, 1, i, P.MAX_CHUNKS, flat(P.NOTES_PER_CHUNK))
+    with pytest.raises(QbdiError) as info:
+        asm.chunk(key, 1, 1, P.MAX_CHUNKS - 1, P.MAX_CHUNKS, flat(P.NOTES_PER_CHUNK))
+    assert info.value.code == "too_large" and len(asm) == 0
+
+
+def test_pending_requests_are_capped():
+    asm = Assembler(max_pending=3)
+    for i in range(3):
+        asm.header(("h", 1, i), i, 1, 10, 1)
+    with pytest.raises(QbdiError) as info:
+        asm.header(("h", 1, 99), 99, 1, 10, 1)
+    assert info.value.code == "busy" and len(asm) == 3
+    asm.chunk(("h", 1, 0), 0, 1, 0, 1, flat(10))    # one completes: room again
+    assert asm.header(("h", 1, 100), 100, 1, 10, 1) is None and len(asm) == 3
+
+
+def test_requests_expire_after_ttl_without_a_datagram():
+    clock = Clock()
+    asm = Assembler(ttl=5.0, clock=clock)
+    asm.header(("h", 1, 1), 1, 1, 300, 3)
+    clock.now += 4.0
+    asm.chunk(("h", 1, 1), 1, 1, 0, 3, flat(128))       # activity keeps it alive
+    clock.now += 2.0
+    asm.header(("h", 1, 2), 2, 1, 300, 3)
+    clock.now += 2.5
+    assert asm.expire() == []
+    clock.now += 1.0
+    (gone,) = asm.expire()
+    assert gone.request_id == 1 and "1 of 3 chunks" in gone.describe()
+    clock.now += 2.0
+    assert [p.request_id for p in asm.expire()] == [2] and len(asm) == 0
+    clock.now += 5.0
+    asm.expire()
+    assert not asm.finished_recently(("h", 1, 1))       # remembered keys are forgotten too
