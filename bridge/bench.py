@@ -22,10 +22,11 @@ import shlex
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import IO, Any, Sequence
 
 import numpy as np
 
@@ -72,6 +73,7 @@ class ServerProcess:
     process: subprocess.Popen
     port: int
     ready_s: float
+    log_file: IO[str]
 
     @classmethod
     def start(cls, model: str | None = None, extra: Sequence[str] = ()) -> "ServerProcess":
@@ -82,9 +84,14 @@ class ServerProcess:
             if model:
                 command += ["--model", model]
             started = time.perf_counter()
-            process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            port = _wait_ready(notify, process, START_TIMEOUT_S)
-            return cls(command, process, port, time.perf_counter() - started)
+            log_file = tempfile.TemporaryFile(mode="w+")     # not a pipe: a full pipe would stall the server
+            process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log_file, text=True)
+            try:
+                port = _wait_ready(notify, process, log_file, START_TIMEOUT_S)
+            except BaseException:
+                log_file.close()
+                raise
+            return cls(command, process, port, time.perf_counter() - started, log_file)
 
     def stop(self) -> int:
         """Quit it through the protocol (SIGTERM if that fails); its exit code."""
@@ -96,18 +103,22 @@ class ServerProcess:
             self.process.terminate()
             return self.process.wait(timeout=10)
         finally:
-            if self.process.stderr:
-                self.process.stderr.close()
+            self.log_file.close()
 
 
-def _wait_ready(notify: socket.socket, process: subprocess.Popen, timeout: float) -> int:
+def _last_line(log_file: IO[str]) -> str:
+    log_file.seek(0)
+    lines = log_file.read().strip().splitlines()
+    return lines[-1] if lines else "no message"
+
+
+def _wait_ready(notify: socket.socket, process: subprocess.Popen, log_file: IO[str], timeout: float) -> int:
     deadline = time.perf_counter() + timeout
     notify.settimeout(0.1)
     while time.perf_counter() < deadline:
         if process.poll() is not None:
-            err = (process.stderr.read() if process.stderr else "").strip().splitlines()
             raise QbdiError(f"the server exited with code {process.returncode} before it was ready: "
-                            f"{err[-1] if err else 'no message'}")
+                            f"{_last_line(log_file)}")
         try:
             address, args = decode(notify.recv(P.MAX_DATAGRAM))
         except (socket.timeout, OscError):
@@ -191,18 +202,18 @@ def measure_cold(command: str, settings: dict[str, Any], timeout: float = START_
         argv += ["--port", str(port)]
     else:
         port = int(argv[argv.index("--port") + 1])
+    log_file = tempfile.TemporaryFile(mode="w+")
     started = time.perf_counter()
     try:
-        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=log_file, text=True)
     except OSError as exc:
+        log_file.close()
         raise QbdiError(f"cannot start {command!r}: {exc}") from None
     try:
         with Client(port=port, timeout=0.05) as client:
             while True:
                 if process.poll() is not None:
-                    err = (process.stderr.read() or "").strip().splitlines()
-                    raise QbdiError(f"{command!r} exited with code {process.returncode}: "
-                                    f"{err[-1] if err else 'no message'}")
+                    raise QbdiError(f"{command!r} exited with code {process.returncode}: {_last_line(log_file)}")
                 if time.perf_counter() - started > timeout:
                     raise QbdiError(f"{command!r} did not answer a ping within {timeout:g} s")
                 try:
@@ -220,8 +231,7 @@ def measure_cold(command: str, settings: dict[str, Any], timeout: float = START_
         if process.poll() is None:
             process.terminate()
             process.wait(timeout=10)
-        if process.stderr:
-            process.stderr.close()
+        log_file.close()
     return {"command": command, "first_pong_s": round(first_pong, 3), "first_improvisation_s": round(first_result, 3)}
 
 

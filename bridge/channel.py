@@ -44,10 +44,9 @@ def allocate_bits(variances: np.ndarray, rate: int) -> np.ndarray:
     cut = np.partition(flat, flat.size - rate)[flat.size - rate]          # the rate-th largest priority
     taken = priorities > cut
     remaining = rate - int(taken.sum())
-    if remaining > 0:                                                     # ties at the cut: lowest index first
-        tie_rows, tie_cols = np.nonzero(priorities == cut)
-        order = np.lexsort((tie_cols, tie_rows))[:remaining]
-        taken[tie_rows[order], tie_cols[order]] = True
+    if remaining > 0:  # ties at the cut: lowest component first (row-major order is exactly that)
+        ties = np.flatnonzero(flat == cut)[:remaining]
+        taken.ravel()[ties] = True
     return taken.sum(axis=1).astype(np.int64)
 
 

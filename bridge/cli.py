@@ -114,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--notify-port", type=int, default=None, help="send /qbdi/ready to this local port once loaded")
     p.add_argument("--workers", type=int, default=None, help="improvisation threads (default 2; 0: in the receive thread)")
     p.add_argument("--log-level", dest="serve_log_level", default=None, metavar="LEVEL",
-                   help="DEBUG, INFO (default for serve), WARNING or ERROR")
+                   help="DEBUG, INFO (one line per request), WARNING (default) or ERROR")
 
     p = sub.add_parser("bench", help="measure round-trip latency and throughput against a real server")
     p.add_argument("--port", type=int, default=0, help="benchmark a running server on this port (default: start one)")
@@ -251,7 +251,7 @@ def cmd_serve(args) -> int:
 
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # before NumPy loads: see server.py
         os.environ.setdefault(name, "1")
-    text = args.serve_log_level or (args.log_level if str(args.log_level).upper() != "WARNING" else "INFO")
+    text = args.serve_log_level or args.log_level
     level = getattr(logging, str(text).upper(), None)
     if not isinstance(level, int):
         raise QbdiError(f"unknown log level {text!r}; use DEBUG, INFO, WARNING or ERROR")

@@ -93,6 +93,7 @@ class Settings:
     allocation: str = "query"
     source: str = "empirical"
     beats_per_bar: float | None = None
+    length_beats: float | None = None   # the query's length (a clip may end in silent bars)
     bars: int = 8
     structure: str = "free"
     continue_bars: int = 0
@@ -120,6 +121,8 @@ class Settings:
             raise QbdiError(f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed!r}")
         if self.beats_per_bar is not None and (not _finite(self.beats_per_bar) or not 0.25 <= self.beats_per_bar <= 32):
             raise QbdiError(f"beats per bar must be between 0.25 and 32, got {self.beats_per_bar!r}")
+        if self.length_beats is not None and (not _finite(self.length_beats) or not 0 <= self.length_beats <= MAX_BARS * 32):
+            raise QbdiError(f"length must be between 0 and {MAX_BARS * 32} beats, got {self.length_beats!r}")
         if isinstance(self.bars, bool) or not isinstance(self.bars, int) or not 1 <= self.bars <= MAX_BARS:
             raise QbdiError(f"bars must be a whole number from 1 to {MAX_BARS}, got {self.bars!r}")
         if isinstance(self.continue_bars, bool) or not isinstance(self.continue_bars, int) or not 0 <= self.continue_bars <= MAX_BARS:

@@ -55,8 +55,8 @@ def improvise(model: Model, notes: Sequence[Note], settings: Settings,
               fold: bool = False) -> Improvisation:
     """Improvise on a query note list; the output keeps its length and bar grid.
 
-    ``beats_per_bar`` defaults to ``settings.beats_per_bar`` then 4; ``length_beats`` defaults to
-    the end of the last note, rounded up to whole bars.
+    ``beats_per_bar`` defaults to ``settings.beats_per_bar`` then 4; ``length_beats`` to
+    ``settings.length_beats`` then the end of the last note; either way rounded up to whole bars.
     """
     notes = list(notes)
     if not notes:
@@ -68,6 +68,7 @@ def improvise(model: Model, notes: Sequence[Note], settings: Settings,
             raise QbdiError(f"note {n.pitch} at {n.start} has a bad start or duration; starts must be >= 0")
     bpb = float(beats_per_bar or settings.beats_per_bar or 4.0)
     settings = settings.replace(model=model.name, beats_per_bar=bpb)
+    length_beats = length_beats if length_beats is not None else settings.length_beats
     grid = BarGrid.covering(max(length_beats or 0.0, length_of(notes)), bpb, model.representation)
     if grid.n_bars > MAX_QUERY_BARS:
         raise QbdiError(f"the query is {grid.n_bars} bars long; the limit is {MAX_QUERY_BARS}", code="too_large")

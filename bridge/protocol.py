@@ -70,7 +70,7 @@ ADDRESSES = REQUESTS + REPLIES
 # rate: int bits, or "full" / -1; the others take the Settings field's type.
 SETTING_KEYS = (
     "model", "rate", "sampling", "threshold", "temperature", "z", "seed", "allocation",
-    "source", "beats_per_bar", "bars", "structure", "continue_bars",
+    "source", "beats_per_bar", "length_beats", "bars", "structure", "continue_bars",
 )
 
 # --- error codes ------------------------------------------------------------------------------
@@ -120,7 +120,7 @@ def chunk_args(flat: list) -> list[list]:
 # How each setting travels: "str" (a symbol), "rate" (int bits, "full" or -1), "float", "int".
 SETTING_TYPES = {
     "model": "str", "rate": "rate", "sampling": "str", "threshold": "float", "temperature": "float",
-    "z": "str", "seed": "int", "allocation": "str", "source": "str", "beats_per_bar": "float",
+    "z": "str", "seed": "int", "allocation": "str", "source": "str", "beats_per_bar": "float", "length_beats": "float",
     "bars": "int", "structure": "str", "continue_bars": "int",
 }
 MIDI_RANGE = (0, 127)

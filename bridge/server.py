@@ -10,8 +10,8 @@ only int32, float32 and string arguments.
 
 Nothing here imports torch: the model is NumPy weights from safetensors (bridge.vae). ``qbdi serve``
 runs BLAS with one thread per worker (bridge.cli.cmd_serve sets OPENBLAS_NUM_THREADS=1 before NumPy
-loads, unless the environment says otherwise): on a busy 2-core machine OpenBLAS's own threads spin
-against the workers and another process, and an 8-bar query took 17 ms instead of 2 ms.
+loads, unless the environment says otherwise): on a 2-core machine shared with a training job,
+OpenBLAS's own threads spun against the other process and made improvisations up to 8 times slower.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import logging
 import queue
 import signal
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -157,11 +158,13 @@ class Server:
             catalogue.insert(0, (self.default.name, self.default.architecture.latent_size, self.default.max_rate))
         self._catalogue = catalogue
 
-    def announce(self) -> None:
-        """Log that the server is ready and send /qbdi/ready to the notify port (after load)."""
+    def announce(self, echo: Callable[[str], None] | None = None) -> None:
+        """Say that the server is ready (a log line, or ``echo(line)``) and send /qbdi/ready to the
+        notify port. Called only once the model is loaded."""
         assert self.default is not None
-        log.info("ready: listening on %s:%d, model %s, protocol %d, %d worker(s)", self.host, self.port,
-                 self.default.name, P.PROTOCOL_VERSION, self.workers)
+        line = (f"ready: listening on {self.host}:{self.port}, model {self.default.name}, "
+                f"protocol {P.PROTOCOL_VERSION}, {self.workers} worker(s)")
+        (echo or log.info)(line)
         if self.notify_port:
             args = [__version__, P.PROTOCOL_VERSION, self.port, self.default.name]
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -474,7 +477,9 @@ def _clip(text: str) -> str:
 
 
 def serve_from_args(args) -> int:
-    """``qbdi serve``: bind, load, announce, serve until Ctrl-C, SIGTERM or /qbdi/quit; exit 0."""
+    """``qbdi serve``: bind, load, announce, serve until Ctrl-C, SIGTERM or /qbdi/quit; exit 0.
+
+    The ready line goes to stderr whatever the log level: it is this command's output."""
     server = Server(host=args.host or P.DEFAULT_HOST, port=P.DEFAULT_PORT if args.port is None else args.port,
                     model=args.model, notify_port=args.notify_port,
                     workers=DEFAULT_WORKERS if getattr(args, "workers", None) is None else args.workers)
@@ -484,7 +489,7 @@ def serve_from_args(args) -> int:
     try:
         server.load()
         if not server.stopping:
-            server.announce()
+            server.announce(echo=lambda line: print(f"qbdi serve: {line}", file=sys.stderr, flush=True))
             server.serve_forever()
     finally:
         for sig, handler in previous.items():

@@ -67,7 +67,9 @@ class VAE:
 
     def encode(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Frames ``(n, input_size)`` -> posterior mean and log-variance, each ``(n, latent_size)``."""
-        h = np.maximum(self._linear("encoder.hidden", np.asarray(frames, dtype=np.float32)), 0.0)
+        x = np.asarray(frames, dtype=np.float32)
+        cols = np.flatnonzero(x.any(axis=0))  # piano rolls are ~3% ones: multiply the active cells only
+        h = np.maximum(x[:, cols] @ self._w["encoder.hidden"][cols] + self._b["encoder.hidden"], 0.0)
         stats = self._linear("encoder.stats", h)
         latent = self.arch.latent_size
         return stats[:, :latent], stats[:, latent:]

@@ -509,6 +509,7 @@ HELP_MESSAGES = [
     ("continue 4", "continue 4 bars past the query"),
     ("bars 8", "length of free improvisation"),
     ("beats_per_bar 4", "meter (default 4)"),
+    ("length_beats 16", "query length (default: to its last note)"),
     ("model pop", "an installed model"),
     ("model default", "the server's default model"),
     ("ping", "is the server there?"),

@@ -13,7 +13,7 @@
  *   reroll                new random seed, then improvise (or free) again
  *   rate N | rate full, threshold X, temperature X, sampling threshold|sample, z mean|sample,
  *   seed N, allocation query|frame, source posterior|empirical|prior, structure free|lock,
- *   continue N, bars N, beats_per_bar X, model NAME | model default
+ *   continue N, bars N, beats_per_bar X, length_beats X, model NAME | model default
  *   host H, port P        where the server is (default 127.0.0.1 7400)
  *   replyport N           the UDP port replies come to (default: a free one from 7501)
  *   ping, status, models, settings (dump), quit (stops the server), heartbeat 0|1, timeout MS, clear

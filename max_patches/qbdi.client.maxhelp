@@ -829,7 +829,7 @@
 						130.0,
 						22.0
 					],
-					"text": "model pop"
+					"text": "length_beats 16"
 				}
 			},
 			{
@@ -845,7 +845,7 @@
 						190.0,
 						20.0
 					],
-					"text": "an installed model"
+					"text": "query length (default: to its last note)"
 				}
 			},
 			{
@@ -863,7 +863,7 @@
 						130.0,
 						22.0
 					],
-					"text": "model default"
+					"text": "model pop"
 				}
 			},
 			{
@@ -879,7 +879,7 @@
 						190.0,
 						20.0
 					],
-					"text": "the server's default model"
+					"text": "an installed model"
 				}
 			},
 			{
@@ -897,7 +897,7 @@
 						130.0,
 						22.0
 					],
-					"text": "ping"
+					"text": "model default"
 				}
 			},
 			{
@@ -913,7 +913,7 @@
 						190.0,
 						20.0
 					],
-					"text": "is the server there?"
+					"text": "the server's default model"
 				}
 			},
 			{
@@ -931,12 +931,28 @@
 						130.0,
 						22.0
 					],
-					"text": "status"
+					"text": "ping"
 				}
 			},
 			{
 				"box": {
+					"fontsize": 10.0,
 					"id": "obj-54",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						485.0,
+						410.0,
+						190.0,
+						20.0
+					],
+					"text": "is the server there?"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-55",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -949,23 +965,7 @@
 						130.0,
 						22.0
 					],
-					"text": "models"
-				}
-			},
-			{
-				"box": {
-					"fontsize": 10.0,
-					"id": "obj-55",
-					"maxclass": "comment",
-					"numinlets": 1,
-					"numoutlets": 0,
-					"patching_rect": [
-						485.0,
-						430.0,
-						190.0,
-						20.0
-					],
-					"text": "list installed models"
+					"text": "status"
 				}
 			},
 			{
@@ -983,7 +983,7 @@
 						130.0,
 						22.0
 					],
-					"text": "settings"
+					"text": "models"
 				}
 			},
 			{
@@ -999,7 +999,7 @@
 						190.0,
 						20.0
 					],
-					"text": "print current settings"
+					"text": "list installed models"
 				}
 			},
 			{
@@ -1017,7 +1017,7 @@
 						130.0,
 						22.0
 					],
-					"text": "host 127.0.0.1"
+					"text": "settings"
 				}
 			},
 			{
@@ -1033,7 +1033,7 @@
 						190.0,
 						20.0
 					],
-					"text": "where the server is"
+					"text": "print current settings"
 				}
 			},
 			{
@@ -1051,12 +1051,28 @@
 						130.0,
 						22.0
 					],
-					"text": "port 7400"
+					"text": "host 127.0.0.1"
 				}
 			},
 			{
 				"box": {
+					"fontsize": 10.0,
 					"id": "obj-61",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						485.0,
+						490.0,
+						190.0,
+						20.0
+					],
+					"text": "where the server is"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-62",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1069,23 +1085,7 @@
 						130.0,
 						22.0
 					],
-					"text": "replyport 7501"
-				}
-			},
-			{
-				"box": {
-					"fontsize": 10.0,
-					"id": "obj-62",
-					"maxclass": "comment",
-					"numinlets": 1,
-					"numoutlets": 0,
-					"patching_rect": [
-						815.0,
-						190.0,
-						190.0,
-						20.0
-					],
-					"text": "fixed reply port"
+					"text": "port 7400"
 				}
 			},
 			{
@@ -1103,7 +1103,7 @@
 						130.0,
 						22.0
 					],
-					"text": "timeout 20000"
+					"text": "replyport 7501"
 				}
 			},
 			{
@@ -1119,7 +1119,7 @@
 						190.0,
 						20.0
 					],
-					"text": "ms to wait for a result"
+					"text": "fixed reply port"
 				}
 			},
 			{
@@ -1137,7 +1137,7 @@
 						130.0,
 						22.0
 					],
-					"text": "heartbeat 0"
+					"text": "timeout 20000"
 				}
 			},
 			{
@@ -1153,7 +1153,7 @@
 						190.0,
 						20.0
 					],
-					"text": "stop pinging every 5 s"
+					"text": "ms to wait for a result"
 				}
 			},
 			{
@@ -1171,7 +1171,7 @@
 						130.0,
 						22.0
 					],
-					"text": "clear"
+					"text": "heartbeat 0"
 				}
 			},
 			{
@@ -1187,7 +1187,7 @@
 						190.0,
 						20.0
 					],
-					"text": "forget the query"
+					"text": "stop pinging every 5 s"
 				}
 			},
 			{
@@ -1205,7 +1205,7 @@
 						130.0,
 						22.0
 					],
-					"text": "quit"
+					"text": "clear"
 				}
 			},
 			{
@@ -1218,6 +1218,40 @@
 					"patching_rect": [
 						815.0,
 						270.0,
+						190.0,
+						20.0
+					],
+					"text": "forget the query"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-71",
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						680.0,
+						290.0,
+						130.0,
+						22.0
+					],
+					"text": "quit"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 10.0,
+					"id": "obj-72",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						815.0,
+						290.0,
 						190.0,
 						20.0
 					],
@@ -1248,7 +1282,7 @@
 							}
 						]
 					},
-					"id": "obj-71",
+					"id": "obj-73",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 4,
@@ -1274,7 +1308,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-72",
+					"id": "obj-74",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1292,7 +1326,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-73",
+					"id": "obj-75",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1307,7 +1341,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-74",
+					"id": "obj-76",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1325,7 +1359,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-75",
+					"id": "obj-77",
 					"maxclass": "number",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1343,7 +1377,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-76",
+					"id": "obj-78",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1361,7 +1395,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-77",
+					"id": "obj-79",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1376,7 +1410,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-78",
+					"id": "obj-80",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 2,
@@ -1395,7 +1429,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-79",
+					"id": "obj-81",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1414,7 +1448,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-80",
+					"id": "obj-82",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 2,
@@ -1433,7 +1467,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-81",
+					"id": "obj-83",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1451,7 +1485,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-82",
+					"id": "obj-84",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1469,7 +1503,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-83",
+					"id": "obj-85",
 					"maxclass": "newobj",
 					"numinlets": 4,
 					"numoutlets": 3,
@@ -1489,7 +1523,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-84",
+					"id": "obj-86",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1507,7 +1541,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-85",
+					"id": "obj-87",
 					"maxclass": "newobj",
 					"numinlets": 3,
 					"numoutlets": 2,
@@ -1526,7 +1560,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-86",
+					"id": "obj-88",
 					"maxclass": "newobj",
 					"numinlets": 3,
 					"numoutlets": 0,
@@ -1542,7 +1576,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-87",
+					"id": "obj-89",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1557,7 +1591,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-88",
+					"id": "obj-90",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1574,7 +1608,7 @@
 			{
 				"box": {
 					"fontsize": 10.0,
-					"id": "obj-89",
+					"id": "obj-91",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1589,7 +1623,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-90",
+					"id": "obj-92",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1606,7 +1640,7 @@
 			{
 				"box": {
 					"fontsize": 10.0,
-					"id": "obj-91",
+					"id": "obj-93",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1621,7 +1655,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-92",
+					"id": "obj-94",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1638,7 +1672,7 @@
 			{
 				"box": {
 					"fontsize": 10.0,
-					"id": "obj-93",
+					"id": "obj-95",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1653,7 +1687,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-94",
+					"id": "obj-96",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -2023,7 +2057,7 @@
 						0
 					],
 					"source": [
-						"obj-54",
+						"obj-55",
 						0
 					]
 				}
@@ -2071,7 +2105,7 @@
 						0
 					],
 					"source": [
-						"obj-61",
+						"obj-62",
 						0
 					]
 				}
@@ -2127,18 +2161,6 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-71",
-						0
-					],
-					"source": [
-						"obj-72",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
 						"obj-3",
 						0
 					],
@@ -2151,163 +2173,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-78",
-						0
-					],
-					"source": [
-						"obj-3",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-79",
-						0
-					],
-					"source": [
-						"obj-78",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-80",
-						0
-					],
-					"source": [
-						"obj-79",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-81",
-						0
-					],
-					"source": [
-						"obj-80",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-83",
-						3
-					],
-					"source": [
-						"obj-81",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-82",
-						0
-					],
-					"source": [
-						"obj-79",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-83",
-						0
-					],
-					"source": [
-						"obj-82",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-85",
-						0
-					],
-					"source": [
-						"obj-83",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-85",
-						1
-					],
-					"source": [
-						"obj-83",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-84",
-						0
-					],
-					"source": [
-						"obj-83",
-						2
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-85",
-						2
-					],
-					"source": [
-						"obj-84",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-86",
-						0
-					],
-					"source": [
-						"obj-85",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-86",
-						1
-					],
-					"source": [
-						"obj-85",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-75",
+						"obj-73",
 						0
 					],
 					"source": [
@@ -2319,11 +2185,23 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-76",
+						"obj-3",
 						0
 					],
 					"source": [
-						"obj-75",
+						"obj-73",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-80",
+						0
+					],
+					"source": [
+						"obj-3",
 						0
 					]
 				}
@@ -2332,10 +2210,46 @@
 				"patchline": {
 					"destination": [
 						"obj-81",
-						1
+						0
 					],
 					"source": [
-						"obj-76",
+						"obj-80",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-82",
+						0
+					],
+					"source": [
+						"obj-81",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-83",
+						0
+					],
+					"source": [
+						"obj-82",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-85",
+						3
+					],
+					"source": [
+						"obj-83",
 						0
 					]
 				}
@@ -2344,10 +2258,70 @@
 				"patchline": {
 					"destination": [
 						"obj-84",
+						0
+					],
+					"source": [
+						"obj-81",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-85",
+						0
+					],
+					"source": [
+						"obj-84",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-87",
+						0
+					],
+					"source": [
+						"obj-85",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-87",
 						1
 					],
 					"source": [
-						"obj-76",
+						"obj-85",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-86",
+						0
+					],
+					"source": [
+						"obj-85",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-87",
+						2
+					],
+					"source": [
+						"obj-86",
 						0
 					]
 				}
@@ -2359,8 +2333,68 @@
 						0
 					],
 					"source": [
-						"obj-3",
+						"obj-87",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-88",
 						1
+					],
+					"source": [
+						"obj-87",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-77",
+						0
+					],
+					"source": [
+						"obj-76",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-78",
+						0
+					],
+					"source": [
+						"obj-77",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-83",
+						1
+					],
+					"source": [
+						"obj-78",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-86",
+						1
+					],
+					"source": [
+						"obj-78",
+						0
 					]
 				}
 			},
@@ -2372,7 +2406,7 @@
 					],
 					"source": [
 						"obj-3",
-						2
+						1
 					]
 				}
 			},
@@ -2380,6 +2414,18 @@
 				"patchline": {
 					"destination": [
 						"obj-92",
+						0
+					],
+					"source": [
+						"obj-3",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-94",
 						0
 					],
 					"source": [

@@ -425,7 +425,8 @@ function startImprovise(prefix, contBars) {
              "; add notes or use Free");
         return;
     }
-    var s = settings.copy({ beats_per_bar: q.beatsPerBar, continue_bars: contBars });
+    // the clip's length travels too: trailing silent bars are part of the query
+    var s = settings.copy({ beats_per_bar: q.beatsPerBar, length_beats: q.span, continue_bars: contBars });
     var ctx = { mode: contBars > 0 ? "continue" : "improvise", prefix: prefix, beatsPerBar: q.beatsPerBar,
                 span: q.span + contBars * q.beatsPerBar, target: q.target, queryClipId: q.clipId, requested: s.values };
     try {

@@ -53,7 +53,7 @@ var qbdi = (function () {
     P.ADDRESSES = P.REQUESTS.concat(P.REPLIES);
 
     P.SETTING_KEYS = ["model", "rate", "sampling", "threshold", "temperature", "z", "seed",
-                      "allocation", "source", "beats_per_bar", "bars", "structure", "continue_bars"];
+                      "allocation", "source", "beats_per_bar", "length_beats", "bars", "structure", "continue_bars"];
 
     P.ERROR_CODES = ["bad_request", "too_large", "unknown_model", "bad_model", "expired",
                      "unknown_address", "busy", "internal"];
@@ -70,7 +70,7 @@ var qbdi = (function () {
     // How each setting travels: "str" (a symbol), "rate" (int bits, "full" or -1), "float", "int".
     P.SETTING_TYPES = {
         model: "str", rate: "rate", sampling: "str", threshold: "float", temperature: "float",
-        z: "str", seed: "int", allocation: "str", source: "str", beats_per_bar: "float",
+        z: "str", seed: "int", allocation: "str", source: "str", beats_per_bar: "float", length_beats: "float",
         bars: "int", structure: "str", continue_bars: "int"
     };
     P.MIDI_RANGE = [0, 127];
@@ -88,7 +88,7 @@ var qbdi = (function () {
     // Defaults of bridge.config.Settings (rate "full" = None there; beats_per_bar null = from the query).
     P.DEFAULT_SETTINGS = {
         model: null, rate: "full", sampling: "threshold", threshold: 0.5, temperature: 1.0,
-        z: "mean", seed: 0, allocation: "query", source: "empirical", beats_per_bar: null,
+        z: "mean", seed: 0, allocation: "query", source: "empirical", beats_per_bar: null, length_beats: null,
         bars: 8, structure: "free", continue_bars: 0
     };
 
@@ -206,6 +206,7 @@ var qbdi = (function () {
         allocation: { kind: "enum", values: P.ALLOCATIONS },
         source: { kind: "enum", values: P.SOURCES },
         beats_per_bar: { kind: "float", min: 0.25, max: 32, nullable: true },
+        length_beats: { kind: "float", min: 0, max: P.MAX_BARS * 32, nullable: true },
         bars: { kind: "int", min: 1, max: P.MAX_BARS },
         structure: { kind: "enum", values: P.STRUCTURES },
         continue_bars: { kind: "int", min: 0, max: P.MAX_BARS }
@@ -307,7 +308,7 @@ var qbdi = (function () {
         }
         return s;
     };
-    /** Flat [key, value, ...] in SETTING_KEYS order; unset (null) model/beats_per_bar left out. */
+    /** Flat [key, value, ...] in SETTING_KEYS order; unset (null) model/beats_per_bar/length_beats left out. */
     Settings.prototype.toArgs = function () {
         var out = [];
         for (var i = 0; i < P.SETTING_KEYS.length; i++) {

@@ -64,6 +64,23 @@ def server(model_dir) -> Server:
     srv.close()
 
 
+@pytest.fixture(scope="session")
+def real_server(real_model) -> Server:
+    """An in-process server on the shipped model (skipped until it is installed)."""
+    srv = Server(port=0, model=real_model, workers=1).start()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture(params=["tiny", REAL_MODEL])
+def any_server(request, model_dir) -> tuple[Server, str]:
+    """``(server, model)`` for the fixture model and for the shipped one: the tests that matter
+    most run on both. ``model`` is what ``load_model`` and ``qbdi improvise --model`` take."""
+    if request.param == "tiny":
+        return request.getfixturevalue("server"), str(model_dir)
+    return request.getfixturevalue("real_server"), REAL_MODEL
+
+
 class RawPeer:
     """A bare UDP socket: sends any bytes to a server, collects decoded replies."""
 

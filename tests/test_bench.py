@@ -41,3 +41,10 @@ def test_bench_json_with_tiny_counts_and_cold_start(model_dir):
 def test_bench_rejects_bad_lists_with_one_line():
     proc = subprocess.run([*PY, "bench", "--bars", "eight"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and "--bars" in proc.stderr
+
+
+def test_bench_reports_a_server_that_cannot_start():
+    proc = subprocess.run([*PY, "bench", "--model", "no-such-model", "--requests", "1"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1 and "no-such-model" in proc.stderr
