@@ -116,6 +116,39 @@ def note_density(notes: Sequence[NoteLike], n_bars: int) -> float:
     return len(notes) / max(n_bars, 1)
 
 
+def repeat_agreement(query: Sequence[NoteLike], output: Sequence[NoteLike], beats_per_bar: float,
+                     length_beats: float | None = None, similarity: float = 0.9) -> float | None:
+    """Share of the query's repeated bars whose output bar repeats the same earlier bar.
+
+    Repeats are found as the structure lock finds them (:func:`bridge.structure.repeat_sources`,
+    cosine of the bars' piano rolls >= ``similarity``); ``None`` when the query repeats nothing.
+    """
+    from bridge.pianoroll import BarGrid, Note, to_roll
+    from bridge.structure import repeat_sources
+
+    bars = count_bars(query, beats_per_bar, length_beats)
+    grid = BarGrid(beats_per_bar, bars)
+
+    def bar_rows(notes: Sequence[NoteLike]) -> np.ndarray:
+        plain = [Note(int(n.pitch), float(n.start), float(n.duration)) for n in notes]
+        return to_roll(plain, grid.n_steps).reshape(bars, -1).astype(np.float64)
+
+    q_src = repeat_sources(bar_rows(query), similarity)
+    repeated = np.flatnonzero(q_src != np.arange(bars))
+    if not len(repeated):
+        return None
+    out = bar_rows(output)
+    norms = np.linalg.norm(out, axis=1)
+    kept = 0
+    for t in repeated:
+        a, b = out[t], out[q_src[t]]
+        if norms[t] == 0 and norms[q_src[t]] == 0:
+            kept += 1
+        elif norms[t] > 0 and norms[q_src[t]] > 0 and a @ b / (norms[t] * norms[q_src[t]]) >= similarity:
+            kept += 1
+    return kept / len(repeated)
+
+
 def compare(query: Sequence[NoteLike], output: Sequence[NoteLike], beats_per_bar: float,
             length_beats: float | None = None) -> HarmonyMetrics:
     """All harmony metrics of ``output`` against ``query`` on the query's bar grid.

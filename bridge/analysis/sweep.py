@@ -1,7 +1,8 @@
 """``qbdi sweep``: improvise on one query at several rates and seeds, and measure what survives.
 
 Per rate, the mean and spread (sample standard deviation) over seeds of: harmony agreement,
-retained harmony, key agreement, chord vocabulary, note density (:mod:`.metrics`), and the total
+retained harmony, key agreement, chord vocabulary, note density, the share of the query's repeated
+bars that repeat in the output (:mod:`.metrics`), and the total
 VMO IR at the best threshold of the output's surface (chroma, Tonnetz) and of its latents (the
 decoder's input z per bar, cosine). Writes ``sweep.csv``, ``sweep.json``, ``sweep.png`` and,
 under ``midi/``, each improvisation with the query as a second track.
@@ -19,7 +20,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .chroma import NoteLike, count_bars
-from .metrics import compare
+from .metrics import compare, repeat_agreement
 from .piece import analyze_latents, analyze_surface, bar_means, encode_bars, resolve_model
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ METRICS = (
     ("key_agreement", "key agreement"),
     ("vocabulary", "chord vocabulary"),
     ("density", "note density (notes/bar)"),
+    ("repeats", "repeats kept (share of the query's)"),
     ("ir_surface", "VMO IR, surface (bits)"),
     ("ir_latent", "VMO IR, latents (bits)"),
 )
@@ -59,6 +61,7 @@ def measure(query: Sequence[NoteLike], output: Sequence[NoteLike], latents: np.n
             beats_per_bar: float, length_beats: float, steps_per_beat: int = 4) -> dict[str, float | int | None]:
     """Every sweep metric of one output against its query (``None`` where undefined)."""
     values: dict[str, Any] = compare(query, output, beats_per_bar, length_beats).to_dict()
+    values["repeats"] = repeat_agreement(query, output, beats_per_bar, length_beats)
     values["ir_surface"] = analyze_surface(output, beats_per_bar, steps_per_beat, length_beats, min_motif_beats=0).ir_total
     values["ir_latent"] = _latent_ir(latents, beats_per_bar)
     return values
@@ -203,6 +206,7 @@ def run_sweep(query_path: str | Path, rates: Sequence[int | None] | str, seeds: 
     runs = sweep_notes(score.notes, beats_per_bar, length, rates, seed_list, improviser, steps_per_beat, progress, save)
     reference: dict[str, Any] = compare(score.notes, score.notes, beats_per_bar, length).to_dict()
     reference["bars"] = bars
+    reference["repeats"] = repeat_agreement(score.notes, score.notes, beats_per_bar, length)
     reference["ir_surface"] = analyze_surface(score.notes, beats_per_bar, steps_per_beat, length, min_motif_beats=0).ir_total
     reference["ir_latent"] = _latent_ir(encode_bars(loaded, score.notes, beats_per_bar, length), beats_per_bar)
     document = {
