@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import os
 import shlex
 import socket
 import subprocess
@@ -194,7 +195,7 @@ def measure_throughput(port: int, clients: int, seconds: float, settings: dict[s
 
 def measure_cold(command: str, settings: dict[str, Any], timeout: float = START_TIMEOUT_S) -> dict[str, Any]:
     """Start ``command`` (``--port`` added when absent), ping until it answers, improvise once."""
-    argv = shlex.split(command)
+    argv = shlex.split(command, posix=os.name != "nt")  # keep Windows backslashes
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -236,12 +237,15 @@ def measure_cold(command: str, settings: dict[str, Any], timeout: float = START_
 
 
 def run_bench(port: int = 0, model: str | None = None, requests: int = 200, bars: Sequence[int] = (1, 8, 32),
-              clients: Sequence[int] = (1, 4, 16), seconds: float = 3.0, cold: str | None = None) -> dict[str, Any]:
+              clients: Sequence[int] = (1, 4, 16), seconds: float = 3.0, cold: str | None = None,
+              cold_only: bool = False) -> dict[str, Any]:
     """Everything ``qbdi bench`` measures, as a dict (what ``--json`` prints)."""
     settings = dict(BENCH_SETTINGS)
     report: dict[str, Any] = {"settings": settings, "cpu_count": _cpu_count()}
     if cold:
         report["cold"] = measure_cold(cold, settings)
+        if cold_only:
+            return report
     server = None
     if not port:
         server = ServerProcess.start(model)
@@ -270,6 +274,17 @@ def _cpu_count() -> int:
 
 def format_report(report: dict[str, Any]) -> str:
     """The report as a plain-text table."""
+    lines: list[str] = []
+    if "server" in report:
+        lines += _server_tables(report)
+    if "cold" in report:
+        cold = report["cold"]
+        lines += ["", f"cold start of {cold['command']!r}: first pong {cold['first_pong_s']:.2f} s, "
+                      f"first improvisation {cold['first_improvisation_s']:.2f} s"]
+    return "\n".join(lines).strip("\n")
+
+
+def _server_tables(report: dict[str, Any]) -> list[str]:
     server = report["server"]
     lines = [f"qbdi bench: server {server['version']} (protocol {server['protocol']}) on 127.0.0.1:{server['port']}, "
              f"model {server['model']}, {report['cpu_count']} CPU(s), settings "
@@ -282,11 +297,7 @@ def format_report(report: dict[str, Any]) -> str:
     for row in report["throughput"]:
         lines.append(f"{'':26}{row['clients']:>8} {row['per_second']:>9.1f} {row['p50_ms']:>8.2f} "
                      f"{row['p99_ms']:>8.2f} {row['errors']:>7}")
-    if "cold" in report:
-        cold = report["cold"]
-        lines += ["", f"cold start of {cold['command']!r}: first pong {cold['first_pong_s']:.2f} s, "
-                      f"first improvisation {cold['first_improvisation_s']:.2f} s"]
-    return "\n".join(lines)
+    return lines
 
 
 def _int_list(text: str, what: str) -> list[int]:
@@ -308,6 +319,6 @@ def bench_from_args(args) -> int:
     if max(bars) > 512:
         raise QbdiError("--bars must be at most 512")
     report = run_bench(port=args.port, model=args.model, requests=args.requests, bars=bars, clients=clients,
-                       seconds=args.seconds, cold=args.cold)
+                       seconds=args.seconds, cold=args.cold, cold_only=getattr(args, "cold_only", False))
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0

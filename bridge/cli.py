@@ -125,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=float, default=3.0, help="duration of each throughput run")
     p.add_argument("--cold", metavar="CMD", default=None,
                    help="measure cold start to first reply of this server command (e.g. dist/qbdi-server/qbdi-server)")
+    p.add_argument("--cold-only", action="store_true", help="with --cold: measure the cold start only")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("analyze", help="VMO analysis of MIDI files: IR vs threshold, IR over time, motifs")

@@ -9,7 +9,7 @@ Checks, each on a free loopback port:
      models reply lists exactly the models in bridge/models/;
   2. one improvisation with the default model: the same notes as this checkout's engine gives
      in process, and as the binary's own ``improvise`` command on the same query as a MIDI file;
-     one free improvisation;
+     one with each other bundled model; one free improvisation;
   3. an error reply: a request naming an unknown model gets /qbdi/error unknown_model, and the
      server still answers ping afterwards;
   4. a second server on the same port exits with code 2 and one line naming the port;
@@ -174,6 +174,12 @@ def smoke(binary: Path, cold_runs: int = 3, say=print) -> dict:
                     "same notes as the engine in process")
                 report["improvise"] = {"notes_in": len(query), "notes_out": len(result.notes),
                                        "round_trip_ms": round(result.round_trip_s * 1000, 2)}
+
+                for name in shipped:
+                    if name != DEFAULT_MODEL:
+                        other = client.improvise(query, {**SETTINGS, "model": name})
+                        check(other.model == name, f"a request for model {name} used {other.model}")
+                        say(f"  model {name:<8}ok       {len(other.notes)} notes from the bundled {name}")
 
                 free = client.free(SETTINGS, bars=4)
                 check(free.model == DEFAULT_MODEL, f"free improvisation used {free.model}")

@@ -38,6 +38,13 @@ def test_bench_json_with_tiny_counts_and_cold_start(model_dir):
     assert "p99 ms" in table and "improv/s" in table and "cold start" in table
 
 
+def test_cold_only_measures_the_start_and_nothing_else(model_dir):
+    cold = f"{sys.executable} -m bridge serve --model {model_dir}"
+    proc = subprocess.run([*PY, "bench", "--cold", cold, "--cold-only"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("cold start of") and "improv/s" not in proc.stdout
+
+
 def test_bench_rejects_bad_lists_with_one_line():
     proc = subprocess.run([*PY, "bench", "--bars", "eight"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1 and "--bars" in proc.stderr
