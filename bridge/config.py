@@ -7,7 +7,7 @@ field of :class:`Settings`. All three round-trip through JSON (``to_dict``/``fro
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Mapping
 
 from .errors import QbdiError

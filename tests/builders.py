@@ -29,18 +29,25 @@ def chord_bars(chords=(C_MAJOR, A_MINOR, F_MAJOR, G_MAJOR), beats_per_bar: float
 
 
 def tiny_model(folder: Path, latent: int = 16, hidden: int = 32, seed: int = 0, predictor: int = 0,
-               name: str = "tiny") -> Path:
-    """A random-weight model in the real format (config.json + safetensors with checksum)."""
+               name: str = "tiny", sparse: bool = False) -> Path:
+    """A random-weight model in the real format (config.json + safetensors with checksum).
+
+    ``sparse``: a negative decoder output bias, so output is about as dense as music (~30 notes
+    per 4/4 bar) instead of the near-silence of small random weights.
+    """
     rep = Representation()
     arch = Architecture(rep.frame_size, hidden, latent, predictor)
     rng = np.random.default_rng(seed)
-    tensors = {k: (rng.standard_normal(shape) * (0.5 / np.sqrt(shape[-1]))).astype(np.float32)
+    scale = 1.0 if sparse else 0.5
+    tensors = {k: (rng.standard_normal(shape) * (scale / np.sqrt(shape[-1]))).astype(np.float32)
                for k, shape in expected_shapes(arch).items()}
+    if sparse:
+        tensors["decoder.out.bias"] = (-3.5 + 1.5 * rng.standard_normal(rep.frame_size)).astype(np.float32)
     config = {
         "name": name, "description": "random weights for tests",
         "representation": rep.to_dict(), "architecture": arch.to_dict(),
         "latent_stats": {"mean": [0.0] * latent, "var": [1.0] * latent},
-        "max_rate": 256, "training": {"corpus": "none", "bars": 0},
+        "max_rate": 512 if sparse else 256, "training": {"corpus": "none", "bars": 0},
     }
     return save_model(folder, tensors, config)
 

@@ -7,35 +7,21 @@ import socket
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from bridge import protocol as P
-from bridge.config import Architecture, Representation
-from bridge.models import installed_names, save_model
+from bridge.models import installed_names
 from bridge.osc import OscError, decode, encode
 from bridge.server import Server
-from bridge.vae import expected_shapes
+
+from builders import tiny_model
 
 REAL_MODEL = "pop"
 
 
 def sparse_model(folder: Path, latent: int = 16, hidden: int = 32, seed: int = 0, name: str = "tiny") -> Path:
-    """A random-weight model in the real format whose output is about as dense as music
-    (~30 notes per 4/4 bar): the decoder's output bias is negative, so most cells stay silent."""
-    rep = Representation()
-    arch = Architecture(rep.frame_size, hidden, latent, 0)
-    rng = np.random.default_rng(seed)
-    tensors = {k: (rng.standard_normal(shape) / np.sqrt(shape[-1])).astype(np.float32)
-               for k, shape in expected_shapes(arch).items()}
-    tensors["decoder.out.bias"] = (-3.5 + 1.5 * rng.standard_normal(rep.frame_size)).astype(np.float32)
-    config = {
-        "name": name, "description": "random weights for tests",
-        "representation": rep.to_dict(), "architecture": arch.to_dict(),
-        "latent_stats": {"mean": [0.0] * latent, "var": [1.0] * latent},
-        "max_rate": 512, "training": {"corpus": "none", "bars": 0},
-    }
-    return save_model(folder, tensors, config)
+    """A random-weight model in the real format whose output is about as dense as music."""
+    return tiny_model(folder, latent=latent, hidden=hidden, seed=seed, name=name, sparse=True)
 
 
 @pytest.fixture(scope="session")

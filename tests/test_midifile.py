@@ -3,7 +3,6 @@ import pytest
 
 from bridge.errors import MidiError
 from bridge.midifile import read_midi, write_midi
-from bridge.pianoroll import Note
 
 from builders import chord_bars, midi_file
 
