@@ -130,11 +130,12 @@ def _wait_ready(notify: socket.socket, process: subprocess.Popen, log_file: IO[s
     raise QbdiError(f"the server was not ready within {timeout:g} s")
 
 
-def _percentiles(seconds: list[float]) -> dict[str, float]:
+def _percentiles(seconds: list[float], quantiles: Sequence[int] = (50, 99)) -> dict[str, float]:
+    """``{"p50_ms": ..., "p99_ms": ..., "mean_ms": ...}`` of round trips in seconds (NaN when none)."""
     if not seconds:
-        return {"p50_ms": float("nan"), "p99_ms": float("nan"), "mean_ms": float("nan")}
+        return {**{f"p{q}_ms": float("nan") for q in quantiles}, "mean_ms": float("nan")}
     ms = np.asarray(seconds) * 1000.0
-    return {"p50_ms": round(float(np.percentile(ms, 50)), 3), "p99_ms": round(float(np.percentile(ms, 99)), 3),
+    return {**{f"p{q}_ms": round(float(np.percentile(ms, q)), 3) for q in quantiles},
             "mean_ms": round(float(ms.mean()), 3)}
 
 

@@ -94,6 +94,7 @@ MAX_CHUNKS = -(-MAX_NOTES // NOTES_PER_CHUNK)
 MAX_PENDING = 64               # incomplete requests held at once
 REQUEST_TTL_S = 5.0            # an incomplete request expires after this long without a chunk
 MAX_STRING = 256               # longest string argument accepted
+MAX_ID = 2**31 - 1             # request ids are 0..MAX_ID: every reply carries the id as an int32
 
 
 def n_chunks(n_notes: int) -> int:
@@ -149,11 +150,14 @@ def as_float(value: Any, what: str) -> float:
 
 
 def read_id(args: Sequence) -> int:
-    """The request id (first argument), or -1 when it cannot be read."""
+    """The request id (first argument, a whole number 0..2^31-1), or -1 when it cannot be read.
+
+    An id beyond int32 (a float such as 3e9, or an ``h`` int64) is unreadable: no reply could carry it."""
     try:
-        return as_int(args[0], "the request id") if args else -1
+        request_id = as_int(args[0], "the request id") if args else -1
     except QbdiError:
         return -1
+    return request_id if 0 <= request_id <= MAX_ID else -1
 
 
 def read_reply_port(args: Sequence) -> int | None:

@@ -1,0 +1,12 @@
+"""Music information dynamics: Variable Markov Oracle analysis and rate sweeps (issue 5).
+
+Imported only by the ``qbdi analyze`` and ``qbdi sweep`` commands, never by the server: it needs
+the ``analysis`` extra (scipy, matplotlib, tqdm; vmo for the reference checks).
+
+Modules, from notes to report:
+``chroma`` (pitch classes per step and per bar) -> ``tonnetz`` (tonal centroid, distance) ->
+``oracle`` (VMO build, IR, fast exact threshold sweep) -> ``motifs`` (repeated motifs) ->
+``piece`` (surface and latent views of one piece) -> ``figures`` / ``report`` (PNG, HTML, JSON);
+``metrics`` (harmony agreement, retained harmony, ...) -> ``sweep`` (rates x seeds);
+entry points ``report.analyze_from_args`` and ``sweep.sweep_from_args`` for ``qbdi analyze`` / ``qbdi sweep``.
+"""

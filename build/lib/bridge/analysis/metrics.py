@@ -1,0 +1,170 @@
+"""How much of the query's harmony an improvisation keeps (issue 5's definitions).
+
+All comparisons use pitch-class duration profiles per bar (:func:`chroma.bar_profiles`):
+(n_bars, 12) arrays of beats sounded per pitch class. The query's bar grid is used for both
+pieces; output bars past the query's end are ignored, missing ones count as silent.
+
+Conventions for silence: the cosine with a silent (all-zero) profile is 0, and bars where the
+query is silent are left out, since there is no harmony there to agree with.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import asdict, dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .chroma import NoteLike, bar_profiles, count_bars, top_pitch_classes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HarmonyMetrics:
+    """One output compared with its query.
+
+    Attributes:
+        agreement: mean over bars of cos(query bar profile, output bar profile).
+        retained: share of the query's bar-specific harmony the output keeps: 1 for a copy,
+            about 0 when only the key survives; NaN when the query's bars all sound alike.
+        key_agreement: cos of the two whole-piece pitch-class profiles.
+        vocabulary: distinct bar-level top-3 pitch-class sets in the output.
+        density: output notes per bar.
+    """
+
+    agreement: float
+    retained: float
+    key_agreement: float
+    vocabulary: int
+    density: float
+
+    def to_dict(self) -> dict[str, float | int | None]:
+        return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
+
+
+def cosine_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Cosine similarity of every row of ``a`` (m, d) with every row of ``b`` (n, d): (m, n).
+
+    Pairs involving an all-zero row get 0.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    na = np.linalg.norm(a, axis=1)
+    nb = np.linalg.norm(b, axis=1)
+    dots = a @ b.T
+    denom = np.outer(na, nb)
+    return np.divide(dots, denom, out=np.zeros_like(dots), where=denom > 0)
+
+
+def cosine(a: np.ndarray, b: np.ndarray) -> float:
+    """Cosine similarity of two vectors; 0 when either is all zeros."""
+    return float(cosine_matrix(np.atleast_2d(a), np.atleast_2d(b))[0, 0])
+
+
+def bar_specificity(query: np.ndarray, output: np.ndarray) -> tuple[float, float]:
+    """(matching, off) cosines between bar profiles (n_bars, 12) over the query's sounding bars.
+
+    ``matching`` is the mean of cos(q_i, o_i); ``off`` the mean of cos(q_i, o_j) over i != j.
+    Both are NaN with no sounding bar; ``off`` is NaN with fewer than two.
+    """
+    sounding = np.flatnonzero(query.sum(axis=1) > 0)
+    if sounding.size == 0:
+        return math.nan, math.nan
+    sims = cosine_matrix(query[sounding], output[sounding])
+    matching = float(np.mean(np.diag(sims)))
+    m = sounding.size
+    if m < 2:
+        return matching, math.nan
+    off = float((sims.sum() - np.trace(sims)) / (m * (m - 1)))
+    return matching, off
+
+
+def harmony_agreement(query: np.ndarray, output: np.ndarray) -> float:
+    """Mean over the query's sounding bars of cos(query bar, output bar); inputs (n_bars, 12)."""
+    return bar_specificity(query, output)[0]
+
+
+def retained_harmony(query: np.ndarray, output: np.ndarray) -> float:
+    """(matching - off) for the output divided by the same for the query against itself.
+
+    Inputs are (n_bars, 12) profiles on the same bar grid. NaN when the query has fewer than
+    two sounding bars or they all have the same harmony (nothing bar-specific to keep).
+    """
+    matching, off = bar_specificity(query, output)
+    self_matching, self_off = bar_specificity(query, query)
+    scale = self_matching - self_off
+    if not math.isfinite(scale) or scale <= 1e-9:
+        return math.nan
+    return (matching - off) / scale
+
+
+def key_agreement(query: np.ndarray, output: np.ndarray) -> float:
+    """Cosine of the whole-piece pitch-class profiles (the bar profiles summed): (n_bars, 12) inputs."""
+    return cosine(query.sum(axis=0), output.sum(axis=0))
+
+
+def chord_vocabulary(profiles: np.ndarray, k: int = 3) -> int:
+    """Number of distinct top-``k`` pitch-class sets over the sounding bars of (n_bars, 12) profiles."""
+    return len({top_pitch_classes(p, k) for p in profiles if p.sum() > 0})
+
+
+def note_density(notes: Sequence[NoteLike], n_bars: int) -> float:
+    """Notes per bar."""
+    return len(notes) / max(n_bars, 1)
+
+
+def repeat_agreement(query: Sequence[NoteLike], output: Sequence[NoteLike], beats_per_bar: float,
+                     length_beats: float | None = None, similarity: float = 0.9) -> float | None:
+    """Share of the query's repeated bars whose output bar repeats the same earlier bar.
+
+    Repeats are found as the structure lock finds them (:func:`bridge.structure.repeat_sources`,
+    cosine of the bars' piano rolls >= ``similarity``); ``None`` when the query repeats nothing.
+    """
+    from bridge.pianoroll import BarGrid, Note, to_roll
+    from bridge.structure import repeat_sources
+
+    bars = count_bars(query, beats_per_bar, length_beats)
+    grid = BarGrid(beats_per_bar, bars)
+
+    def bar_rows(notes: Sequence[NoteLike]) -> np.ndarray:
+        plain = [Note(int(n.pitch), float(n.start), float(n.duration)) for n in notes]
+        return to_roll(plain, grid.n_steps).reshape(bars, -1).astype(np.float64)
+
+    q_src = repeat_sources(bar_rows(query), similarity)
+    repeated = np.flatnonzero(q_src != np.arange(bars))
+    if not len(repeated):
+        return None
+    out = bar_rows(output)
+    norms = np.linalg.norm(out, axis=1)
+    kept = 0
+    for t in repeated:
+        a, b = out[t], out[q_src[t]]
+        if norms[t] == 0 and norms[q_src[t]] == 0:
+            kept += 1
+        elif norms[t] > 0 and norms[q_src[t]] > 0 and a @ b / (norms[t] * norms[q_src[t]]) >= similarity:
+            kept += 1
+    return kept / len(repeated)
+
+
+def compare(query: Sequence[NoteLike], output: Sequence[NoteLike], beats_per_bar: float,
+            length_beats: float | None = None) -> HarmonyMetrics:
+    """All harmony metrics of ``output`` against ``query`` on the query's bar grid.
+
+    Args:
+        beats_per_bar: the query's bar length in beats.
+        length_beats: the query's length (default: where its last note ends).
+    """
+    bars = count_bars(query, beats_per_bar, length_beats)
+    q = bar_profiles(query, beats_per_bar, bars)
+    o = bar_profiles(output, beats_per_bar, bars)
+    kept = [n for n in output if n.start < bars * beats_per_bar]
+    return HarmonyMetrics(
+        agreement=harmony_agreement(q, o),
+        retained=retained_harmony(q, o),
+        key_agreement=key_agreement(q, o),
+        vocabulary=chord_vocabulary(o),
+        density=note_density(kept, bars),
+    )

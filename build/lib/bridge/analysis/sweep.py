@@ -1,0 +1,244 @@
+"""``qbdi sweep``: improvise on one query at several rates and seeds, and measure what survives.
+
+Per rate, the mean and spread (sample standard deviation) over seeds of: harmony agreement,
+retained harmony, key agreement, chord vocabulary, note density, the share of the query's repeated
+bars that repeat in the output (:mod:`.metrics`), and the total
+VMO IR at the best threshold of the output's surface (chroma, Tonnetz) and of its latents (the
+decoder's input z per bar, cosine). Writes ``sweep.csv``, ``sweep.json``, ``sweep.png`` and,
+under ``midi/``, each improvisation with the query as a second track.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import math
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .chroma import NoteLike, count_bars
+from .metrics import compare, repeat_agreement
+from .piece import analyze_latents, analyze_surface, bar_means, encode_bars, resolve_model
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+DEFAULT_RATES = "full,1024,512,256,128,64,32,0"
+METRICS = (
+    ("agreement", "harmony agreement"),
+    ("retained", "retained harmony"),
+    ("key_agreement", "key agreement"),
+    ("vocabulary", "chord vocabulary"),
+    ("density", "note density (notes/bar)"),
+    ("repeats", "repeats kept (share of the query's)"),
+    ("ir_surface", "VMO IR, surface (bits)"),
+    ("ir_latent", "VMO IR, latents (bits)"),
+)
+
+# improviser(rate, seed) -> (notes, latents (n_bars, L) or None)
+Improviser = Callable[[int | None, int], tuple[Sequence[NoteLike], np.ndarray | None]]
+
+
+def parse_rates(text: str | Sequence[Any]) -> list[int | None]:
+    """``"full,1024,0"`` (or a list) -> ``[None, 1024, 0]``; ``full`` is ``None``."""
+    from bridge.config import parse_rate
+    from bridge.errors import QbdiError
+
+    items = [s for s in text.split(",") if s.strip()] if isinstance(text, str) else list(text)
+    if not items:
+        raise QbdiError("give at least one rate, e.g. --rates full,512,0")
+    return [parse_rate(item) for item in items]
+
+
+def rate_label(rate: int | None) -> str:
+    return "full" if rate is None else str(rate)
+
+
+def measure(query: Sequence[NoteLike], output: Sequence[NoteLike], latents: np.ndarray | None,
+            beats_per_bar: float, length_beats: float, steps_per_beat: int = 4) -> dict[str, float | int | None]:
+    """Every sweep metric of one output against its query (``None`` where undefined)."""
+    values: dict[str, Any] = compare(query, output, beats_per_bar, length_beats).to_dict()
+    values["repeats"] = repeat_agreement(query, output, beats_per_bar, length_beats)
+    values["ir_surface"] = analyze_surface(output, beats_per_bar, steps_per_beat, length_beats, min_motif_beats=0).ir_total
+    values["ir_latent"] = _latent_ir(latents, beats_per_bar)
+    return values
+
+
+def _latent_ir(latents: np.ndarray | None, beats_per_bar: float) -> float | None:
+    if latents is None or len(latents) < 2:
+        return None
+    return analyze_latents(latents, beats_per_bar, min_motif_bars=0).ir_total
+
+
+def sweep_notes(query: Sequence[NoteLike], beats_per_bar: float, length_beats: float, rates: Sequence[int | None],
+                seeds: Sequence[int], improviser: Improviser, steps_per_beat: int = 4, progress: bool = False,
+                on_output: Callable[[int | None, int, Sequence[NoteLike]], None] | None = None) -> list[dict[str, Any]]:
+    """Run the improviser at every (rate, seed) and measure each output: one record per run."""
+    runs = []
+    pairs = [(rate, seed) for rate in rates for seed in seeds]
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(pairs), desc="sweep", unit="run")
+    for rate, seed in pairs:
+        if bar is not None:
+            bar.set_postfix_str(f"rate {rate_label(rate)} seed {seed}")
+        notes, latents = improviser(rate, seed)
+        notes = list(notes)
+        if on_output is not None:
+            on_output(rate, seed, notes)
+        record = {"rate": rate_label(rate), "seed": seed, "n_notes": len(notes)}
+        record.update(measure(query, notes, latents, beats_per_bar, length_beats, steps_per_beat))
+        runs.append(record)
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    return runs
+
+
+def summarize(runs: Sequence[dict[str, Any]], rates: Sequence[int | None]) -> list[dict[str, Any]]:
+    """Per rate (in the given order): ``<metric>_mean``, ``_std`` (ddof 1), ``_min``, ``_max``, ``n``."""
+    rows = []
+    for rate in rates:
+        label = rate_label(rate)
+        mine = [r for r in runs if r["rate"] == label]
+        row: dict[str, Any] = {"rate": label, "n": len(mine)}
+        for key, _ in METRICS:
+            values = np.array([r[key] for r in mine if r.get(key) is not None], dtype=float)
+            values = values[np.isfinite(values)]
+            row[f"{key}_mean"] = _num(values.mean()) if values.size else None
+            row[f"{key}_std"] = _num(values.std(ddof=1)) if values.size > 1 else (0.0 if values.size else None)
+            row[f"{key}_min"] = _num(values.min()) if values.size else None
+            row[f"{key}_max"] = _num(values.max()) if values.size else None
+        rows.append(row)
+    return rows
+
+
+def format_table(rows: Sequence[dict[str, Any]], reference: dict[str, Any] | None = None) -> str:
+    """Plain-text table: one line per rate, ``mean±std`` per metric."""
+    heads = ["rate"] + [key for key, _ in METRICS]
+    lines = [heads]
+    if reference is not None:
+        lines.append(["query"] + [_cell(reference.get(key), None) for key, _ in METRICS])
+    for row in rows:
+        lines.append([row["rate"]] + [_cell(row[f"{key}_mean"], row[f"{key}_std"]) for key, _ in METRICS])
+    widths = [max(len(line[i]) for line in lines) for i in range(len(heads))]
+    return "\n".join("  ".join(cell.rjust(w) for cell, w in zip(line, widths)) for line in lines)
+
+
+def _cell(mean: float | None, std: float | None) -> str:
+    if mean is None:
+        return "-"
+    fmt = ".3f" if abs(mean) < 100 else ".1f"
+    return f"{mean:{fmt}}" if std is None else f"{mean:{fmt}}±{std:{fmt}}"
+
+
+def write_outputs(document: dict[str, Any], out_dir: Path) -> dict[str, str]:
+    """``sweep.csv`` (one row per rate), ``sweep.json`` (everything) and ``sweep.png``."""
+    from .figures import plot_sweep
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rows = document["rows"]
+    with open(out_dir / "sweep.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    plot_sweep(rows, METRICS, out_dir / "sweep.png", document.get("query"), f"rate sweep: {document['query_name']}")
+    files = {"csv": "sweep.csv", "json": "sweep.json", "plot": "sweep.png"}
+    document["files"] = files
+    (out_dir / "sweep.json").write_text(json.dumps(document, indent=1, allow_nan=False))
+    return files
+
+
+def run_sweep(query_path: str | Path, rates: Sequence[int | None] | str, seeds: int | Sequence[int], out_dir: str | Path,
+              model: Any = None, settings: Any = None, progress: bool = True, write_midi: bool = True) -> dict[str, Any]:
+    """Improvise on a MIDI query at each rate and seed; write the table, plot and MIDI files.
+
+    Args:
+        rates: bits per frame (``None`` = full rate), or a string such as ``"full,512,0"``.
+        seeds: a number of seeds (``settings.seed``, ``+1``, ...) or the seeds themselves.
+        model: a loaded model, a name or folder, or ``None`` for ``settings.model`` (else the default).
+        settings: base :class:`bridge.config.Settings`; ``rate`` and ``seed`` are set per run.
+    Returns:
+        The JSON document: ``rows`` (per-rate summary), ``runs`` (per run), ``query`` (reference).
+    """
+    from bridge.config import Settings
+    from bridge.errors import QbdiError
+    from bridge.improvise import improvise
+    from bridge.midifile import read_midi, write_midi as save_midi
+
+    rates = parse_rates(rates) if isinstance(rates, str) else list(rates)
+    settings = Settings() if settings is None else settings
+    seed_list = [settings.seed + i for i in range(seeds)] if isinstance(seeds, int) else [int(s) for s in seeds]
+    if not seed_list:
+        raise QbdiError("give at least one seed (--seeds 1 or more)")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    query_path = Path(query_path)
+    score = read_midi(query_path)
+    if not score.notes:
+        raise QbdiError(f"{query_path} has no notes to improvise on")
+    loaded = resolve_model(model if model is not None else settings.model)
+    beats_per_bar = float(settings.beats_per_bar or score.beats_per_bar)
+    bars = count_bars(score.notes, beats_per_bar, score.length_beats)
+    length = bars * beats_per_bar
+    steps_per_beat = int(loaded.representation.steps_per_beat)
+
+    def improviser(rate: int | None, seed: int) -> tuple[Sequence[NoteLike], np.ndarray | None]:
+        result = improvise(loaded, score.notes, settings.replace(rate=rate, seed=seed),
+                           beats_per_bar=beats_per_bar, length_beats=length)
+        for warning in result.warnings:
+            log.info("rate %s seed %d: %s", rate_label(rate), seed, warning)
+        return result.notes, bar_means(result.latents, result.grid.frames_per_bar)[:bars]
+
+    def save(rate: int | None, seed: int, notes: Sequence[NoteLike]) -> None:
+        if write_midi:
+            path = out / "midi" / f"{query_path.stem}_rate-{rate_label(rate)}_seed-{seed}.mid"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            save_midi(path, [("query", list(score.notes)), (f"qbdi rate {rate_label(rate)} seed {seed}", list(notes))],
+                      tempo_bpm=score.tempo_bpm, time_signature=tuple(score.time_signature))
+
+    runs = sweep_notes(score.notes, beats_per_bar, length, rates, seed_list, improviser, steps_per_beat, progress, save)
+    reference: dict[str, Any] = compare(score.notes, score.notes, beats_per_bar, length).to_dict()
+    reference["bars"] = bars
+    reference["repeats"] = repeat_agreement(score.notes, score.notes, beats_per_bar, length)
+    reference["ir_surface"] = analyze_surface(score.notes, beats_per_bar, steps_per_beat, length, min_motif_beats=0).ir_total
+    reference["ir_latent"] = _latent_ir(encode_bars(loaded, score.notes, beats_per_bar, length), beats_per_bar)
+    document = {
+        "format_version": FORMAT_VERSION, "kind": "qbdi-sweep", "query_path": str(query_path),
+        "query_name": query_path.stem, "model": getattr(loaded, "name", None), "beats_per_bar": beats_per_bar,
+        "seeds": seed_list, "settings": settings.to_dict(), "query": reference,
+        "rows": summarize(runs, rates), "runs": runs,
+    }
+    if write_midi:
+        document["midi"] = "midi/"
+    write_outputs(document, out)
+    return document
+
+
+def sweep_from_args(args: Any, settings: Any = None) -> int:
+    """``qbdi sweep``: run :func:`run_sweep` from parsed arguments and print the table to stdout.
+
+    Reads ``args.query``, ``args.rates``, ``args.seeds``, ``args.out``, ``args.no_progress`` and, if the
+    parser defines them, ``args.no_midi``; ``settings`` (from the shared improvisation flags) gives the
+    model, the first seed and everything else.
+    """
+    from bridge.errors import QbdiError
+
+    if args.seeds < 1:
+        raise QbdiError(f"--seeds must be at least 1, got {args.seeds}")
+    document = run_sweep(args.query, parse_rates(args.rates), args.seeds, args.out, settings=settings,
+                         progress=not args.no_progress, write_midi=not getattr(args, "no_midi", False))
+    print(format_table(document["rows"], document["query"]))
+    log.info("wrote %s", ", ".join(str(Path(args.out) / name) for name in document["files"].values()))
+    return 0
+
+
+def _num(value: float) -> float | None:
+    value = float(value)
+    return None if math.isnan(value) else round(value, 6) + 0.0  # + 0.0: no "-0.000" in the table

@@ -1,0 +1,288 @@
+"""``qbdi``: the command line. argparse lives here only; heavy imports wait until after parsing.
+
+Every user mistake ends as one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import QbdiError
+
+log = logging.getLogger("bridge")
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2 (argparse's own code, without the usage dump)
+        self.exit(EXIT_USAGE, f"qbdi: {message} (see qbdi {self.prog.split()[-1]} --help)\n" if " " in self.prog
+                  else f"qbdi: {message} (see qbdi --help)\n")
+
+
+def _rate(text: str):
+    from .config import parse_rate
+
+    try:
+        value = parse_rate(text)
+    except QbdiError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value is not None and value < 0:
+        raise argparse.ArgumentTypeError(f"rate must be 0 or more bits per frame, or 'full'; got {text}")
+    return value
+
+
+def _settings_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("improvisation settings")
+    g.add_argument("--model", help="installed model name or model folder (default: pop)")
+    g.add_argument("--rate", type=_rate, default=None, help="bits per frame, or 'full' (default: full)")
+    g.add_argument("--threshold", type=float, default=0.5, help="note probability threshold (default 0.5)")
+    g.add_argument("--sample", action="store_true", help="sample notes (Bernoulli) instead of thresholding")
+    g.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (with --sample)")
+    g.add_argument("--z", choices=("mean", "sample"), default="mean", help="encoder output: mean or a sample")
+    g.add_argument("--seed", type=int, default=0, help="random seed: same seed, same notes")
+    g.add_argument("--allocation", choices=("query", "frame"), default="query",
+                   help="allocate bits once per query (reference) or per frame")
+    g.add_argument("--source", choices=("posterior", "empirical", "prior"), default="empirical",
+                   help="channel statistics: the spread of the query's latents over its bars (default, a smooth "
+                        "dial), the time-averaged posterior variance (the paper's reference), or N(0,1)")
+    g.add_argument("--structure", choices=("free", "lock"), default="free",
+                   help="lock: bars that repeat in the query get the same noise, so repeats survive")
+    g.add_argument("--beats-per-bar", type=float, default=None, help="override the file's meter")
+
+
+def _settings_from(args):
+    from .config import Settings
+
+    return Settings(model=args.model, rate=args.rate, sampling="sample" if args.sample else "threshold",
+                    threshold=args.threshold, temperature=args.temperature, z=args.z, seed=args.seed,
+                    allocation=args.allocation, source=args.source, structure=args.structure,
+                    beats_per_bar=args.beats_per_bar, bars=getattr(args, "bars", 8) or 8,
+                    continue_bars=getattr(args, "continue_bars", 0) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="qbdi", description="Query-Based Deep Improvisation: improvise on MIDI with a rate-limited VAE.")
+    parser.add_argument("--version", action="version", version=f"qbdi {__version__}")
+    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default) or ERROR")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("improvise", help="improvise on a MIDI file (or freely) and write a MIDI file")
+    p.add_argument("query", nargs="?", help="query MIDI file")
+    p.add_argument("-o", "--output", required=True, help="output MIDI file")
+    p.add_argument("--free", action="store_true", help="free improvisation: no query, latents from the prior")
+    p.add_argument("--bars", type=int, default=8, help="bars of free improvisation (default 8)")
+    p.add_argument("--continue", dest="continue_bars", type=int, default=0, metavar="N",
+                   help="improvise N more bars past the end of the query")
+    p.add_argument("--with-query", action="store_true", help="write the query and the improvisation as two tracks")
+    p.add_argument("--fold", action="store_true", help="fold notes outside the model's range by octaves")
+    p.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    _settings_args(p)
+
+    p = sub.add_parser("train", help="train a model on a folder of MIDI files (needs the [train] extra)")
+    p.add_argument("corpus", help="folder of .mid files, or music21:bach")
+    p.add_argument("--out", required=True, help="model folder to write")
+    p.add_argument("--name", default="", help="model name (default: the folder's name)")
+    p.add_argument("--epochs", type=int, default=60)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--beta", type=float, default=1.0, help="KL weight (default 1)")
+    p.add_argument("--gamma", type=float, default=0.0, help="next-bar predictive information weight (default 0)")
+    p.add_argument("--transpose", type=int, default=0, metavar="K", help="augment with shifts -K..+K semitones")
+    p.add_argument("--input-dropout", type=float, default=0.0, help="denoising: share of input cells dropped")
+    p.add_argument("--latent", type=int, default=500)
+    p.add_argument("--hidden", type=int, default=500)
+    p.add_argument("--heldout", type=float, default=0.1, help="share of songs held out (default 0.1)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-steps", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--description", default="")
+    p.add_argument("--no-progress", action="store_true")
+
+    p = sub.add_parser("models", help="list the installed models")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("serve", help="run the OSC server that the Max for Live device talks to")
+    p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1; others are reachable from the network)")
+    p.add_argument("--port", type=int, default=None, help="UDP port (default 7400)")
+    p.add_argument("--model", default=None, help="default model name or folder (default: pop)")
+    p.add_argument("--notify-port", type=int, default=None, help="send /qbdi/ready to this local port once loaded")
+    p.add_argument("--workers", type=int, default=None, help="improvisation threads (default 2; 0: in the receive thread)")
+    p.add_argument("--log-level", dest="serve_log_level", default=None, metavar="LEVEL",
+                   help="DEBUG, INFO (one line per request), WARNING (default) or ERROR")
+
+    p = sub.add_parser("bench", help="measure round-trip latency and throughput against a real server")
+    p.add_argument("--port", type=int, default=0, help="benchmark a running server on this port (default: start one)")
+    p.add_argument("--model", default=None)
+    p.add_argument("--requests", type=int, default=200, help="requests per latency measurement")
+    p.add_argument("--bars", default="1,8,32", help="query lengths in bars")
+    p.add_argument("--clients", default="1,4,16", help="concurrent client counts for throughput")
+    p.add_argument("--seconds", type=float, default=3.0, help="duration of each throughput run")
+    p.add_argument("--cold", metavar="CMD", default=None,
+                   help="measure cold start to first reply of this server command (e.g. dist/qbdi-server/qbdi-server)")
+    p.add_argument("--cold-only", action="store_true", help="with --cold: measure the cold start only")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("analyze", help="VMO analysis of MIDI files: IR vs threshold, IR over time, motifs")
+    p.add_argument("files", nargs="+")
+    p.add_argument("--out", required=True)
+    p.add_argument("--model", default=None, help="model whose latents are analysed (default: pop)")
+    p.add_argument("--no-latents", action="store_true", help="analyse the music surface only")
+    p.add_argument("--no-progress", action="store_true")
+
+    p = sub.add_parser("sweep", help="improvise at several rates and measure how much harmony survives")
+    p.add_argument("query")
+    p.add_argument("--rates", default="full,1024,512,256,128,64,32,0")
+    p.add_argument("--seeds", type=int, default=5, help="seeds per rate, starting at --seed")
+    p.add_argument("--out", required=True)
+    p.add_argument("--no-midi", action="store_true", help="do not write the improvisations")
+    p.add_argument("--no-progress", action="store_true")
+    _settings_args(p)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = getattr(logging, str(args.log_level).upper(), None)
+    if not isinstance(level, int):
+        parser.error(f"unknown log level {args.log_level!r}; use DEBUG, INFO, WARNING or ERROR")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.captureWarnings(True)
+    if not args.command:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return int(COMMANDS[args.command](args) or 0)
+    except QbdiError as exc:
+        print(f"qbdi: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+def cmd_improvise(args) -> int:
+    from .improvise import free_improvise, improvise_file
+    from .midifile import write_midi
+    from .models import load_model
+
+    settings = _settings_from(args)
+    out = Path(args.output)
+    if args.free == bool(args.query):
+        raise QbdiError("give a query MIDI file, or --free --bars N for free improvisation (not both)")
+    if args.query and out.resolve() == Path(args.query).resolve():
+        raise QbdiError(f"the output {out} is the query file; choose another -o so the query is kept")
+    if out.exists() and not args.force:
+        raise QbdiError(f"{out} exists; choose another -o or add --force to overwrite it")
+    if not out.parent.is_dir():
+        raise QbdiError(f"folder {out.parent} does not exist; create it or choose another -o")
+    if args.free:
+        result = free_improvise(load_model(settings.model), settings)
+        tempo, signature, tracks = 120.0, _signature(result.grid.beats_per_bar), [("improvisation", result.notes)]
+    else:
+        score, result = improvise_file(args.query, settings, fold=args.fold)
+        tempo, signature = score.tempo_bpm, score.time_signature
+        if settings.beats_per_bar and settings.beats_per_bar != score.beats_per_bar:
+            signature = _signature(settings.beats_per_bar)
+        tracks = [("improvisation", result.notes)]
+        if args.with_query:
+            tracks.insert(0, ("query", score.notes))
+    for warning in result.warnings:
+        log.warning(warning)
+    write_midi(out, tracks, tempo_bpm=tempo, time_signature=signature)
+    summary = {"output": str(out), "notes": len(result.notes), "bars": result.grid.n_bars,
+               "bits_per_frame": result.bits_per_frame, "settings": result.settings.to_dict(),
+               "warnings": result.warnings}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"wrote {out}: {len(result.notes)} notes, {result.grid.n_bars} bars, "
+              f"model {result.model}, rate {result.settings.rate_label}, seed {result.settings.seed}")
+    return 0
+
+
+def _signature(beats_per_bar: float) -> tuple[int, int]:
+    if float(beats_per_bar).is_integer():
+        return int(beats_per_bar), 4
+    return int(round(beats_per_bar * 2)), 8
+
+
+def cmd_train(args) -> int:
+    try:
+        from .train import TrainConfig, train
+    except ImportError as exc:
+        raise QbdiError(f"training needs PyTorch ({exc}); install it with: pip install 'qbdi-bridge[train]'") from None
+    if args.epochs < 1 or args.batch_size < 1:
+        raise QbdiError("epochs and batch size must be at least 1")
+    cfg = TrainConfig(corpus=args.corpus, out=args.out, name=args.name, epochs=args.epochs, batch_size=args.batch_size,
+                      learning_rate=args.learning_rate, beta=args.beta, gamma=args.gamma, transpose=args.transpose,
+                      input_dropout=args.input_dropout,
+                      hidden=args.hidden, latent=args.latent, heldout=args.heldout, seed=args.seed,
+                      max_steps=args.max_steps, description=args.description)
+    card = train(cfg, progress=not args.no_progress)
+    if card:
+        print(json.dumps(card, indent=2))
+    return 0
+
+
+def cmd_models(args) -> int:
+    from .models import list_models
+
+    models = list_models()
+    if args.json:
+        print(json.dumps(models, indent=2))
+        return 0
+    for m in models:
+        if "error" in m:
+            print(f"  {m['name']:<10} BROKEN: {m['error']}")
+            continue
+        mark = "*" if m["default"] else " "
+        f1 = f"onset F1 {m['onset_f1']:.3f}" if m.get("onset_f1") is not None else ""
+        print(f"{mark} {m['name']:<10} {m['description']}  ({m['bars']} bars of {m['corpus']}; max rate {m['max_rate']}; {f1})")
+    return 0
+
+
+def cmd_serve(args) -> int:
+    import os
+
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # before NumPy loads: see server.py
+        os.environ.setdefault(name, "1")
+    text = args.serve_log_level or args.log_level
+    level = getattr(logging, str(text).upper(), None)
+    if not isinstance(level, int):
+        raise QbdiError(f"unknown log level {text!r}; use DEBUG, INFO, WARNING or ERROR")
+    logging.getLogger().setLevel(level)
+    from .server import serve_from_args
+
+    return serve_from_args(args)
+
+
+def cmd_bench(args) -> int:
+    from .bench import bench_from_args
+
+    return bench_from_args(args)
+
+
+def cmd_analyze(args) -> int:
+    from .analysis.report import analyze_from_args
+
+    return analyze_from_args(args)
+
+
+def cmd_sweep(args) -> int:
+    from .analysis.sweep import sweep_from_args
+
+    return sweep_from_args(args, _settings_from(args))
+
+
+COMMANDS = {"improvise": cmd_improvise, "train": cmd_train, "models": cmd_models, "serve": cmd_serve,
+            "bench": cmd_bench, "analyze": cmd_analyze, "sweep": cmd_sweep}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,270 @@
+"""A Python client for ``qbdi serve``: the same OSC protocol the Max device speaks (bridge.protocol).
+
+Example (with ``qbdi serve`` running)::
+
+    from bridge.client import Client
+    from bridge.pianoroll import Note
+
+    query = [Note(60, 0.0, 4.0, 80), Note(64, 0.0, 4.0, 80), Note(67, 0.0, 4.0, 80)]
+    with Client() as client:                       # 127.0.0.1:7400, replies on a free port
+        print(client.ping())                       # Pong(server_version='0.1.0', protocol_version=1, ...)
+        result = client.improvise(query, {"rate": 256, "seed": 7}, beats_per_bar=4)
+        print(result.model, result.settings.rate, len(result.notes), f"{result.round_trip_s * 1000:.1f} ms")
+
+A failed request raises :class:`ServerError` with the server's ``code`` and message; no reply in
+time raises :class:`NoReply`. One :class:`Client` sends one request at a time: calls from several
+threads are serialised by a lock, so for parallel requests give each thread its own Client.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from . import protocol as P
+from .config import Settings
+from .errors import QbdiError
+from .osc import OscError, decode, encode, shortest_float32
+from .pianoroll import Note
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_S = 5.0
+SOCKET_BUFFER = 4 << 20
+
+
+class ServerError(QbdiError):
+    """The server answered ``/qbdi/error``: ``code`` is one of protocol.ERROR_CODES."""
+
+    def __init__(self, message: str, code: str, request_id: int) -> None:
+        super().__init__(message, code=code)
+        self.request_id = request_id
+
+
+class NoReply(QbdiError):
+    """No (complete) reply within the timeout: the server is not running, or replies were lost."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="timeout")
+
+
+@dataclass
+class Pong:
+    server_version: str
+    protocol_version: int
+    round_trip_s: float
+
+
+@dataclass
+class Status:
+    ready: bool
+    model: str
+    n_models: int
+    uptime_s: float
+    served: int
+    pending: int
+
+
+@dataclass
+class ModelInfo:
+    name: str
+    latent_size: int
+    max_rate: int
+
+
+@dataclass
+class ModelList:
+    default: str
+    models: list[ModelInfo]
+
+
+@dataclass
+class Result:
+    """An improvisation as the server sent it; ``settings`` are the effective ones it used."""
+
+    request_id: int
+    notes: list[Note]
+    model: str
+    settings: Settings
+    raw_settings: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+    round_trip_s: float = 0.0
+
+
+class Client:
+    """Talks to one server over UDP; binds its own reply socket (``reply_port=0``: any free port)."""
+
+    def __init__(self, host: str = P.DEFAULT_HOST, port: int = P.DEFAULT_PORT, reply_port: int = 0,
+                 timeout: float = DEFAULT_TIMEOUT_S) -> None:
+        self.server = (host, int(port))
+        self.timeout = float(timeout)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        local = host if host in ("127.0.0.1", "::1", "localhost") else ("::" if family == socket.AF_INET6 else "0.0.0.0")
+        self.sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            self.sock.bind((local, int(reply_port)))
+        except OSError as exc:
+            self.sock.close()
+            raise QbdiError(f"cannot receive replies on port {reply_port} ({exc.strerror or exc}); "
+                            "choose another reply port (0 picks a free one)") from None
+        try:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER)
+        except OSError:
+            pass
+        self.reply_port = self.sock.getsockname()[1]
+        self._next_id = random.randrange(1, 2**30)
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    # --- requests ------------------------------------------------------------------------------
+    def ping(self) -> Pong:
+        """Server and protocol versions, and the round trip."""
+        started = time.perf_counter()
+        args = self._call(P.PING, [], P.PONG)
+        return Pong(str(args[1]), int(args[2]), time.perf_counter() - started)
+
+    def status(self) -> Status:
+        args = self._call(P.STATUS, [], P.STATUS_REPLY)
+        return Status(bool(args[1]), str(args[2]), int(args[3]), float(args[4]), int(args[5]), int(args[6]))
+
+    def models(self) -> ModelList:
+        args = self._call(P.MODELS, [], P.MODELS_REPLY)
+        n = int(args[2])
+        models = [ModelInfo(str(args[3 + 3 * i]), int(args[4 + 3 * i]), int(args[5 + 3 * i])) for i in range(n)]
+        return ModelList(str(args[1]), models)
+
+    def quit(self) -> None:
+        """Ask the server to stop; returns once it said goodbye."""
+        self._call(P.QUIT, [], P.BYE)
+
+    def improvise(self, notes: Iterable[Note], settings: Settings | Mapping[str, Any] | None = None, *,
+                  beats_per_bar: float | None = None) -> Result:
+        """Improvise on ``notes`` (beats); ``settings`` a Settings or a dict of its fields.
+
+        ``beats_per_bar`` overrides ``settings.beats_per_bar`` (default 4). The improvisation
+        covers the query up to the end of its last note, rounded up to whole bars.
+        """
+        settings = _settings(settings, beats_per_bar)
+        flat = P.flatten_notes(notes)
+        chunks = P.chunk_args(flat)
+        n_notes = len(flat) // P.FIELDS_PER_NOTE
+        if n_notes > P.MAX_NOTES:
+            raise QbdiError(f"the query has {n_notes} notes; the limit is {P.MAX_NOTES}", code="too_large")
+        with self._lock:
+            request_id = self._new_id()
+            messages = [(P.IMPROVISE, [request_id, self.reply_port, n_notes, len(chunks),
+                                       *P.settings_args(settings.to_dict())])]
+            messages += [(P.NOTES, [request_id, self.reply_port, i, len(chunks), *chunk])
+                         for i, chunk in enumerate(chunks)]
+            return self._exchange_result(request_id, messages)
+
+    def free(self, settings: Settings | Mapping[str, Any] | None = None, *, bars: int | None = None,
+             beats_per_bar: float | None = None) -> Result:
+        """Free improvisation: ``bars`` bars (default ``settings.bars``) from the model's prior."""
+        settings = _settings(settings, beats_per_bar)
+        if bars is not None:
+            settings = settings.replace(bars=int(bars))
+        with self._lock:
+            request_id = self._new_id()
+            messages = [(P.FREE, [request_id, self.reply_port, *P.settings_args(settings.to_dict())])]
+            return self._exchange_result(request_id, messages)
+
+    # --- plumbing --------------------------------------------------------------------------------
+    def _new_id(self) -> int:
+        request_id = self._next_id
+        self._next_id = request_id + 1 if request_id < 2**31 - 2 else 1
+        return request_id
+
+    def _send(self, address: str, args: list) -> None:
+        self.sock.sendto(encode(address, args), self.server)
+
+    def _receive(self, request_id: int, deadline: float) -> tuple[str, list]:
+        """The next reply for ``request_id``; others (late replies to timed-out requests) are skipped."""
+        while True:
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                raise NoReply(f"no reply from {self.server[0]}:{self.server[1]} within {self.timeout:g} s; "
+                              "is qbdi serve running on that port?")
+            self.sock.settimeout(left)
+            try:
+                data, _ = self.sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            except ConnectionError:   # Windows reports a closed server port on the next receive
+                continue
+            try:
+                address, args = decode(data)
+            except OscError as exc:
+                log.warning("ignoring an unreadable reply: %s", exc)
+                continue
+            if args and args[0] == request_id:
+                if address == P.ERROR:
+                    code = str(args[1]) if len(args) > 1 else "internal"
+                    raise ServerError(str(args[2]) if len(args) > 2 else code, code, request_id)
+                return address, args
+            if address == P.ERROR and args and args[0] == -1:
+                raise ServerError(str(args[2]) if len(args) > 2 else "bad request", str(args[1]), -1)
+            log.debug("skipping %s for request %s (waiting for %d)", address, args[:1], request_id)
+
+    def _call(self, address: str, extra: list, expect: str) -> list:
+        with self._lock:
+            request_id = self._new_id()
+            self._send(address, [request_id, self.reply_port, *extra])
+            deadline = time.perf_counter() + self.timeout
+            while True:
+                got, args = self._receive(request_id, deadline)
+                if got == expect:
+                    return args
+                log.debug("skipping %s while waiting for %s", got, expect)
+
+    def _exchange_result(self, request_id: int, messages: list[tuple[str, list]]) -> Result:
+        started = time.perf_counter()
+        for address, args in messages:
+            self._send(address, args)
+        deadline = started + self.timeout
+        warnings: list[str] = []
+        header: list | None = None
+        chunks: dict[int, list] = {}
+        while header is None or len(chunks) < header[2]:
+            address, args = self._receive(request_id, deadline)
+            deadline = time.perf_counter() + self.timeout     # a long reply keeps the request alive
+            if address == P.WARNING:
+                warnings.append(str(args[1]))
+            elif address == P.RESULT:
+                header = args
+            elif address == P.RESULT_NOTES:
+                chunks.setdefault(int(args[1]), args[3:])
+        flat = [v for index in sorted(chunks) for v in chunks[index]]
+        notes = [Note(int(p), s, d, int(v)) for p, s, d, v in zip(*[iter(flat)] * P.FIELDS_PER_NOTE)]
+        if len(notes) != header[1]:
+            raise QbdiError(f"the reply announced {header[1]} notes but held {len(notes)}", code="bad_reply")
+        raw = {str(k): (shortest_float32(v) if isinstance(v, float) else v)
+               for k, v in zip(header[4::2], header[5::2])}
+        try:
+            effective = Settings.from_dict(raw)
+        except QbdiError:   # a newer server may echo settings this client does not know
+            effective = Settings(model=str(header[3]))
+        return Result(request_id, notes, str(header[3]), effective, raw, warnings, time.perf_counter() - started)
+
+
+def _settings(settings: Settings | Mapping[str, Any] | None, beats_per_bar: float | None) -> Settings:
+    if settings is None:
+        settings = Settings()
+    elif not isinstance(settings, Settings):
+        settings = Settings.from_dict(settings)
+    if beats_per_bar is not None:
+        settings = settings.replace(beats_per_bar=float(beats_per_bar))
+    return settings

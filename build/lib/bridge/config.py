@@ -1,0 +1,183 @@
+"""Frozen configuration: the piano-roll representation, the VAE architecture, improvisation settings.
+
+Every shape in the project derives from :class:`Representation`; every knob a user can turn is a
+field of :class:`Settings`. All three round-trip through JSON (``to_dict``/``from_dict``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Mapping
+
+from .errors import QbdiError
+
+SAMPLING_MODES = ("threshold", "sample")
+Z_MODES = ("mean", "sample")
+ALLOCATIONS = ("query", "frame")
+SOURCES = ("posterior", "empirical", "prior")
+STRUCTURES = ("free", "lock")
+
+MAX_SEED = 2**31 - 1  # OSC int32, and Max's ints
+MAX_BARS = 512
+MAX_RATE = 1_000_000
+
+
+@dataclass(frozen=True)
+class Representation:
+    """A bar frame: ``steps_per_bar`` x ``n_pitches`` x 2 planes (sounding, onset).
+
+    Flattened per step as ``[sounding x n_pitches, onset x n_pitches]``: the reference layout.
+    """
+
+    steps_per_beat: int = 4
+    beats_per_frame: int = 4
+    lowest_pitch: int = 24
+    n_pitches: int = 78
+
+    @property
+    def steps_per_frame(self) -> int:
+        return self.steps_per_beat * self.beats_per_frame
+
+    @property
+    def highest_pitch(self) -> int:
+        return self.lowest_pitch + self.n_pitches - 1
+
+    @property
+    def step_size(self) -> int:
+        return 2 * self.n_pitches
+
+    @property
+    def frame_size(self) -> int:
+        return self.steps_per_frame * self.step_size
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Representation":
+        return _from_dict(cls, data)
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """Reference VAE: frame -> hidden ReLU -> (mean, log-variance) -> hidden ReLU -> frame logits."""
+
+    input_size: int = 2496
+    hidden_size: int = 500
+    latent_size: int = 500
+    predictor_hidden: int = 0  # > 0 when trained with a next-bar predictor (gamma > 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Architecture":
+        return _from_dict(cls, data)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything one improvisation depends on; the same seed and settings give the same notes.
+
+    ``rate`` is bits per frame, or ``None`` for full rate (the channel is bypassed).
+    """
+
+    model: str | None = None
+    rate: int | None = None
+    sampling: str = "threshold"
+    threshold: float = 0.5
+    temperature: float = 1.0
+    z: str = "mean"
+    seed: int = 0
+    allocation: str = "query"
+    source: str = "empirical"
+    beats_per_bar: float | None = None
+    length_beats: float | None = None   # the query's length (a clip may end in silent bars)
+    bars: int = 8
+    structure: str = "free"
+    continue_bars: int = 0
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise :class:`QbdiError` naming the first bad field and its allowed values."""
+        if self.rate is not None:
+            if isinstance(self.rate, bool) or not isinstance(self.rate, int):
+                raise QbdiError(f"rate must be a whole number of bits or 'full', got {self.rate!r}")
+            if self.rate < 0 or self.rate > MAX_RATE:
+                raise QbdiError(f"rate must be between 0 and {MAX_RATE} bits per frame, or 'full'; got {self.rate}")
+        for name, allowed in (("sampling", SAMPLING_MODES), ("z", Z_MODES), ("allocation", ALLOCATIONS),
+                              ("source", SOURCES), ("structure", STRUCTURES)):
+            value = getattr(self, name)
+            if value not in allowed:
+                raise QbdiError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+        if not _finite(self.threshold) or not 0.0 < self.threshold < 1.0:
+            raise QbdiError(f"threshold must be between 0 and 1 (exclusive), got {self.threshold!r}; try 0.5")
+        if not _finite(self.temperature) or not 0.01 <= self.temperature <= 10.0:
+            raise QbdiError(f"temperature must be between 0.01 and 10, got {self.temperature!r}; try 1.0")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
+            raise QbdiError(f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed!r}")
+        if self.beats_per_bar is not None and (not _finite(self.beats_per_bar) or not 0.25 <= self.beats_per_bar <= 32):
+            raise QbdiError(f"beats per bar must be between 0.25 and 32, got {self.beats_per_bar!r}")
+        if self.length_beats is not None and (not _finite(self.length_beats) or not 0 <= self.length_beats <= MAX_BARS * 32):
+            raise QbdiError(f"length must be between 0 and {MAX_BARS * 32} beats, got {self.length_beats!r}")
+        if isinstance(self.bars, bool) or not isinstance(self.bars, int) or not 1 <= self.bars <= MAX_BARS:
+            raise QbdiError(f"bars must be a whole number from 1 to {MAX_BARS}, got {self.bars!r}")
+        if isinstance(self.continue_bars, bool) or not isinstance(self.continue_bars, int) or not 0 <= self.continue_bars <= MAX_BARS:
+            raise QbdiError(f"continue must be a whole number of bars from 0 to {MAX_BARS}, got {self.continue_bars!r}")
+
+    def replace(self, **changes: Any) -> "Settings":
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["rate"] = "full" if self.rate is None else self.rate
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Settings":
+        data = dict(data)
+        if "rate" in data:
+            data["rate"] = parse_rate(data["rate"])
+        return _from_dict(cls, data)
+
+    @property
+    def rate_label(self) -> str:
+        return "full" if self.rate is None else str(self.rate)
+
+
+def parse_rate(value: Any) -> int | None:
+    """``'full'``, ``None`` or a negative sentinel -1 -> ``None``; a number of bits -> int."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("full", "inf", "none", ""):
+            return None
+        try:
+            value = float(text)
+        except ValueError:
+            raise QbdiError(f"rate must be a whole number of bits or 'full', got {value!r}") from None
+    if isinstance(value, bool):
+        raise QbdiError(f"rate must be a whole number of bits or 'full', got {value!r}")
+    if isinstance(value, float):
+        if not math.isfinite(value) or value != int(value):
+            raise QbdiError(f"rate must be a whole number of bits or 'full', got {value!r}")
+        value = int(value)
+    if value == -1:
+        return None
+    return value
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _from_dict(cls, data: Mapping[str, Any]):
+    names = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise QbdiError(f"unknown {cls.__name__.lower()} field(s): {', '.join(unknown)}; known: {', '.join(sorted(names))}")
+    return cls(**dict(data))

@@ -1,0 +1,203 @@
+"""Query -> improvisation: encode the query's bars, pass the latents through the rate-limited
+channel, decode, and turn note probabilities into notes. The Python API that the CLI, the
+server and the analysis share.
+
+Every random draw comes from one ``numpy.random.Generator`` seeded by ``settings.seed``, drawn
+in a fixed order (latent sampling, channel noise, note sampling), so the same seed and settings
+give the same notes bit for bit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from .channel import ChannelStats, allocate_bits, transmit
+from .config import Settings
+from .errors import QbdiError
+from .models import Model, load_model
+from .pianoroll import BarGrid, Note, RollReport, frames_to_roll, from_roll, length_of, to_frames
+from .vae import sigmoid
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY_BARS = 512
+MAX_QUERY_NOTES = 20_000
+DEFAULT_VELOCITY = 90
+
+
+@dataclass
+class Improvisation:
+    """The notes, plus everything needed to explain and analyse them."""
+
+    notes: list[Note]
+    settings: Settings             # the effective settings (model name and beats per bar filled in)
+    model: str
+    grid: BarGrid
+    latents: np.ndarray            # (n_frames, latent) what the decoder received
+    query_latents: np.ndarray      # (n_query_frames, latent) encoder means of the query (empty if free)
+    bits: np.ndarray | None        # (latent,) or (n_frames, latent) bits per component; None at full rate
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def bits_per_frame(self) -> float | None:
+        if self.bits is None:
+            return None
+        return float(self.bits.sum(axis=-1).mean())
+
+
+def improvise(model: Model, notes: Sequence[Note], settings: Settings,
+              beats_per_bar: float | None = None, length_beats: float | None = None,
+              fold: bool = False) -> Improvisation:
+    """Improvise on a query note list; the output keeps its length and bar grid.
+
+    ``beats_per_bar`` defaults to ``settings.beats_per_bar`` then 4; ``length_beats`` to
+    ``settings.length_beats`` then the end of the last note; either way rounded up to whole bars.
+    """
+    notes = list(notes)
+    if not notes:
+        raise QbdiError("the query has no notes; give a clip or file with notes (or use free improvisation)")
+    if len(notes) > MAX_QUERY_NOTES:
+        raise QbdiError(f"the query has {len(notes)} notes; the limit is {MAX_QUERY_NOTES}", code="too_large")
+    for n in notes:
+        if not (np.isfinite(n.start) and np.isfinite(n.duration)) or n.start < 0:
+            raise QbdiError(f"note {n.pitch} at {n.start} has a bad start or duration; starts must be >= 0")
+    bpb = float(beats_per_bar or settings.beats_per_bar or 4.0)
+    settings = settings.replace(model=model.name, beats_per_bar=bpb)
+    length_beats = length_beats if length_beats is not None else settings.length_beats
+    grid = BarGrid.covering(max(length_beats or 0.0, length_of(notes)), bpb, model.representation)
+    if grid.n_bars > MAX_QUERY_BARS:
+        raise QbdiError(f"the query is {grid.n_bars} bars long; the limit is {MAX_QUERY_BARS}", code="too_large")
+    report = RollReport()
+    frames = to_frames(notes, grid, fold=fold, report=report)
+    rng = np.random.default_rng(settings.seed)
+    mu, logvar = model.vae.encode(frames)
+    z_e = mu if settings.z == "mean" else mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape, dtype=np.float32)
+    repeat_of = _repeats(frames) if settings.structure == "lock" else None
+    z_d, bits = _channel(model, z_e, mu, logvar, settings, rng, repeat_of)
+    if settings.continue_bars:
+        z_d, grid, repeat_of = _continue(model, z_d, grid, settings, repeat_of)
+    velocity = _velocity_profile(notes, grid)
+    out = _notes_from_latents(model, z_d, grid, settings, rng, velocity, repeat_of)
+    warnings = report.warnings()
+    if not out:
+        warnings.append("the improvisation is silent; lower the threshold or raise the rate")
+    return Improvisation(out, settings, model.name, grid, z_d, mu, bits, warnings)
+
+
+def free_improvise(model: Model, settings: Settings, beats_per_bar: float | None = None) -> Improvisation:
+    """No query: ``settings.bars`` bars with latents drawn from the prior N(0, I)."""
+    bpb = float(beats_per_bar or settings.beats_per_bar or 4.0)
+    settings = settings.replace(model=model.name, beats_per_bar=bpb)
+    grid = BarGrid(bpb, settings.bars, model.representation)
+    rng = np.random.default_rng(settings.seed)
+    z = rng.standard_normal((grid.n_frames, model.architecture.latent_size), dtype=np.float32)
+    velocity = np.full(grid.n_bars, DEFAULT_VELOCITY, dtype=np.float32)
+    out = _notes_from_latents(model, z, grid, settings, rng, velocity, None)
+    return Improvisation(out, settings, model.name, grid, z, np.zeros((0, z.shape[1]), np.float32), None,
+                         [] if out else ["the improvisation is silent; lower the threshold"])
+
+
+def channel_stats(model: Model, z_e: np.ndarray, mu: np.ndarray, logvar: np.ndarray,
+                  settings: Settings) -> ChannelStats:
+    """Where ``mu_i`` and ``s_i^2`` come from (``settings.source``); variances per frame for
+    ``allocation='frame'``. Shapes: mean ``(L,)``, var ``(L,)`` or ``(T, L)``."""
+    if settings.source == "prior":
+        mean, var = np.zeros(mu.shape[1]), np.ones(mu.shape[1])
+        return ChannelStats(mean, np.broadcast_to(var, mu.shape) if settings.allocation == "frame" else var)
+    mean = z_e.mean(axis=0).astype(np.float64)
+    if settings.source == "posterior":   # the reference: time-averaged posterior variance
+        per_frame = np.exp(logvar.astype(np.float64))
+    else:                                # empirical: how the query's latent means move over time
+        per_frame = (mu.astype(np.float64) - mu.mean(axis=0)) ** 2
+    return ChannelStats(mean, per_frame if settings.allocation == "frame" else per_frame.mean(axis=0))
+
+
+def _channel(model: Model, z_e, mu, logvar, settings: Settings, rng, repeat_of):
+    if settings.rate is None:
+        return z_e.astype(np.float32), None
+    stats = channel_stats(model, z_e, mu, logvar, settings)
+    bits = allocate_bits(stats.var, settings.rate)
+    noise = rng.standard_normal(z_e.shape)
+    if repeat_of is not None:
+        noise = noise[repeat_of]
+    if stats.var.ndim == 2 and settings.source == "empirical":
+        # a frame's squared deviation ranks its components for bits; the noise scale is the average
+        stats = ChannelStats(stats.mean, stats.var.mean(axis=0))
+    return transmit(z_e, stats, bits, noise), bits
+
+
+def _continue(model: Model, z_d, grid: BarGrid, settings: Settings, repeat_of):
+    """Append ``continue_bars`` bars of latents predicted from the last one (see bridge.structure)."""
+    from .structure import continue_latents
+
+    extra = continue_latents(model, z_d, settings.continue_bars * grid.frames_per_bar)
+    grid = BarGrid(grid.beats_per_bar, grid.n_bars + settings.continue_bars, grid.representation)
+    if repeat_of is not None:
+        repeat_of = np.concatenate([repeat_of, np.arange(len(repeat_of), len(repeat_of) + len(extra))])
+    return np.concatenate([z_d, extra]).astype(np.float32), grid, repeat_of
+
+
+def _repeats(frames: np.ndarray) -> np.ndarray:
+    from .structure import repeat_sources
+
+    return repeat_sources(frames)
+
+
+def _notes_from_latents(model: Model, z: np.ndarray, grid: BarGrid, settings: Settings, rng,
+                        bar_velocity: np.ndarray, repeat_of) -> list[Note]:
+    logits = model.vae.decode_logits(z)
+    if settings.sampling == "threshold":
+        probs = sigmoid(logits)
+        on = probs > settings.threshold
+    else:
+        probs = sigmoid(logits / settings.temperature)
+        u = rng.random(probs.shape, dtype=np.float32)
+        if repeat_of is not None:
+            u = u[repeat_of]
+        on = u < probs
+    roll = frames_to_roll(on, grid)
+    velocity = _velocities(frames_to_roll(probs, grid), grid, bar_velocity)
+    return from_roll(roll, grid.representation, velocity)
+
+
+def _velocity_profile(notes: Sequence[Note], grid: BarGrid) -> np.ndarray:
+    """Mean query velocity per bar ``(n_bars,)``; bars without notes take the piece's mean."""
+    bars = np.minimum((np.array([n.start for n in notes]) // grid.beats_per_bar).astype(int), grid.n_bars - 1)
+    vel = np.array([n.velocity for n in notes], dtype=np.float64)
+    total = np.bincount(bars, weights=vel, minlength=grid.n_bars)
+    count = np.bincount(bars, minlength=grid.n_bars)
+    mean = vel.mean() if len(vel) else DEFAULT_VELOCITY
+    out = np.where(count > 0, total / np.maximum(count, 1), mean)
+    return out.astype(np.float32)
+
+
+def _velocities(probs_roll: np.ndarray, grid: BarGrid, bar_velocity: np.ndarray) -> np.ndarray:
+    """Velocity per (step, pitch) ``(n_steps, P)``: the query's dynamics per bar, shaped by the
+    model's confidence in the onset and a metric accent (downbeat strongest, offbeats softest)."""
+    n_bars = grid.n_bars
+    base = np.zeros(grid.n_steps, dtype=np.float32)
+    base[: n_bars * grid.steps_per_bar] = np.repeat(np.resize(bar_velocity, n_bars), grid.steps_per_bar)
+    k = np.arange(grid.n_steps) % grid.steps_per_bar
+    spb = grid.representation.steps_per_beat
+    accent = np.where(k == 0, 1.08, np.where(k % spb == 0, 1.0, np.where(k % (spb // 2 or 1) == 0, 0.94, 0.88)))
+    confidence = 0.8 + 0.2 * probs_roll[:, :, 1]
+    vel = base[:, None] * accent[:, None].astype(np.float32) * confidence
+    return np.clip(np.rint(vel), 1, 127).astype(np.int64)
+
+
+def improvise_file(path: str | os.PathLike, settings: Settings, model: Model | None = None,
+                   fold: bool = False):
+    """Read a MIDI file and improvise on it; returns ``(score, improvisation)``."""
+    from .midifile import read_midi
+
+    score = read_midi(path)  # the file's problems first: they are the likelier mistake
+    model = model or load_model(settings.model)
+    bpb = settings.beats_per_bar or score.beats_per_bar
+    result = improvise(model, score.notes, settings, beats_per_bar=bpb, length_beats=score.length_beats, fold=fold)
+    result.warnings[:0] = score.warnings
+    return score, result

@@ -1,0 +1,271 @@
+"""The OSC protocol between qbdi and Max: every address, argument layout and cap lives here.
+
+Designed for Max's ``[udpsend]``/``[udpreceive]``: flat int32 / float32 / string arguments, one
+message per datagram, no bundles, no float64, no arrays. The device's JavaScript
+(``max_patches/qbdi_protocol.js``) mirrors the constants below; a test keeps the two equal.
+docs/PROTOCOL.md describes every message.
+
+Requests are stateless: each carries a request id, the UDP port to reply to, and its full
+settings as ``key value`` pairs, so one server can serve many devices and may be restarted.
+Numbers may arrive as int or float (Max sends a float that happens to be whole as an int).
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from .config import parse_rate
+from .errors import QbdiError
+from .osc import shortest_float32
+
+PROTOCOL_VERSION = 1
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7400
+
+# --- requests (client -> server) -------------------------------------------------------------
+# /qbdi/ping <id:i> <reply_port:i>
+PING = "/qbdi/ping"
+# /qbdi/status <id:i> <reply_port:i>
+STATUS = "/qbdi/status"
+# /qbdi/models <id:i> <reply_port:i>
+MODELS = "/qbdi/models"
+# /qbdi/improvise <id:i> <reply_port:i> <n_notes:i> <n_chunks:i> [<key:s> <value>]...
+IMPROVISE = "/qbdi/improvise"
+# /qbdi/notes <id:i> <reply_port:i> <chunk:i> <n_chunks:i> [<pitch:i> <start:f> <duration:f> <velocity:i>]...
+NOTES = "/qbdi/notes"
+# /qbdi/free <id:i> <reply_port:i> [<key:s> <value>]...
+FREE = "/qbdi/free"
+# /qbdi/quit <id:i> <reply_port:i>
+QUIT = "/qbdi/quit"
+
+# --- replies (server -> client) --------------------------------------------------------------
+# /qbdi/pong <id:i> <server_version:s> <protocol_version:i>
+PONG = "/qbdi/pong"
+# /qbdi/status/reply <id:i> <ready:i> <model:s> <n_models:i> <uptime_s:f> <served:i> <pending:i>
+STATUS_REPLY = "/qbdi/status/reply"
+# /qbdi/models/reply <id:i> <default:s> <n:i> [<name:s> <latent_size:i> <max_rate:i>]...
+MODELS_REPLY = "/qbdi/models/reply"
+# /qbdi/result <id:i> <n_notes:i> <n_chunks:i> <model:s> [<key:s> <value>]...   (effective settings)
+RESULT = "/qbdi/result"
+# /qbdi/result/notes <id:i> <chunk:i> <n_chunks:i> [<pitch:i> <start:f> <duration:f> <velocity:i>]...
+RESULT_NOTES = "/qbdi/result/notes"
+# /qbdi/error <id:i> <code:s> <message:s>      (id -1 when the request id could not be read)
+ERROR = "/qbdi/error"
+# /qbdi/warning <id:i> <message:s>
+WARNING = "/qbdi/warning"
+# /qbdi/ready <server_version:s> <protocol_version:i> <port:i> <model:s>  (to --notify-port, once loaded)
+READY = "/qbdi/ready"
+# /qbdi/bye <id:i>
+BYE = "/qbdi/bye"
+
+REQUESTS = (PING, STATUS, MODELS, IMPROVISE, NOTES, FREE, QUIT)
+REPLIES = (PONG, STATUS_REPLY, MODELS_REPLY, RESULT, RESULT_NOTES, ERROR, WARNING, READY, BYE)
+ADDRESSES = REQUESTS + REPLIES
+
+# --- settings keys in /qbdi/improvise and /qbdi/free (values: see bridge.config.Settings) ------
+# rate: int bits, or "full" / -1; the others take the Settings field's type.
+SETTING_KEYS = (
+    "model", "rate", "sampling", "threshold", "temperature", "z", "seed", "allocation",
+    "source", "beats_per_bar", "length_beats", "bars", "structure", "continue_bars",
+)
+
+# --- error codes ------------------------------------------------------------------------------
+ERROR_CODES = (
+    "bad_request",      # malformed message, bad setting value
+    "too_large",        # a cap below was exceeded
+    "unknown_model",    # the model name is not installed
+    "bad_model",        # the model folder is corrupt
+    "expired",          # chunks stopped arriving before the request was complete
+    "unknown_address",  # an OSC address this server does not know
+    "busy",             # too many requests in flight
+    "internal",         # a bug: the message says what happened, the server keeps serving
+)
+
+# --- sizes and caps ---------------------------------------------------------------------------
+FIELDS_PER_NOTE = 4
+NOTES_PER_CHUNK = 128          # 128 notes -> ~2.6 KB per datagram, well under the 4 KB cap
+MAX_DATAGRAM = 4096            # no datagram either way exceeds this
+MAX_NOTES = 20_000             # per request and per reply
+MAX_CHUNKS = -(-MAX_NOTES // NOTES_PER_CHUNK)
+MAX_PENDING = 64               # incomplete requests held at once
+REQUEST_TTL_S = 5.0            # an incomplete request expires after this long without a chunk
+MAX_STRING = 256               # longest string argument accepted
+
+
+def n_chunks(n_notes: int) -> int:
+    """Number of /qbdi/notes chunks for ``n_notes`` notes (at least one, possibly empty)."""
+    return max(1, -(-n_notes // NOTES_PER_CHUNK))
+
+
+def flatten_notes(notes) -> list:
+    """Notes (objects with pitch, start, duration, velocity) -> flat [p, s, d, v, ...] OSC args."""
+    out: list = []
+    for n in notes:
+        out.extend((int(n.pitch), float(n.start), float(n.duration), int(n.velocity)))
+    return out
+
+
+def chunk_args(flat: list) -> list[list]:
+    """Split flat note args into chunks of ``NOTES_PER_CHUNK`` notes (at least one, maybe empty)."""
+    step = NOTES_PER_CHUNK * FIELDS_PER_NOTE
+    chunks = [flat[i:i + step] for i in range(0, len(flat), step)]
+    return chunks or [[]]
+
+
+# --- reading and writing arguments: shared by bridge.server and bridge.client ------------------
+# How each setting travels: "str" (a symbol), "rate" (int bits, "full" or -1), "float", "int".
+SETTING_TYPES = {
+    "model": "str", "rate": "rate", "sampling": "str", "threshold": "float", "temperature": "float",
+    "z": "str", "seed": "int", "allocation": "str", "source": "str", "beats_per_bar": "float", "length_beats": "float",
+    "bars": "int", "structure": "str", "continue_bars": "int",
+}
+MIDI_RANGE = (0, 127)
+
+
+def describe(value: Any) -> str:
+    """A short, safe rendering of a received argument for an error message."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def as_int(value: Any, what: str) -> int:
+    """An int, or a float holding a whole number (Max may send either); else :class:`QbdiError`."""
+    if isinstance(value, float) and math.isfinite(value) and value == int(value):
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise QbdiError(f"{what} must be a whole number, got {describe(value)}")
+    return value
+
+
+def as_float(value: Any, what: str) -> float:
+    """An int or float -> float (not checked for finiteness); else :class:`QbdiError`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise QbdiError(f"{what} must be a number, got {describe(value)}")
+    return float(value)
+
+
+def read_id(args: Sequence) -> int:
+    """The request id (first argument), or -1 when it cannot be read."""
+    try:
+        return as_int(args[0], "the request id") if args else -1
+    except QbdiError:
+        return -1
+
+
+def read_reply_port(args: Sequence) -> int | None:
+    """The reply port (second argument) if it is a usable UDP port, else None."""
+    try:
+        port = as_int(args[1], "the reply port") if len(args) > 1 else None
+    except QbdiError:
+        return None
+    return port if port is not None and 1 <= port <= 65535 else None
+
+
+def settings_args(values: Mapping[str, Any]) -> list:
+    """Settings as a dict (``Settings.to_dict()``) -> flat ``[key, value, ...]`` in SETTING_KEYS order.
+
+    ``None`` values are left out (the server then uses its default model and the query's meter);
+    a full rate is sent as ``"full"``; keys outside SETTING_KEYS are ignored.
+    """
+    out: list = []
+    for key in SETTING_KEYS:
+        if key not in values:
+            continue
+        value = values[key]
+        if key == "rate" and value is None:
+            value = "full"
+        if value is None:
+            continue
+        kind = SETTING_TYPES[key]
+        if kind == "float":
+            value = float(value)
+        elif kind == "int":
+            value = int(value)
+        out.extend((key, value))
+    return out
+
+
+def parse_settings(args: Sequence) -> dict[str, Any]:
+    """Flat ``[key, value, ...]`` -> a dict for ``Settings.from_dict``; :class:`QbdiError` names the bad pair.
+
+    Whole floats are accepted for int settings, ints for float settings; float32 values are read
+    back as their shortest decimal (0.3 stays 0.3); an empty model name means the server's default.
+    A key given twice keeps its last value.
+    """
+    if len(args) % 2:
+        raise QbdiError(f"settings come as key value pairs; got an odd number of arguments ({len(args)})")
+    out: dict[str, Any] = {}
+    for i in range(0, len(args), 2):
+        key, value = args[i], args[i + 1]
+        if not isinstance(key, str) or key not in SETTING_TYPES:
+            raise QbdiError(f"unknown setting {describe(key)}; known: {', '.join(SETTING_KEYS)}")
+        kind = SETTING_TYPES[key]
+        if kind == "str":
+            if not isinstance(value, str):
+                raise QbdiError(f"setting {key} must be a name, got {describe(value)}")
+            out[key] = value if (value or key != "model") else None
+        elif kind == "rate":
+            if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+                raise QbdiError(f"rate must be a whole number of bits or 'full', got {describe(value)}")
+            out[key] = parse_rate(value)
+        elif kind == "int":
+            out[key] = as_int(value, f"setting {key}")
+        else:
+            out[key] = shortest_float32(as_float(value, f"setting {key}"))
+    return out
+
+
+def parse_notes(flat: Sequence, first_index: int = 0) -> list[tuple[int, float, float, int]]:
+    """Flat ``[pitch, start, duration, velocity, ...]`` -> checked tuples.
+
+    Pitch and velocity are whole numbers in 0..127; start and duration (beats) finite and >= 0.
+    ``first_index`` numbers the notes in error messages (a chunk's offset in the request).
+    """
+    if len(flat) % FIELDS_PER_NOTE:
+        raise QbdiError(f"notes come as {FIELDS_PER_NOTE} numbers each (pitch start duration velocity); "
+                        f"got {len(flat)} numbers")
+    lo, hi = MIDI_RANGE
+    out = []
+    for i in range(0, len(flat), FIELDS_PER_NOTE):
+        index = first_index + i // FIELDS_PER_NOTE
+        pitch = as_int(flat[i], f"note {index}: pitch")
+        start = as_float(flat[i + 1], f"note {index}: start")
+        duration = as_float(flat[i + 2], f"note {index}: duration")
+        velocity = as_int(flat[i + 3], f"note {index}: velocity")
+        if not lo <= pitch <= hi:
+            raise QbdiError(f"note {index}: pitch {pitch} is outside {lo}..{hi}")
+        if not lo <= velocity <= hi:
+            raise QbdiError(f"note {index}: velocity {velocity} is outside {lo}..{hi}")
+        if not (math.isfinite(start) and start >= 0):
+            raise QbdiError(f"note {index}: start {start} must be a finite number of beats >= 0")
+        if not (math.isfinite(duration) and duration >= 0):
+            raise QbdiError(f"note {index}: duration {duration} must be a finite number of beats >= 0")
+        out.append((pitch, start, duration, velocity))
+    return out
+
+
+def notes_array(flat: Sequence, chunk: int = 0) -> array:
+    """A chunk's note args -> flat ``array('d')`` ``(n_notes * 4,)``, checked as :func:`parse_notes`
+    checks them but vectorised (about ten times faster); an error names the chunk and the note."""
+    try:
+        if len(flat) % FIELDS_PER_NOTE or any(type(v) is bool for v in flat):
+            raise TypeError
+        values = array("d", flat)
+        a = np.frombuffer(values, dtype=np.float64).reshape(-1, FIELDS_PER_NOTE)
+        whole = a[:, [0, 3]]
+        lo, hi = MIDI_RANGE
+        ok = bool(np.isfinite(a).all() and (a[:, 1:3] >= 0).all() and (whole >= lo).all()
+                  and (whole <= hi).all() and (whole == np.floor(whole)).all())
+    except (TypeError, OverflowError, ValueError):
+        ok = False
+    if ok:
+        return values
+    try:
+        parse_notes(flat)
+    except QbdiError as exc:
+        raise QbdiError(f"chunk {chunk}, {exc}") from None
+    raise QbdiError(f"chunk {chunk}: the notes are malformed")  # not reached: parse_notes agrees

@@ -1,0 +1,191 @@
+"""Putting chunked requests back together: a header plus note chunks, in any order, with caps.
+
+An improvisation request is one ``/qbdi/improvise`` header and ``n_chunks`` ``/qbdi/notes``
+chunks, keyed by ``(sender host, reply port, request id)``. Chunks may come before the header
+and in any order; a duplicate chunk is ignored. A request is complete when the header and every
+chunk are in, and then holds exactly the header's ``n_notes`` notes.
+
+Memory stays bounded: at most ``max_pending`` requests are held at once (a new one beyond that is
+refused as ``busy``), each holds at most MAX_NOTES notes in MAX_CHUNKS chunks (``too_large``),
+and a request that gets no datagram for ``ttl`` seconds expires. Once a request is complete,
+refused or expired, its key is remembered for ``ttl`` seconds and stray datagrams for it are
+ignored, so one broken request yields one error, not one per chunk. Request ids must therefore
+not be reused by the same reply port within ``ttl`` seconds (clients start ids at random).
+
+Not thread-safe: the server's receive thread owns its :class:`Assembler`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from array import array
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Callable, Hashable
+
+from .errors import QbdiError
+from .protocol import FIELDS_PER_NOTE, MAX_CHUNKS, MAX_NOTES, MAX_PENDING, REQUEST_TTL_S
+
+log = logging.getLogger(__name__)
+
+MAX_REMEMBERED = 8192   # finished keys remembered to ignore their stray chunks
+
+
+@dataclass
+class Partial:
+    """One request being assembled. ``chunks`` maps chunk index -> flat ``array('d')`` of notes."""
+
+    key: Hashable
+    request_id: int
+    reply_port: int
+    touched: float
+    header: Any = None                 # what the owner keeps from the header (e.g. settings)
+    n_notes: int | None = None         # None until the header is in
+    n_chunks: int | None = None        # known from the header or from any chunk
+    chunks: dict[int, array] = field(default_factory=dict)
+    notes_held: int = 0
+
+    @property
+    def has_header(self) -> bool:
+        return self.n_notes is not None
+
+    @property
+    def complete(self) -> bool:
+        return self.has_header and len(self.chunks) == self.n_chunks
+
+    def flat_notes(self) -> array:
+        """All notes as one flat ``array('d')`` ``(n_notes * 4,)``, in chunk order."""
+        out = array("d")
+        for index in sorted(self.chunks):
+            out.extend(self.chunks[index])
+        return out
+
+    def describe(self) -> str:
+        header = "header in" if self.has_header else "header missing"
+        total = "?" if self.n_chunks is None else self.n_chunks
+        return f"{len(self.chunks)} of {total} chunks arrived, {header}"
+
+
+class Assembler:
+    """Pending requests with caps and expiry; ``clock`` is injectable for tests."""
+
+    def __init__(self, max_pending: int = MAX_PENDING, ttl: float = REQUEST_TTL_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_pending = max_pending
+        self.ttl = ttl
+        self.clock = clock
+        self.pending: dict[Hashable, Partial] = {}
+        self._finished: OrderedDict[Hashable, float] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self.pending)
+
+    def finished_recently(self, key: Hashable) -> bool:
+        """True if ``key`` completed, failed or expired less than ``ttl`` seconds ago."""
+        when = self._finished.get(key)
+        return when is not None and self.clock() - when < self.ttl
+
+    def header(self, key: Hashable, request_id: int, reply_port: int, n_notes: int, n_chunks: int,
+               payload: Any = None) -> Partial | None:
+        """Take a header; returns the request once complete, None while chunks are missing,
+        None for a stray header of a finished request. Raises :class:`QbdiError` (the request
+        is then dropped and its key remembered)."""
+        if self.finished_recently(key):
+            log.debug("ignoring a repeated header for finished request %s", key)
+            return None
+        part = self._get(key, request_id, reply_port)
+        try:
+            if part.has_header:
+                log.debug("ignoring a duplicate header for request %s", key)
+                return None
+            if not 0 <= n_notes <= MAX_NOTES:
+                raise QbdiError(f"the query has {n_notes} notes; a request may carry 0 to {MAX_NOTES}",
+                                code="too_large" if n_notes > 0 else "bad_request")
+            self._check_n_chunks(part, n_chunks, n_notes)
+            if part.notes_held > n_notes:
+                raise QbdiError(f"the header announces {n_notes} notes but {part.notes_held} have arrived already")
+            part.n_notes, part.n_chunks, part.header = n_notes, n_chunks, payload
+        except QbdiError:
+            self.drop(key)
+            raise
+        return self._finish_if_complete(part)
+
+    def chunk(self, key: Hashable, request_id: int, reply_port: int, index: int, n_chunks: int,
+              flat: array) -> Partial | None:
+        """Take note chunk ``index`` of ``n_chunks`` (checked flat notes); like :meth:`header`."""
+        if self.finished_recently(key):
+            log.debug("ignoring a stray chunk of finished request %s", key)
+            return None
+        part = self._get(key, request_id, reply_port)
+        try:
+            self._check_n_chunks(part, n_chunks, part.n_notes)
+            if not 0 <= index < n_chunks:
+                raise QbdiError(f"chunk index {index} is outside 0..{n_chunks - 1}")
+            if index in part.chunks:
+                log.debug("ignoring duplicate chunk %d of request %s", index, key)
+                return None
+            count = len(flat) // FIELDS_PER_NOTE
+            limit = part.n_notes if part.has_header else MAX_NOTES
+            if part.notes_held + count > limit:
+                if part.has_header:
+                    raise QbdiError(f"the chunks hold more notes than the {limit} the header announced")
+                raise QbdiError(f"the query has more than {MAX_NOTES} notes", code="too_large")
+            part.chunks[index] = flat
+            part.notes_held += count
+            part.touched = self.clock()
+        except QbdiError:
+            self.drop(key)
+            raise
+        return self._finish_if_complete(part)
+
+    def expire(self) -> list[Partial]:
+        """Drop and return the requests that got nothing for ``ttl`` seconds."""
+        now = self.clock()
+        gone = [p for p in self.pending.values() if now - p.touched >= self.ttl]
+        for part in gone:
+            self.drop(part.key)
+        while self._finished and now - next(iter(self._finished.values())) >= self.ttl:
+            self._finished.popitem(last=False)
+        return gone
+
+    def drop(self, key: Hashable) -> None:
+        """Forget a pending request and ignore its stray datagrams for ``ttl`` seconds."""
+        self.pending.pop(key, None)
+        self._finished[key] = self.clock()
+        self._finished.move_to_end(key)
+        while len(self._finished) > MAX_REMEMBERED:
+            self._finished.popitem(last=False)
+
+    def _get(self, key: Hashable, request_id: int, reply_port: int) -> Partial:
+        part = self.pending.get(key)
+        if part is None:
+            if len(self.pending) >= self.max_pending:
+                self.drop(key)
+                raise QbdiError(f"the server holds {self.max_pending} incomplete requests already; "
+                                "try again in a moment", code="busy")
+            part = self.pending[key] = Partial(key, request_id, reply_port, self.clock())
+        part.touched = self.clock()
+        return part
+
+    @staticmethod
+    def _check_n_chunks(part: Partial, n_chunks: int, n_notes: int | None) -> None:
+        if not 0 <= n_chunks <= MAX_CHUNKS:
+            raise QbdiError(f"{n_chunks} chunks announced; a request may have 0 to {MAX_CHUNKS}",
+                            code="too_large" if n_chunks > 0 else "bad_request")
+        if part.n_chunks is not None and n_chunks != part.n_chunks:
+            raise QbdiError(f"the request's messages disagree on the number of chunks ({part.n_chunks} "
+                            f"and {n_chunks})")
+        if n_notes is not None and (n_chunks > max(1, n_notes) or (n_notes > 0 and n_chunks == 0)):
+            raise QbdiError(f"{n_notes} notes cannot travel in {n_chunks} chunks")
+        if part.chunks and max(part.chunks) >= n_chunks:
+            raise QbdiError(f"chunk {max(part.chunks)} arrived but only {n_chunks} were announced")
+        part.n_chunks = n_chunks
+
+    def _finish_if_complete(self, part: Partial) -> Partial | None:
+        if not part.complete:
+            return None
+        self.drop(part.key)
+        if part.notes_held != part.n_notes:
+            raise QbdiError(f"the header announced {part.n_notes} notes but the chunks hold {part.notes_held}")
+        return part

@@ -1,0 +1,91 @@
+"""The VAE's forward passes in NumPy: what ``qbdi improvise`` and ``qbdi serve`` run (no torch).
+
+Reference architecture (``Architecture``): frame (2496) -> hidden ReLU (500) -> mean and
+log-variance (latent 500) -> hidden ReLU (500) -> frame logits (2496). Tensor names and shapes
+follow ``torch.nn.Linear`` (weight ``(out, in)``) so ``bridge.train`` saves them as they are;
+weights are transposed once here, at load time.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .config import Architecture
+
+# name -> (rows, cols) as functions of the architecture, in torch.nn.Linear layout (out, in)
+LAYERS = {
+    "encoder.hidden": lambda a: (a.hidden_size, a.input_size),
+    "encoder.mean": lambda a: (a.latent_size, a.hidden_size),
+    "encoder.logvar": lambda a: (a.latent_size, a.hidden_size),
+    "decoder.hidden": lambda a: (a.hidden_size, a.latent_size),
+    "decoder.out": lambda a: (a.input_size, a.hidden_size),
+}
+PREDICTOR_LAYERS = {
+    "predictor.hidden": lambda a: (a.predictor_hidden, a.latent_size),
+    "predictor.out": lambda a: (a.latent_size, a.predictor_hidden),
+}
+
+
+def expected_shapes(arch: Architecture) -> dict[str, tuple[int, ...]]:
+    """Every tensor a model file must hold, with its shape."""
+    layers = dict(LAYERS)
+    if arch.predictor_hidden > 0:
+        layers.update(PREDICTOR_LAYERS)
+    shapes: dict[str, tuple[int, ...]] = {}
+    for name, shape in layers.items():
+        rows, cols = shape(arch)
+        shapes[f"{name}.weight"] = (rows, cols)
+        shapes[f"{name}.bias"] = (rows,)
+    return shapes
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """Numerically stable logistic function."""
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+class VAE:
+    """Inference-only VAE over flattened frames ``(n, input_size)``; float32 throughout."""
+
+    def __init__(self, tensors: dict[str, np.ndarray], arch: Architecture) -> None:
+        self.arch = arch
+        self._w = {name[:-7]: np.ascontiguousarray(t.T, dtype=np.float32)
+                   for name, t in tensors.items() if name.endswith(".weight")}
+        self._b = {name[:-5]: np.asarray(t, dtype=np.float32)
+                   for name, t in tensors.items() if name.endswith(".bias")}
+        # mean and log-variance share one matmul: (hidden, 2 * latent)
+        self._w["encoder.stats"] = np.ascontiguousarray(
+            np.concatenate([self._w["encoder.mean"], self._w["encoder.logvar"]], axis=1))
+        self._b["encoder.stats"] = np.concatenate([self._b["encoder.mean"], self._b["encoder.logvar"]])
+
+    @property
+    def has_predictor(self) -> bool:
+        return "predictor.hidden" in self._w
+
+    def _linear(self, name: str, x: np.ndarray) -> np.ndarray:
+        return x @ self._w[name] + self._b[name]
+
+    def encode(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Frames ``(n, input_size)`` -> posterior mean and log-variance, each ``(n, latent_size)``."""
+        x = np.asarray(frames, dtype=np.float32)
+        cols = np.flatnonzero(x.any(axis=0))  # piano rolls are ~3% ones: multiply the active cells only
+        h = np.maximum(x[:, cols] @ self._w["encoder.hidden"][cols] + self._b["encoder.hidden"], 0.0)
+        stats = self._linear("encoder.stats", h)
+        latent = self.arch.latent_size
+        return stats[:, :latent], stats[:, latent:]
+
+    def decode_logits(self, z: np.ndarray) -> np.ndarray:
+        """Latents ``(n, latent_size)`` -> note logits ``(n, input_size)``."""
+        h = np.maximum(self._linear("decoder.hidden", np.asarray(z, dtype=np.float32)), 0.0)
+        return self._linear("decoder.out", h)
+
+    def decode(self, z: np.ndarray) -> np.ndarray:
+        """Latents ``(n, latent_size)`` -> note probabilities ``(n, input_size)``."""
+        return sigmoid(self.decode_logits(z))
+
+    def predict_next(self, z: np.ndarray) -> np.ndarray:
+        """Latents ``(n, latent_size)`` -> predicted next-bar latent means ``(n, latent_size)``."""
+        if not self.has_predictor:
+            raise ValueError("this model has no next-bar predictor; train it with --gamma > 0")
+        h = np.maximum(self._linear("predictor.hidden", np.asarray(z, dtype=np.float32)), 0.0)
+        return z + self._linear("predictor.out", h)
