@@ -380,15 +380,18 @@ class Fuzzer:
     def port(self) -> int:
         return self.rng.choice(self.pool)
 
-    def settings(self) -> list:
-        """A few valid settings pairs, small enough to improvise in milliseconds."""
+    def settings(self, free: bool = True) -> list:
+        """A few valid settings pairs, small enough to improvise in milliseconds (``bars`` only
+        for free improvisation)."""
         r = self.rng
         pool = [("rate", r.choice([0, 8, 64, 256, 1024, "full", -1])), ("seed", r.randrange(2**31)),
                 ("threshold", r.choice([0.2, 0.3, 0.5, 0.8])), ("sampling", r.choice(["threshold", "sample"])),
                 ("temperature", r.choice([0.5, 1.0, 2.0])), ("z", r.choice(["mean", "sample"])),
                 ("allocation", r.choice(["query", "frame"])), ("source", r.choice(["posterior", "empirical", "prior"])),
                 ("beats_per_bar", r.choice([3, 4, 4.0, 6.0, 7])), ("structure", r.choice(["free", "lock"])),
-                ("continue_bars", r.choice([0, 0, 1, 2])), ("bars", r.choice([1, 2, 4])), ("model", "")]
+                ("continue_bars", r.choice([0, 0, 1, 2])), ("model", "")]
+        if free:
+            pool.append(("bars", r.choice([1, 2, 4])))
         out: list = []
         for key, value in r.sample(pool, r.randrange(0, 5)):
             out += [key, value]
@@ -410,11 +413,7 @@ class Fuzzer:
             return [(P.FREE, [rid, port, *self.settings()])]
         query = self.rng.choice(self.queries)
         chunks = P.chunk_args(P.flatten_notes(query))
-        settings = [s for s in self.settings()]
-        if "bars" in settings:     # free-only; harmless, but keep improvise requests typical
-            i = settings.index("bars")
-            del settings[i:i + 2]
-        return [(P.IMPROVISE, [rid, port, len(query), len(chunks), *settings]),
+        return [(P.IMPROVISE, [rid, port, len(query), len(chunks), *self.settings(free=False)]),
                 *[(P.NOTES, [rid, port, i, len(chunks), *c]) for i, c in enumerate(chunks)]]
 
     # --- cases --------------------------------------------------------------------------------
@@ -490,7 +489,7 @@ class Fuzzer:
                       r.choice([0.0, -0.0, -1.0, math.nan, math.inf, -math.inf, 1e30, 3.0]),
                       r.choice([1.0, 0.0, -0.5, -1e-7, math.nan, math.inf, 1e30]),
                       r.choice([90, 0, 127, 128, -5, 90.0, 1e9])]
-        messages = [(P.IMPROVISE, [rid, port, len(notes) // 4, 1, *self.settings()]),
+        messages = [(P.IMPROVISE, [rid, port, len(notes) // 4, 1, *self.settings(free=False)]),
                     (P.NOTES, [rid, port, 0, 1, *notes])]
         if r.random() < 0.4:   # bad numbers in the settings instead
             key = r.choice(["threshold", "temperature", "beats_per_bar", "rate", "seed", "bars", "continue_bars",
@@ -511,7 +510,7 @@ class Fuzzer:
         query = r.choice(self.queries[2:])          # 2 to 3 chunks
         chunks = P.chunk_args(P.flatten_notes(query))
         n = len(chunks)
-        header = (P.IMPROVISE, [rid, port, len(query), n, *self.settings()[:4]])
+        header = (P.IMPROVISE, [rid, port, len(query), n, *self.settings(free=False)[:4]])
         parts = [(P.NOTES, [rid, port, i, n, *c]) for i, c in enumerate(chunks)]
         game = r.randrange(8)
         if game == 0:                     # shuffled, header anywhere
@@ -843,6 +842,9 @@ def run_fuzz(datagrams: int = 100_000, seconds: float = 1800.0, burst: int = 200
         crossed = [k for k in pool.by_key if k not in expected]
         incomplete = [k for k, (n, got) in pool.results.items() if n is None or len(got) != n]
         results = len(pool.results)
+        # informational: a key answered twice (e.g. a stray header with bad settings after the request
+        # finished, or an id reused by a mutation after its TTL); the protocol promises at least one
+        answered_twice = sum(1 for c in pool.by_key.values() if c[P.ERROR] + c[P.RESULT] > 1)
         anon_extra = sum(max(0, n - anon_expected[p]) for p, n in pool.anon.items())
         codes = dict(pool.codes)
         bad = list(pool.bad)
@@ -868,7 +870,7 @@ def run_fuzz(datagrams: int = 100_000, seconds: float = 1800.0, burst: int = 200
                     "anonymous_errors_expected": sum(anon_expected.values()), "lost": lost,
                     "lost_examples": [list(k) for k in keys[:5]], "crossed": len(crossed),
                     "crossed_examples": [list(k) for k in crossed[:5]], "anonymous_extra": anon_extra,
-                    "results": results, "incomplete_results": len(incomplete), "bad_datagrams": len(bad), "bad_examples": bad[:5],
+                    "results": results, "answered_twice": answered_twice, "incomplete_results": len(incomplete), "bad_datagrams": len(bad), "bad_examples": bad[:5],
                     "to_the_sender": unexpected_on_watch, "received": received,
                     "error_codes": dict(sorted(codes.items()))},
         "pings": {"bursts": bursts, "answered": pings_ok, **_percentiles([m / 1000 for m in ping_ms])},
@@ -946,8 +948,7 @@ class _Tap:
 
 
 def run_load(clients: int = 16, requests: int = 500, bars: int = 8, model: str | None = None, port: int = 0,
-             verify_every: int = 25, timeout: float = 10.0,
-             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+             verify_every: int = 25, timeout: float = 10.0) -> dict[str, Any]:
     """``clients`` concurrent clients x ``requests`` improvisations each, through real UDP."""
     settings = dict(BENCH_SETTINGS)
     queries = [realistic_query(bars, seed=k) for k in range(clients)]
@@ -965,6 +966,7 @@ def run_load(clients: int = 16, requests: int = 500, bars: int = 8, model: str |
     samples: dict[tuple[int, int], list] = {}
     model_seen: set[str] = set()
     failures: list[str] = []
+    finished = [0.0] * clients
     barrier = threading.Barrier(clients + 1)
 
     def seed_of(k: int, i: int) -> int:
@@ -1005,6 +1007,7 @@ def run_load(clients: int = 16, requests: int = 500, bars: int = 8, model: str |
                     model_seen.add(result.model)
                     if verify_every and i % verify_every == 0:
                         samples[k, i] = [(n.pitch, n.start, n.duration, n.velocity) for n in result.notes]
+                finished[k] = time.perf_counter()
                 client.sock.settimeout(0.5)      # anything still arriving is a duplicate or a late reply
                 tap.seen.clear()
                 try:
@@ -1021,22 +1024,24 @@ def run_load(clients: int = 16, requests: int = 500, bars: int = 8, model: str |
                 pass
 
     threads = [threading.Thread(target=run, args=(k,), daemon=True) for k in range(clients)]
-    for t in threads:
-        t.start()
-    try:
-        barrier.wait(timeout=60)
-    except threading.BrokenBarrierError:
-        pass
-    started = time.perf_counter()
     memory = _MemoryWatch(server.process.pid) if server else None
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
-    peak = None
-    if memory:
-        memory.close()
-        peak = round(max(memory.max_rss, proc_memory_mb(server.process.pid).get("VmHWM", 0.0)), 1)
-    exit_code = server.stop() if server else None
+    try:
+        for t in threads:
+            t.start()
+        try:
+            barrier.wait(timeout=60)
+        except threading.BrokenBarrierError:
+            pass
+        started = time.perf_counter()
+        for t in threads:
+            t.join()
+        elapsed = max(max(finished), started) - started     # not the half second spent listening for strays
+    finally:
+        peak = None
+        if memory:
+            memory.close()
+            peak = round(max(memory.max_rss, proc_memory_mb(server.process.pid).get("VmHWM", 0.0)), 1)
+        exit_code = server.stop() if server else None
 
     # not crossed: a sample of the results equals a local run of the same request
     mismatched = 0
@@ -1055,7 +1060,8 @@ def run_load(clients: int = 16, requests: int = 500, bars: int = 8, model: str |
     done = len(all_times)
     figures = {
         "mode": "load", "clients": clients, "requests_per_client": requests, "bars": bars,
-        "query_notes": len(queries[0]), "settings": settings,
+        "query_notes": len(queries[0]),
+        "settings": {**{k: v for k, v in settings.items() if k != "seed"}, "seed": "one per request"},
         "model": sorted(model_seen)[0] if len(model_seen) == 1 else sorted(model_seen),
         "requests": clients * requests, "completed": done, "lost": sum(lost), "crossed": sum(crossed),
         "duplicates_or_late": sum(extra), "errors": dict(sum(errors, Counter())),
@@ -1112,7 +1118,8 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bridge.fuzz", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m bridge.fuzz", description="Fuzzing and load against a real qbdi serve "
+                                "on loopback, with figures (docs/FAULTS.md).")
     p.add_argument("--load", action="store_true", help="the load test instead of the fuzzer")
     p.add_argument("--datagrams", type=int, default=100_000, help="fuzz: datagrams to send (default 100000)")
     p.add_argument("--seconds", type=float, default=1800.0, help="fuzz: stop sending after this long (default 1800)")
@@ -1139,7 +1146,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.load:
             if args.clients < 1 or args.requests < 1 or not 1 <= args.bars <= 512:
                 raise QbdiError("--clients and --requests must be 1 or more, --bars 1 to 512")
-            report = run_load(args.clients, args.requests, args.bars, args.model, args.port, progress=progress)
+            report = run_load(args.clients, args.requests, args.bars, args.model, args.port)
         else:
             if args.datagrams < 1 or args.burst < 1 or args.seconds <= 0:
                 raise QbdiError("--datagrams and --burst must be 1 or more and --seconds above 0")

@@ -94,7 +94,6 @@ MAX_CHUNKS = -(-MAX_NOTES // NOTES_PER_CHUNK)
 MAX_PENDING = 64               # incomplete requests held at once
 REQUEST_TTL_S = 5.0            # an incomplete request expires after this long without a chunk
 MAX_STRING = 256               # longest string argument accepted
-MAX_ID = 2**31 - 1             # request ids are 0..MAX_ID: every reply carries the id as an int32
 
 
 def n_chunks(n_notes: int) -> int:
@@ -157,7 +156,7 @@ def read_id(args: Sequence) -> int:
         request_id = as_int(args[0], "the request id") if args else -1
     except QbdiError:
         return -1
-    return request_id if 0 <= request_id <= MAX_ID else -1
+    return request_id if 0 <= request_id <= 2**31 - 1 else -1
 
 
 def read_reply_port(args: Sequence) -> int | None:

@@ -273,10 +273,12 @@ class Server:
                 raise QbdiError(f"{address}: the first argument must be the request id, a whole number "
                                 f"from 0 to {2**31 - 1}; got {P.describe(args[0]) if args else 'nothing'}")
             if len(data) > P.MAX_DATAGRAM:
+                self._drop_request(address, host, dest, request_id)
                 raise QbdiError(f"a datagram of {len(data)} bytes; the limit is {P.MAX_DATAGRAM}, "
                                 "split the notes into chunks", code="too_large")
             for arg in args:
                 if isinstance(arg, str) and len(arg) > P.MAX_STRING:
+                    self._drop_request(address, host, dest, request_id)
                     raise QbdiError(f"a string argument of {len(arg)} characters; the limit is {P.MAX_STRING}",
                                     code="too_large")
             handler(request_id, dest, args, host)
@@ -285,6 +287,14 @@ class Server:
         except Exception as exc:  # a bug: report it, keep serving
             log.exception("handler for %s failed", address)
             self._error(dest, max(request_id, -1), "internal", f"internal error: {type(exc).__name__}: {exc}")
+
+    def _drop_request(self, address: str, host: str, dest: tuple[str, int], request_id: int) -> None:
+        """A header or chunk refused before its handler drops its whole request, as the handlers do:
+        its other datagrams are then ignored, so it gets one error, not a second ``expired`` one."""
+        if address in (P.IMPROVISE, P.NOTES):
+            key = (host, dest[1], request_id)
+            if not self.assembler.finished_recently(key):
+                self.assembler.drop(key)
 
     def _on_ping(self, request_id: int, dest, args: list, host: str) -> None:
         self._reply(dest, P.PONG, [request_id, __version__, P.PROTOCOL_VERSION])

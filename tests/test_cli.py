@@ -6,6 +6,7 @@ import mido
 import pytest
 
 from bridge.midifile import read_midi
+from bridge.pianoroll import Note
 
 from builders import chord_bars, midi_file, tiny_model
 
@@ -92,3 +93,101 @@ def test_models_lists_the_shipped_models():
     r = qbdi("models", "--json", check=True)
     names = [m["name"] for m in json.loads(r.stdout)]
     assert names[0] == "pop" and len(names) >= 2
+
+
+# --- bad files, the way a user meets them: one line naming the problem, exit code 2 ----------------
+def _midi_bytes(events: bytes, fmt: int = 0, tracks: int = 1) -> bytes:
+    track = b"MTrk" + len(events + b"\x00\xff\x2f\x00").to_bytes(4, "big") + events + b"\x00\xff\x2f\x00"
+    return b"MThd" + (6).to_bytes(4, "big") + fmt.to_bytes(2, "big") + tracks.to_bytes(2, "big") + (480).to_bytes(2, "big") + track * tracks
+
+
+def _bad_midi(kind, path):
+    if kind == "truncated":
+        data = midi_file(path, chord_bars()).read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    elif kind == "header only":
+        path.write_bytes(_midi_bytes(b"")[:14])
+    elif kind == "type 2":
+        path.write_bytes(_midi_bytes(b"\x00\x90\x3c\x40\x60\x80\x3c\x00", fmt=2, tracks=2))
+    elif kind == "over 16 MB":
+        with open(path, "wb") as fh:
+            fh.write(_midi_bytes(b"\x00\x90\x3c\x40\x60\x80\x3c\x00"))
+            fh.truncate(17 * 1024 * 1024)        # sparse: cheap to make
+    elif kind == "over 200000 notes":
+        path.write_bytes(_midi_bytes(b"\x00\x90\x3c\x40\x01\x80\x3c\x00" * 200_001))
+    elif kind == "over 512 bars":
+        midi_file(path, [*chord_bars(), Note(60, 4 * 600.0, 1.0, 80)])
+    elif kind == "a folder":
+        path.mkdir()
+    return path
+
+
+@pytest.mark.parametrize("kind, words", [
+    ("truncated", "damaged or truncated"), ("header only", "damaged or truncated"), ("type 2", "type 2"),
+    ("over 16 MB", "the limit is 16 MB"), ("over 200000 notes", "more than 200000 notes"),
+    ("over 512 bars", "the limit is 512"), ("a folder", "is a folder"),
+])
+def test_bad_midi_files_give_one_line_and_exit_2(tmp_path, tiny, kind, words):
+    bad = _bad_midi(kind, tmp_path / "bad.mid")
+    r = qbdi("improvise", bad, "-o", tmp_path / "out.mid", "--model", tiny)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and "Traceback" not in r.stderr, r.stderr
+    assert not (tmp_path / "out.mid").exists()
+
+
+def _edit_config(folder, **changes):
+    config = json.loads((folder / "config.json").read_text())
+    for key, value in changes.items():
+        if value is None:
+            del config[key]
+        else:
+            config[key] = value
+    (folder / "config.json").write_text(json.dumps(config))
+
+
+def _broken_model(kind, folder, marker):
+    tiny_model(folder)
+    if kind == "changed weights":
+        data = bytearray((folder / "model.safetensors").read_bytes())
+        data[-7] ^= 0x01
+        (folder / "model.safetensors").write_bytes(bytes(data))
+    elif kind == "format version":
+        _edit_config(folder, format_version=2)
+    elif kind == "missing key":
+        _edit_config(folder, architecture=None)
+    elif kind == "not json":
+        (folder / "config.json").write_text("{ not json")
+    elif kind == "no weights":
+        (folder / "model.safetensors").unlink()
+    elif kind == "pickle":      # a weight file that runs code when unpickled, with a matching checksum
+        import hashlib
+        import pickle
+
+        class Boom:
+            def __reduce__(self):
+                return (open, (str(marker), "w"))
+
+        (folder / "weights.pkl").write_bytes(pickle.dumps(Boom()))
+        config = json.loads((folder / "config.json").read_text())
+        config["weights"] = {"file": "weights.pkl", "sha256": hashlib.sha256((folder / "weights.pkl").read_bytes()).hexdigest()}
+        (folder / "config.json").write_text(json.dumps(config))
+    return folder
+
+
+@pytest.mark.parametrize("kind, words", [
+    ("changed weights", "does not match its checksum"), ("format version", "format version 2 is not supported"),
+    ("missing key", "lacks key(s) architecture"), ("not json", "not valid JSON"), ("no weights", "is missing"),
+    ("pickle", "not a readable safetensors file"),
+])
+def test_broken_model_folders_are_refused_naming_the_problem(tmp_path, query, kind, words):
+    marker = tmp_path / "unpickled"
+    folder = _broken_model(kind, tmp_path / "m", marker)
+    r = qbdi("improvise", query, "-o", tmp_path / "out.mid", "--model", folder)
+    assert r.returncode == 2, r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and words in lines[0] and str(folder) in lines[0] and "Traceback" not in r.stderr, r.stderr
+    assert not marker.exists()                  # nothing was unpickled
+    if kind == "changed weights":               # qbdi serve refuses it the same way, before announcing
+        r = qbdi("serve", "--port", "0", "--model", folder)
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and words in r.stderr, r.stderr

@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import socket
+import time
 from array import array
 
 import pytest
@@ -89,7 +90,7 @@ def test_the_reply_pool_flags_replies_that_break_the_wire_rules():
             with pool.lock:
                 if pool.received == 3:
                     break
-            __import__("time").sleep(0.02)
+            time.sleep(0.02)
         assert any("type tags 'id'" in b for b in pool.bad)
         assert pool.anon[pool.ports[0]] == 1 and pool.by_key[pool.ports[0], 2][P.PONG] == 1
     finally:
@@ -196,3 +197,22 @@ def test_nan_and_infinite_ids_and_ports(peer):
         peer.send_raw(raw_message(P.PING, [("i", 1), ("f", port)]))
     assert peer.receive(timeout=0.1) is None
     peer.ping()
+
+
+@pytest.mark.parametrize("first", [
+    lambda p: encode(P.NOTES, [5, p, 0, 2, *([60, 0.0, 1.0, 90] * 250)]),      # 5 KB: past MAX_DATAGRAM
+    lambda p: encode(P.IMPROVISE, [5, p, 251, 2, "model", "x" * (P.MAX_STRING + 1)]),
+])
+def test_a_request_refused_for_its_size_gets_one_error_not_a_second_expired_one(model_dir, make_peer, first):
+    """The size checks ran before the handlers and did not drop the request: its other datagrams
+    started a new one, which expired later with a second error for the same id."""
+    from bridge.server import Server
+
+    with Server(port=0, model=str(model_dir), ttl=0.3) as srv:
+        peer = make_peer(srv.port)
+        peer.send_raw(first(peer.port))
+        peer.send(P.IMPROVISE, 5, peer.port, 251, 2)
+        peer.send(P.NOTES, 5, peer.port, 1, 2, 60, 0.0, 1.0, 90)
+        assert peer.error(5)[1] == "too_large"
+        assert peer.receive(timeout=0.8) is None          # past the TTL: no "expired" for request 5
+        peer.ping()
