@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 MAX_QUERY_BARS = 512
 MAX_QUERY_NOTES = 20_000
+MAX_OUTPUT_NOTES = 20_000
+MAX_FRAMES = 1024   # query plus continuation; bounds memory (~10 MB per frame array)
 DEFAULT_VELOCITY = 90
 
 
@@ -72,6 +74,7 @@ def improvise(model: Model, notes: Sequence[Note], settings: Settings,
     grid = BarGrid.covering(max(length_beats or 0.0, length_of(notes)), bpb, model.representation)
     if grid.n_bars > MAX_QUERY_BARS:
         raise QbdiError(f"the query is {grid.n_bars} bars long; the limit is {MAX_QUERY_BARS}", code="too_large")
+    _check_frames(grid.n_frames)
     report = RollReport()
     frames = to_frames(notes, grid, fold=fold, report=report)
     rng = np.random.default_rng(settings.seed)
@@ -80,6 +83,7 @@ def improvise(model: Model, notes: Sequence[Note], settings: Settings,
     repeat_of = _repeats(frames) if settings.structure == "lock" else None
     z_d, bits = _channel(model, z_e, mu, logvar, settings, rng, repeat_of)
     if settings.continue_bars:
+        _check_frames(grid.n_frames + settings.continue_bars * grid.frames_per_bar)
         z_d, grid, repeat_of = _continue(model, z_d, grid, settings, repeat_of)
     velocity = _velocity_profile(notes, grid)
     out = _notes_from_latents(model, z_d, grid, settings, rng, velocity, repeat_of)
@@ -94,12 +98,20 @@ def free_improvise(model: Model, settings: Settings, beats_per_bar: float | None
     bpb = float(beats_per_bar or settings.beats_per_bar or 4.0)
     settings = settings.replace(model=model.name, beats_per_bar=bpb)
     grid = BarGrid(bpb, settings.bars, model.representation)
+    _check_frames(grid.n_frames)
     rng = np.random.default_rng(settings.seed)
     z = rng.standard_normal((grid.n_frames, model.architecture.latent_size), dtype=np.float32)
     velocity = np.full(grid.n_bars, DEFAULT_VELOCITY, dtype=np.float32)
     out = _notes_from_latents(model, z, grid, settings, rng, velocity, None)
     return Improvisation(out, settings, model.name, grid, z, np.zeros((0, z.shape[1]), np.float32), None,
                          [] if out else ["the improvisation is silent; lower the threshold"])
+
+
+def _check_frames(n_frames: int) -> None:
+    if n_frames > MAX_FRAMES:
+        raise QbdiError(f"the improvisation would span {n_frames} model frames (bars x frames per bar, continuation "
+                        f"included); the limit is {MAX_FRAMES}: shorten the query, the continuation or the bars",
+                        code="too_large")
 
 
 def channel_stats(model: Model, z_e: np.ndarray, mu: np.ndarray, logvar: np.ndarray,
@@ -162,7 +174,7 @@ def _notes_from_latents(model: Model, z: np.ndarray, grid: BarGrid, settings: Se
         on = u < probs
     roll = frames_to_roll(on, grid)
     velocity = _velocities(frames_to_roll(probs, grid), grid, bar_velocity)
-    return from_roll(roll, grid.representation, velocity)
+    return from_roll(roll, grid.representation, velocity, max_notes=MAX_OUTPUT_NOTES)
 
 
 def _velocity_profile(notes: Sequence[Note], grid: BarGrid) -> np.ndarray:

@@ -17,6 +17,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .config import Representation
+from .errors import QbdiError
 
 SOUNDING, ONSET = 0, 1
 
@@ -136,12 +137,13 @@ def to_roll(notes: Iterable[Note], n_steps: int, representation: Representation 
 
 
 def from_roll(roll: np.ndarray, representation: Representation | None = None,
-              velocities: np.ndarray | None = None) -> list[Note]:
+              velocities: np.ndarray | None = None, max_notes: int | None = None) -> list[Note]:
     """Bool roll ``(n_steps, n_pitches, 2)`` -> notes, sorted by start then pitch.
 
     A note starts at an onset, or where a pitch begins sounding without one, and lasts while it
     sounds and is not struck again. An onset with no sounding lasts one step. ``velocities`` is an
-    optional ``(n_steps, n_pitches)`` int array read at each note's start (default 100).
+    optional ``(n_steps, n_pitches)`` int array read at each note's start (default 100). More than
+    ``max_notes`` notes raise :class:`QbdiError` before any is built.
     """
     rep = representation or Representation()
     n_steps, n_pitches = roll.shape[:2]
@@ -159,6 +161,9 @@ def from_roll(roll: np.ndarray, representation: Representation | None = None,
     breaks_padded[:, :n_steps] = breaks
     break_flat = np.flatnonzero(breaks_padded)
     p_idx, t_idx = np.nonzero(starts)
+    if max_notes is not None and len(p_idx) > max_notes:
+        raise QbdiError(f"the improvisation has {len(p_idx)} notes; the limit is {max_notes} "
+                        "(raise the threshold or shorten the query)", code="too_large")
     start_flat = p_idx * width + t_idx
     ends = break_flat[np.searchsorted(break_flat, start_flat, side="right")] - p_idx * width
     if velocities is None:

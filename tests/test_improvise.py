@@ -103,3 +103,15 @@ def test_bad_queries_raise_clear_errors(model):
         improvise(model, [Note(60, float("nan"), 1)], Settings())
     with pytest.raises(QbdiError, match="rate"):
         Settings(rate=-3)
+
+
+def test_huge_requests_are_refused_before_they_fill_memory(model):
+    from bridge.improvise import MAX_FRAMES
+
+    with pytest.raises(QbdiError, match="frames"):
+        improvise(model, [Note(60, 0, 1)], Settings(continue_bars=512, beats_per_bar=32.0), length_beats=32 * 300)
+    with pytest.raises(QbdiError, match="frames"):
+        free_improvise(model, Settings(bars=512, beats_per_bar=32.0))
+    with pytest.raises(QbdiError, match="notes; the limit") as err:
+        free_improvise(model, Settings(bars=MAX_FRAMES // 2, threshold=0.01))
+    assert err.value.code == "too_large"
