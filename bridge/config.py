@@ -20,6 +20,7 @@ STRUCTURES = ("free", "lock")
 
 MAX_SEED = 2**31 - 1  # OSC int32, and Max's ints
 MAX_BARS = 512
+MAX_NOTES = 20_000   # notes in one query and in one improvisation (the OSC protocol's cap too)
 MAX_RATE = 1_000_000
 
 

@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from .channel import ChannelStats, allocate_bits, transmit
-from .config import Settings
+from .config import MAX_NOTES, Settings
 from .errors import QbdiError
 from .models import Model, load_model
 from .pianoroll import BarGrid, Note, RollReport, frames_to_roll, from_roll, length_of, to_frames
@@ -26,8 +26,6 @@ from .vae import sigmoid
 log = logging.getLogger(__name__)
 
 MAX_QUERY_BARS = 512
-MAX_QUERY_NOTES = 20_000
-MAX_OUTPUT_NOTES = 20_000
 MAX_FRAMES = 1024   # query plus continuation; bounds memory (~10 MB per frame array)
 DEFAULT_VELOCITY = 90
 
@@ -63,8 +61,8 @@ def improvise(model: Model, notes: Sequence[Note], settings: Settings,
     notes = list(notes)
     if not notes:
         raise QbdiError("the query has no notes; give a clip or file with notes (or use free improvisation)")
-    if len(notes) > MAX_QUERY_NOTES:
-        raise QbdiError(f"the query has {len(notes)} notes; the limit is {MAX_QUERY_NOTES}", code="too_large")
+    if len(notes) > MAX_NOTES:
+        raise QbdiError(f"the query has {len(notes)} notes; the limit is {MAX_NOTES}", code="too_large")
     for n in notes:
         if not (np.isfinite(n.start) and np.isfinite(n.duration)) or n.start < 0:
             raise QbdiError(f"note {n.pitch} at {n.start} has a bad start or duration; starts must be >= 0")
@@ -174,7 +172,7 @@ def _notes_from_latents(model: Model, z: np.ndarray, grid: BarGrid, settings: Se
         on = u < probs
     roll = frames_to_roll(on, grid)
     velocity = _velocities(frames_to_roll(probs, grid), grid, bar_velocity)
-    return from_roll(roll, grid.representation, velocity, max_notes=MAX_OUTPUT_NOTES)
+    return from_roll(roll, grid.representation, velocity, max_notes=MAX_NOTES)
 
 
 def _velocity_profile(notes: Sequence[Note], grid: BarGrid) -> np.ndarray:

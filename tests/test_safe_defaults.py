@@ -125,7 +125,7 @@ CAPS = [
     (lambda p: [encode(P.FREE, [37, p, "bars", 513])], 37, "bad_request", "from 1 to 512"),
     (lambda p: [encode(P.FREE, [38, p, "beats_per_bar", 64.0])], 38, "bad_request", "beats per bar"),
     (lambda p: [encode(P.FREE, [39, p, "bars", 4, "beats_per_bar", 32.0, "threshold", 0.01])],
-     39, "too_large", f"more than the {P.MAX_NOTES} a reply may carry"),
+     39, "too_large", f"the limit is {P.MAX_NOTES}"),
     (lambda p: _chunks_past_max_notes(p), 41, "too_large", f"more than {P.MAX_NOTES} notes"),
 ]
 
