@@ -5,7 +5,9 @@ chunks, keyed by ``(sender host, reply port, request id)``. Chunks may come befo
 and in any order; a duplicate chunk is ignored. A request is complete when the header and every
 chunk are in, and then holds exactly the header's ``n_notes`` notes.
 
-Memory stays bounded: at most ``max_pending`` requests are held at once (a new one beyond that is
+Memory stays bounded: at most ``max_pending`` requests are held at once, and at most
+``max_per_sender`` from one sender (host and reply port: one device), so a sender that leaves
+requests incomplete cannot make the server busy for the others (a new one beyond either cap is
 refused as ``busy``), each holds at most MAX_NOTES notes in MAX_CHUNKS chunks (``too_large``),
 and a request that gets no datagram for ``ttl`` seconds expires. Once a request is complete,
 refused or expired, its key is remembered for ``ttl`` seconds and stray datagrams for it are
@@ -28,6 +30,8 @@ from .errors import QbdiError
 from .protocol import FIELDS_PER_NOTE, MAX_CHUNKS, MAX_NOTES, MAX_PENDING, REQUEST_TTL_S
 
 log = logging.getLogger(__name__)
+
+MAX_PENDING_PER_SENDER = 16
 
 MAX_REMEMBERED = 8192   # finished keys remembered to ignore their stray chunks
 
@@ -71,8 +75,9 @@ class Assembler:
     """Pending requests with caps and expiry; ``clock`` is injectable for tests."""
 
     def __init__(self, max_pending: int = MAX_PENDING, ttl: float = REQUEST_TTL_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, max_per_sender: int = MAX_PENDING_PER_SENDER) -> None:
         self.max_pending = max_pending
+        self.max_per_sender = max_per_sender
         self.ttl = ttl
         self.clock = clock
         self.pending: dict[Hashable, Partial] = {}
@@ -164,6 +169,11 @@ class Assembler:
                 self.drop(key)
                 raise QbdiError(f"the server holds {self.max_pending} incomplete requests already; "
                                 "try again in a moment", code="busy")
+            sender = _sender(key)
+            if sum(1 for k in self.pending if _sender(k) == sender) >= self.max_per_sender:
+                self.drop(key)
+                raise QbdiError(f"this client has {self.max_per_sender} incomplete requests already; "
+                                "send the missing chunks or wait for them to expire", code="busy")
             part = self.pending[key] = Partial(key, request_id, reply_port, self.clock())
         part.touched = self.clock()
         return part
@@ -189,3 +199,8 @@ class Assembler:
         if part.notes_held != part.n_notes:
             raise QbdiError(f"the header announced {part.n_notes} notes but the chunks hold {part.notes_held}")
         return part
+
+
+def _sender(key: Hashable) -> Hashable:
+    """(host, reply port) of a ``(host, reply port, id)`` key: one device."""
+    return key[:2] if isinstance(key, tuple) else key

@@ -109,6 +109,16 @@ def test_pending_requests_are_capped():
     assert asm.header(("h", 1, 100), 100, 1, 10, 1) is None and len(asm) == 3
 
 
+def test_one_sender_cannot_take_every_slot():
+    asm = Assembler(max_pending=8, max_per_sender=2)
+    asm.header(("h", 1, 0), 0, 1, 10, 1)
+    asm.header(("h", 1, 1), 1, 1, 10, 1)
+    with pytest.raises(QbdiError, match="this client") as info:
+        asm.header(("h", 1, 2), 2, 1, 10, 1)
+    assert info.value.code == "busy"
+    assert asm.header(("h", 2, 0), 0, 2, 10, 1) is None and len(asm) == 3   # another device still gets in
+
+
 def test_requests_expire_after_ttl_without_a_datagram():
     clock = Clock()
     asm = Assembler(ttl=5.0, clock=clock)

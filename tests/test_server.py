@@ -294,24 +294,48 @@ def test_incomplete_requests_expire(model_dir, make_peer):
 
 
 def test_too_many_incomplete_requests_are_refused_as_busy(model_dir, make_peer):
+    from bridge.reassembly import MAX_PENDING_PER_SENDER
+
     with Server(port=0, model=str(model_dir)) as srv:
-        peer = make_peer(srv.port)
-        for rid in range(P.MAX_PENDING):
-            peer.send(P.IMPROVISE, rid, peer.port, 1, 1)
-        peer.send(P.IMPROVISE, 999, peer.port, 1, 1)
-        assert peer.error(999)[1] == "busy"
-        peer.send(P.STATUS, 1000, peer.port)
-        assert peer.until(P.STATUS_REPLY, 1000)[-1][1][6] == P.MAX_PENDING
-        peer.send(P.NOTES, 0, peer.port, 0, 1, 60, 0.0, 1.0, 90)     # completing one makes room
-        assert peer.until(P.RESULT, 0)
-        peer.send(P.IMPROVISE, 1001, peer.port, 1, 1)
+        peers = [make_peer(srv.port) for _ in range(-(-P.MAX_PENDING // MAX_PENDING_PER_SENDER))]
+        rid = 0
+        for peer in peers:                       # every device fills its own share of the slots
+            for _ in range(MAX_PENDING_PER_SENDER):
+                peer.send(P.IMPROVISE, rid, peer.port, 1, 1)
+                rid += 1
+        first = peers[0]
+        first.send(P.IMPROVISE, 999, first.port, 1, 1)
+        assert first.error(999)[1] == "busy"
+        other = make_peer(srv.port)
+        other.send(P.IMPROVISE, 998, other.port, 1, 1)
+        assert other.error(998)[1] == "busy"    # the global cap: every slot is taken
+        other.send(P.STATUS, 1000, other.port)
+        assert other.until(P.STATUS_REPLY, 1000)[-1][1][6] == P.MAX_PENDING
+        first.send(P.NOTES, 0, first.port, 0, 1, 60, 0.0, 1.0, 90)     # completing one makes room
+        assert first.until(P.RESULT, 0)
+        other.send(P.IMPROVISE, 1001, other.port, 1, 1)
         for rid in range(1002, 1100):     # the worker may still be finishing request 0
-            peer.send(P.STATUS, rid, peer.port)
-            if peer.until(P.STATUS_REPLY, rid)[-1][1][6] == P.MAX_PENDING:
+            other.send(P.STATUS, rid, other.port)
+            if other.until(P.STATUS_REPLY, rid)[-1][1][6] == P.MAX_PENDING:
                 break
             time.sleep(0.01)
         else:
             raise AssertionError("pending never settled at MAX_PENDING")
+
+
+def test_one_device_cannot_make_the_server_busy_for_the_others(model_dir, make_peer):
+    from bridge.reassembly import MAX_PENDING_PER_SENDER
+
+    with Server(port=0, model=str(model_dir)) as srv:
+        greedy, polite = make_peer(srv.port), make_peer(srv.port)
+        for rid in range(MAX_PENDING_PER_SENDER):
+            greedy.send(P.IMPROVISE, rid, greedy.port, 1, 1)
+        greedy.send(P.IMPROVISE, 500, greedy.port, 1, 1)
+        code, message = greedy.error(500)[1:]
+        assert code == "busy" and "this client" in message
+        polite.send(P.IMPROVISE, 7, polite.port, 1, 1)
+        polite.send(P.NOTES, 7, polite.port, 0, 1, 60, 0.0, 1.0, 90)
+        assert polite.until(P.RESULT, 7)
 
 
 def test_binding_beyond_loopback_warns(model_dir, caplog):
