@@ -92,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--learning-rate", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=0.0, help="AdamW weight decay (default 0)")
     p.add_argument("--beta", type=float, default=1.0, help="KL weight (default 1)")
     p.add_argument("--gamma", type=float, default=0.0, help="next-bar predictive information weight (default 0)")
     p.add_argument("--transpose", type=int, default=0, metavar="K", help="augment with shifts -K..+K semitones")
@@ -220,7 +221,7 @@ def cmd_train(args) -> int:
     if args.epochs < 1 or args.batch_size < 1:
         raise QbdiError("epochs and batch size must be at least 1")
     cfg = TrainConfig(corpus=args.corpus, out=args.out, name=args.name, epochs=args.epochs, batch_size=args.batch_size,
-                      learning_rate=args.learning_rate, beta=args.beta, gamma=args.gamma, transpose=args.transpose,
+                      learning_rate=args.learning_rate, weight_decay=args.weight_decay, beta=args.beta, gamma=args.gamma, transpose=args.transpose,
                       input_dropout=args.input_dropout,
                       hidden=args.hidden, latent=args.latent, heldout=args.heldout, seed=args.seed,
                       max_steps=args.max_steps, description=args.description)

@@ -38,6 +38,7 @@ class TrainConfig:
     epochs: int = 60
     batch_size: int = 64
     learning_rate: float = 1e-3
+    weight_decay: float = 0.0   # AdamW's decoupled weight decay (0 = plain Adam)
     beta: float = 1.0
     gamma: float = 0.0
     transpose: int = 0
@@ -128,7 +129,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     wrapped = model
     if world > 1:
         wrapped = nn.parallel.DistributedDataParallel(model)
-    opt = torch.optim.Adam(wrapped.parameters(), lr=cfg.learning_rate)
+    opt = torch.optim.AdamW(wrapped.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, cfg.epochs))
     frames = torch.from_numpy(corpus.frames.astype(np.float32))
     nxt = corpus.next_index
