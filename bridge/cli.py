@@ -269,16 +269,24 @@ def cmd_bench(args) -> int:
     return bench_from_args(args)
 
 
-def cmd_analyze(args) -> int:
-    from .analysis.report import analyze_from_args
+def _analysis(module: str):
+    import importlib
 
-    return analyze_from_args(args)
+    try:
+        for needed in ("scipy", "matplotlib"):
+            importlib.import_module(needed)
+        return importlib.import_module(f"bridge.analysis.{module}")
+    except ImportError as exc:
+        raise QbdiError(f"analysis needs the [analysis] extra ({exc}); install it with: "
+                        "pip install 'qbdi-bridge[analysis]'") from None
+
+
+def cmd_analyze(args) -> int:
+    return _analysis("report").analyze_from_args(args)
 
 
 def cmd_sweep(args) -> int:
-    from .analysis.sweep import sweep_from_args
-
-    return sweep_from_args(args, _settings_from(args))
+    return _analysis("sweep").sweep_from_args(args, _settings_from(args))
 
 
 COMMANDS = {"improvise": cmd_improvise, "train": cmd_train, "models": cmd_models, "serve": cmd_serve,

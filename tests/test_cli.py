@@ -191,3 +191,12 @@ def test_broken_model_folders_are_refused_naming_the_problem(tmp_path, query, ki
     if kind == "changed weights":               # qbdi serve refuses it the same way, before announcing
         r = qbdi("serve", "--port", "0", "--model", folder)
         assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and words in r.stderr, r.stderr
+
+
+def test_analysis_without_its_extra_says_how_to_install_it(tmp_path, query):
+    code = ("import sys\nsys.modules['scipy'] = None  # as if the [analysis] extra were not installed\n"
+            "from bridge.cli import main\n"
+            f"sys.exit(main(['analyze', {str(query)!r}, '--out', {str(tmp_path / 'a')!r}]))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 2 and "pip install 'qbdi-bridge[analysis]'" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
