@@ -4,6 +4,8 @@
 #   bash build/build.sh            build with the Python of the active environment
 #   bash build/build.sh --smoke    build, then smoke-test the binary (build/smoke.py); CI runs this
 #   bash build/build.sh --smoke-only   smoke-test an existing dist/qbdi-server/ without building
+#   bash build/build.sh --release  also assemble "dist/QBDI Improviser/" (the device, its scripts and
+#                                  qbdi-server/ side by side, as the README's Live section expects) and a zip
 #
 # Environment: PYTHON (default: python, else python3), QBDI_DIST (default: dist), QBDI_WORK
 # (default: build/work), QBDI_CODESIGN_IDENTITY / QBDI_ENTITLEMENTS (macOS signing, see
@@ -11,13 +13,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-smoke=0 build=1
+smoke=0 build=1 release=0
 for arg in "$@"; do
     case "$arg" in
         --smoke) smoke=1 ;;
+        --release) release=1 ;;
         --smoke-only) smoke=1 build=0 ;;
-        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
-        *) echo "build.sh: unknown option $arg (use --smoke, --smoke-only or --help)" >&2; exit 2 ;;
+        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        *) echo "build.sh: unknown option $arg (use --smoke, --smoke-only, --release or --help)" >&2; exit 2 ;;
     esac
 done
 
@@ -42,3 +45,15 @@ fi
 if [ "$smoke" = 1 ]; then
     "$PYTHON" build/smoke.py "$binary"
 fi
+
+if [ "$release" = 1 ]; then
+    folder="$dist/QBDI Improviser"
+    rm -rf "$folder"
+    mkdir -p "$folder"
+    cp max_patches/*.amxd max_patches/*.js max_patches/qbdi.client.maxpat max_patches/qbdi.client.maxhelp "$folder/"
+    cp -R "$dist/qbdi-server" "$folder/qbdi-server"
+    archive="QBDI-Improviser-$(uname -s | tr '[:upper:]' '[:lower:]')-$(uname -m).zip"
+    (cd "$dist" && rm -f "$archive" && "$PYTHON" -m zipfile -c "$archive" "QBDI Improviser")
+    echo "build.sh: release folder $folder and $dist/$archive ($(du -sh "$dist/$archive" | cut -f1))"
+fi
+
