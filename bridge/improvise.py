@@ -21,6 +21,7 @@ from .config import MAX_NOTES, Settings
 from .errors import QbdiError
 from .models import Model, load_model
 from .pianoroll import BarGrid, Note, RollReport, frames_to_roll, from_roll, length_of, to_frames
+from .structure import continue_latents, repeat_sources
 from .vae import sigmoid
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ def improvise(model: Model, notes: Sequence[Note], settings: Settings,
     rng = np.random.default_rng(settings.seed)
     mu, logvar = model.vae.encode(frames)
     z_e = mu if settings.z == "mean" else mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape, dtype=np.float32)
-    repeat_of = _repeats(frames) if settings.structure == "lock" else None
+    repeat_of = repeat_sources(frames) if settings.structure == "lock" else None
     z_d, bits = _channel(model, z_e, mu, logvar, settings, rng, repeat_of)
     if settings.continue_bars:
         _check_frames(grid.n_frames + settings.continue_bars * grid.frames_per_bar)
@@ -143,19 +144,11 @@ def _channel(model: Model, z_e, mu, logvar, settings: Settings, rng, repeat_of):
 
 def _continue(model: Model, z_d, grid: BarGrid, settings: Settings, repeat_of):
     """Append ``continue_bars`` bars of latents predicted from the last one (see bridge.structure)."""
-    from .structure import continue_latents
-
     extra = continue_latents(model, z_d, settings.continue_bars * grid.frames_per_bar)
     grid = BarGrid(grid.beats_per_bar, grid.n_bars + settings.continue_bars, grid.representation)
     if repeat_of is not None:
         repeat_of = np.concatenate([repeat_of, np.arange(len(repeat_of), len(repeat_of) + len(extra))])
     return np.concatenate([z_d, extra]).astype(np.float32), grid, repeat_of
-
-
-def _repeats(frames: np.ndarray) -> np.ndarray:
-    from .structure import repeat_sources
-
-    return repeat_sources(frames)
 
 
 def _notes_from_latents(model: Model, z: np.ndarray, grid: BarGrid, settings: Settings, rng,

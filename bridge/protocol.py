@@ -18,8 +18,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from . import config
-from .config import parse_rate
+from .config import MAX_NOTES as _MAX_NOTES, parse_rate
 from .errors import QbdiError
 from .osc import shortest_float32
 
@@ -90,7 +89,7 @@ ERROR_CODES = (
 FIELDS_PER_NOTE = 4
 NOTES_PER_CHUNK = 128          # 128 notes -> ~2.6 KB per datagram, well under the 4 KB cap
 MAX_DATAGRAM = 4096            # no datagram either way exceeds this
-MAX_NOTES = config.MAX_NOTES   # per request and per reply
+MAX_NOTES = _MAX_NOTES        # per request and per reply (bridge.config: the engine's cap too)
 MAX_CHUNKS = -(-MAX_NOTES // NOTES_PER_CHUNK)
 MAX_PENDING = 64               # incomplete requests held at once
 REQUEST_TTL_S = 5.0            # an incomplete request expires after this long without a chunk

@@ -242,20 +242,6 @@ def information_rate(lrs: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     return ir
 
 
-def repeat_sources(oracle: Oracle) -> np.ndarray:
-    """For each frame, the first earlier frame of the same symbol it repeats, else itself: (n,) int.
-
-    Frame ``t`` repeats frame ``sfx[t + 1] - 1`` when its suffix link is not the root; sources are
-    resolved to the first occurrence, so ``src[src] == src``. (For issue 8's structure lock.)
-    """
-    sfx = np.asarray(oracle.sfx)
-    src = np.arange(oracle.n_frames)
-    for t in range(oracle.n_frames):
-        if sfx[t + 1] > 0:
-            src[t] = src[sfx[t + 1] - 1]
-    return src
-
-
 def default_thresholds(distances: np.ndarray, n: int = N_THRESHOLDS) -> np.ndarray:
     """``n`` evenly spaced thresholds in (0, largest finite distance]: shape (n,)."""
     finite = distances[np.isfinite(distances)]

@@ -110,11 +110,6 @@ def test_ir_at_best_threshold_peaks_on_a_repeated_section():
     assert repeated.mean() > 3 * per_bar[0:4].mean()  # the first take is new material
 
 
-def test_repeat_sources_point_copies_at_first_occurrences():
-    o = oracle.build(np.array([[float(ord(c))] for c in "abcXabcYabc"]), 0.5)
-    np.testing.assert_array_equal(oracle.repeat_sources(o), [0, 1, 2, 3, 0, 1, 2, 7, 0, 1, 2])
-
-
 def test_best_threshold_prefers_the_lowest_on_ties():
     sweep = oracle.Sweep(np.array([0.1, 0.2, 0.3]), np.array([1.0, 2.0, 2.0]), np.zeros(3, int), 3)
     assert sweep.best_index == 1 and sweep.best_threshold == 0.2
