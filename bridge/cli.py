@@ -215,7 +215,7 @@ def _signature(beats_per_bar: float) -> tuple[int, int]:
 
 def cmd_train(args) -> int:
     try:
-        from .train import TrainConfig, train
+        from .training.train import TrainConfig, train
     except ImportError as exc:
         raise QbdiError(f"training needs PyTorch ({exc}); install it with: pip install 'qbdi-bridge[train]'") from None
     if args.epochs < 1 or args.batch_size < 1:

@@ -18,7 +18,7 @@ INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 _F32 = struct.Struct(">f")
 _SIMPLE_TAGS = frozenset("ifs")
 # OSC 1.0 + 1.1 tags python-osc reads. Not "c" and "I": python-osc skips them with a warning on the
-# root logger, one line per datagram, which bypassed the server's log throttle (found by bridge.fuzz).
+# root logger, one line per datagram, which bypassed the server's log throttle (found by tools/fuzz.py).
 _KNOWN_TAGS = frozenset("ifsbhdtTFNrm[]")
 
 

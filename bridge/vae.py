@@ -2,7 +2,7 @@
 
 Reference architecture (``Architecture``): frame (2496) -> hidden ReLU (500) -> mean and
 log-variance (latent 500) -> hidden ReLU (500) -> frame logits (2496). Tensor names and shapes
-follow ``torch.nn.Linear`` (weight ``(out, in)``) so ``bridge.train`` saves them as they are;
+follow ``torch.nn.Linear`` (weight ``(out, in)``) so ``bridge.training.train`` saves them as they are;
 weights are transposed once here, at load time.
 """
 

@@ -1,7 +1,7 @@
-"""Faults and load, the quick version for CI: bridge.fuzz against a real `qbdi serve` subprocess, the
+"""Faults and load, the quick version for CI: tools/fuzz.py against a real `qbdi serve` subprocess, the
 fuzzer's oracle, property tests of the decoder and the reassembly caps, and regressions for the bugs
-the fuzzer found. The full counts: `python -m bridge.fuzz --datagrams 100000` and
-`python -m bridge.fuzz --load` (docs/FAULTS.md)."""
+the fuzzer found. The full counts: `python -m tools.fuzz --datagrams 100000` and
+`python -m tools.fuzz --load` (docs/FAULTS.md)."""
 
 import logging
 import math
@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from bridge import protocol as P
 from bridge.errors import QbdiError
-from bridge.fuzz import ReplyPool, expectation, raw_message, run_fuzz, run_load
+from tools.fuzz import ReplyPool, expectation, raw_message, run_fuzz, run_load
 from bridge.osc import OscError, decode, encode
 from bridge.reassembly import Assembler
 

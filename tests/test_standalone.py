@@ -75,7 +75,7 @@ def spec_tree(tmp_path):
 def test_spec_excludes_training_and_analysis_and_names_the_hidden_imports(spec_tree, monkeypatch):
     calls = run_spec(spec_tree / "build" / SPEC.name, monkeypatch)
     kwargs = calls["Analysis"][1]
-    for name in (*NOT_IN_BUNDLE, "_tkinter", "rtmidi", "bridge.train", "bridge.analysis"):
+    for name in (*NOT_IN_BUNDLE, "_tkinter", "rtmidi", "bridge.training", "bridge.analysis"):
         assert name in kwargs["excludes"], name
     for name in ("pythonosc", "pythonosc.osc_message", "mido", "mido.backends.backend", "safetensors.numpy",
                  "bridge.server"):
@@ -109,7 +109,7 @@ def test_spec_refuses_to_build_without_a_model(tmp_path, monkeypatch):
         run_spec(tmp_path / "build" / SPEC.name, monkeypatch)
 
 
-@pytest.mark.parametrize("module", ["torch.nn", "scipy.linalg", "matplotlib.pyplot", "bridge.train"])
+@pytest.mark.parametrize("module", ["torch.nn", "scipy.linalg", "matplotlib.pyplot", "bridge.training.train"])
 def test_spec_fails_the_build_if_training_or_analysis_is_pulled_in(spec_tree, monkeypatch, module):
     found = {"pure": [(module, f"/x/{module}.py", "PYMODULE")]}
     with pytest.raises(SystemExit, match=module.split(".")[0]):
@@ -197,7 +197,7 @@ from bridge.bench import realistic_query
 with Server(port=0, model={str(model)!r}) as server, Client(port=server.port) as client:
     client.ping(); client.models(); client.improvise(realistic_query(2), {{"rate": 64}}); client.free(bars=1)
 loaded = sorted({{name.split(".")[0] for name in sys.modules}} & {set(NOT_IN_BUNDLE + ("rtmidi", "mido"))!r})
-loaded += [name for name in sys.modules if name.startswith(("bridge.train", "bridge.analysis", "bridge.corpus"))]
+loaded += [name for name in sys.modules if name.startswith(("bridge.training", "bridge.analysis"))]
 print(loaded)
 """
     done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)

@@ -8,7 +8,7 @@ torch = pytest.importorskip("torch")
 
 
 def test_numpy_forward_matches_torch_within_1e_5():
-    from bridge.train import TorchVAE
+    from bridge.training.train import TorchVAE
 
     arch = Architecture(2496, 64, 24, predictor_hidden=16)
     torch.manual_seed(0)

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import Representation
-from .errors import QbdiError
-from .pianoroll import BarGrid, Note, to_frames
+from ..config import Representation
+from ..errors import QbdiError
+from ..pianoroll import BarGrid, Note, to_frames
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def _notes_of(path: str) -> tuple[list[Note], float, float]:
             pickup = bpb - float(first.duration.quarterLength)  # shift an anacrusis onto the bar grid
         notes = [Note(n.pitch, n.start + pickup, n.duration, n.velocity) for n in notes]
         return notes, bpb, max((n.end for n in notes), default=0.0)
-    from .midifile import read_midi
+    from ..midifile import read_midi
 
     score = read_midi(path)
     return score.notes, score.beats_per_bar, score.length_beats

@@ -1,4 +1,4 @@
-"""``python -m bridge.fuzz``: bad input and load against a real ``qbdi serve`` on loopback, with figures.
+"""``python -m tools.fuzz``: bad input and load against a real ``qbdi serve`` on loopback, with figures.
 
 Two modes of one runner (docs/FAULTS.md has the commands and the figures measured):
 
@@ -49,11 +49,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from . import protocol as P
-from .bench import BENCH_SETTINGS, ServerProcess, _percentiles, realistic_query
-from .client import Client, NoReply, ServerError
-from .errors import QbdiError
-from .osc import OscError, decode, encode
+from bridge import protocol as P
+from bridge.bench import BENCH_SETTINGS, ServerProcess, _percentiles, realistic_query
+from bridge.client import Client, NoReply, ServerError
+from bridge.errors import QbdiError
+from bridge.osc import OscError, decode, encode
 
 INT32_MAX = 2**31 - 1
 RCVBUF = 4 << 20
@@ -1046,9 +1046,9 @@ def run_load(clients: int = 16, requests: int = 500, bars: int = 8, model: str |
     # not crossed: a sample of the results equals a local run of the same request
     mismatched = 0
     if samples:
-        from .config import Settings
-        from .improvise import improvise
-        from .models import load_model
+        from bridge.config import Settings
+        from bridge.improvise import improvise
+        from bridge.models import load_model
 
         local = load_model(settings.get("model") or model)
         for (k, i), notes in sorted(samples.items()):
@@ -1118,7 +1118,7 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m bridge.fuzz", description="Fuzzing and load against a real qbdi serve "
+    p = argparse.ArgumentParser(prog="python -m tools.fuzz", description="Fuzzing and load against a real qbdi serve "
                                 "on loopback, with figures (docs/FAULTS.md).")
     p.add_argument("--load", action="store_true", help="the load test instead of the fuzzer")
     p.add_argument("--datagrams", type=int, default=100_000, help="fuzz: datagrams to send (default 100000)")

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .channel import allocate_bits, transmit
-from .config import Settings
+from ..channel import allocate_bits, transmit
+from ..config import Settings
 from .corpus import Corpus
-from .models import Model
-from .pianoroll import ONSET
+from ..models import Model
+from ..pianoroll import ONSET
 
 RATES = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
 
@@ -40,7 +40,7 @@ def reconstruction_f1(model: Model, frames: np.ndarray, threshold: float = 0.5) 
 def useful_max_rate(model: Model, pieces: list[np.ndarray], agreement: float = 0.98, seed: int = 0) -> int:
     """Smallest tested rate whose decoded onsets agree with the full-rate output (F1 >= agreement),
     with the default channel settings: the top of the device's rate dial."""
-    from .improvise import channel_stats
+    from ..improvise import channel_stats
 
     rng = np.random.default_rng(seed)
     for rate in RATES:
@@ -77,7 +77,7 @@ def latent_information_rate(model: Model, pieces: list[np.ndarray]) -> float | N
     """Mean VMO information rate (bits per bar) of the held-out pieces' latent sequences
     (encoder means, cosine distance, best threshold); None without the analysis extra."""
     try:
-        from .analysis.oracle import analyze
+        from ..analysis.oracle import analyze
     except ImportError:
         return None
     rates = []

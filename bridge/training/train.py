@@ -22,7 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .config import Architecture, Representation
+from ..config import Architecture, Representation
 from .corpus import BACH, Corpus, load_corpus, split_by_piece
 
 log = logging.getLogger(__name__)
@@ -184,7 +184,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
 
 
 def _finish(model, cfg, arch, rep, corpus: Corpus, train_idx, held_idx, history, steps, seconds, world) -> dict:
-    from .models import load_model, save_model
+    from ..models import load_model, save_model
     from .evaluate import evaluate
 
     tensors = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}

@@ -1,0 +1,1 @@
+"""Developer tools, outside the runtime package: run from a checkout as ``python -m tools.NAME``."""
