@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import os
+import random
 import shlex
 import socket
 import subprocess
@@ -26,8 +26,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import IO, Any, Sequence
+from typing import IO, Any
 
 import numpy as np
 
@@ -77,7 +78,7 @@ class ServerProcess:
     log_file: IO[str]
 
     @classmethod
-    def start(cls, model: str | None = None, extra: Sequence[str] = ()) -> "ServerProcess":
+    def start(cls, model: str | None = None, extra: Sequence[str] = ()) -> ServerProcess:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as notify:
             notify.bind(("127.0.0.1", 0))
             command = [sys.executable, "-m", "bridge", "serve", "--port", "0", "--log-level", "WARNING",
@@ -85,7 +86,7 @@ class ServerProcess:
             if model:
                 command += ["--model", model]
             started = time.perf_counter()
-            log_file = tempfile.TemporaryFile(mode="w+")     # not a pipe: a full pipe would stall the server
+            log_file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed with the server) not a pipe: a full one stalls it
             process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log_file, text=True)
             try:
                 port = _wait_ready(notify, process, log_file, START_TIMEOUT_S)
@@ -122,7 +123,7 @@ def _wait_ready(notify: socket.socket, process: subprocess.Popen, log_file: IO[s
                             f"{_last_line(log_file)}")
         try:
             address, args = decode(notify.recv(P.MAX_DATAGRAM))
-        except (socket.timeout, OscError):
+        except (TimeoutError, OscError):
             continue
         if address == P.READY:
             return int(args[2])
@@ -204,7 +205,7 @@ def measure_cold(command: str, settings: dict[str, Any], timeout: float = START_
         argv += ["--port", str(port)]
     else:
         port = int(argv[argv.index("--port") + 1])
-    log_file = tempfile.TemporaryFile(mode="w+")
+    log_file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed with the process)
     started = time.perf_counter()
     try:
         process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=log_file, text=True)

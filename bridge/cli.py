@@ -67,7 +67,8 @@ def _settings_from(args):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="qbdi", description="Query-Based Deep Improvisation: improvise on MIDI with a rate-limited VAE.")
+    parser = _Parser(prog="qbdi",
+                     description="Query-Based Deep Improvisation: improvise on MIDI with a rate-limited VAE.")
     parser.add_argument("--version", action="version", version=f"qbdi {__version__}")
     parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default) or ERROR")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -109,11 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("serve", help="run the OSC server that the Max for Live device talks to")
-    p.add_argument("--host", default=None, help="address to bind (default 127.0.0.1; others are reachable from the network)")
+    p.add_argument("--host", default=None,
+                   help="address to bind (default 127.0.0.1; others are reachable from the network)")
     p.add_argument("--port", type=int, default=None, help="UDP port (default 7400)")
     p.add_argument("--model", default=None, help="default model name or folder (default: pop)")
     p.add_argument("--notify-port", type=int, default=None, help="send /qbdi/ready to this local port once loaded")
-    p.add_argument("--workers", type=int, default=None, help="improvisation threads (default 2; 0: in the receive thread)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="improvisation threads (default 2; 0: in the receive thread)")
     p.add_argument("--log-level", dest="serve_log_level", default=None, metavar="LEVEL",
                    help="DEBUG, INFO (one line per request), WARNING (default) or ERROR")
 
@@ -221,7 +224,8 @@ def cmd_train(args) -> int:
     if args.epochs < 1 or args.batch_size < 1:
         raise QbdiError("epochs and batch size must be at least 1")
     cfg = TrainConfig(corpus=args.corpus, out=args.out, name=args.name, epochs=args.epochs, batch_size=args.batch_size,
-                      learning_rate=args.learning_rate, weight_decay=args.weight_decay, beta=args.beta, gamma=args.gamma, transpose=args.transpose,
+                      learning_rate=args.learning_rate, weight_decay=args.weight_decay,
+                      beta=args.beta, gamma=args.gamma, transpose=args.transpose,
                       input_dropout=args.input_dropout,
                       hidden=args.hidden, latent=args.latent, heldout=args.heldout, seed=args.seed,
                       max_steps=args.max_steps, description=args.description)
@@ -244,7 +248,8 @@ def cmd_models(args) -> int:
             continue
         mark = "*" if m["default"] else " "
         f1 = f"onset F1 {m['onset_f1']:.3f}" if m.get("onset_f1") is not None else ""
-        print(f"{mark} {m['name']:<10} {m['description']}  ({m['bars']} bars of {m['corpus']}; max rate {m['max_rate']}; {f1})")
+        print(f"{mark} {m['name']:<10} {m['description']}  "
+              f"({m['bars']} bars of {m['corpus']}; max rate {m['max_rate']}; {f1})")
     return 0
 
 

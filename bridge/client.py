@@ -23,8 +23,9 @@ import random
 import socket
 import threading
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from . import protocol as P
 from .config import Settings
@@ -104,7 +105,8 @@ class Client:
         self.server = (host, int(port))
         self.timeout = float(timeout)
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        local = host if host in ("127.0.0.1", "::1", "localhost") else ("::" if family == socket.AF_INET6 else "0.0.0.0")
+        wildcard = "::" if family == socket.AF_INET6 else "0.0.0.0"
+        local = host if host in ("127.0.0.1", "::1", "localhost") else wildcard
         self.sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
             self.sock.bind((local, int(reply_port)))
@@ -123,7 +125,7 @@ class Client:
     def close(self) -> None:
         self.sock.close()
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -201,7 +203,7 @@ class Client:
             self.sock.settimeout(left)
             try:
                 data, _ = self.sock.recvfrom(65536)
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except ConnectionError:   # Windows reports a closed server port on the next receive
                 continue

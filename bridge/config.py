@@ -7,8 +7,9 @@ field of :class:`Settings`. All three round-trip through JSON (``to_dict``/``fro
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Mapping
+from typing import Any
 
 from .errors import QbdiError
 
@@ -56,7 +57,7 @@ class Representation:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Representation":
+    def from_dict(cls, data: Mapping[str, Any]) -> Representation:
         return _from_dict(cls, data)
 
 
@@ -73,7 +74,7 @@ class Architecture:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Architecture":
+    def from_dict(cls, data: Mapping[str, Any]) -> Architecture:
         return _from_dict(cls, data)
 
 
@@ -122,14 +123,16 @@ class Settings:
             raise QbdiError(f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed!r}")
         if self.beats_per_bar is not None and (not _finite(self.beats_per_bar) or not 0.25 <= self.beats_per_bar <= 32):
             raise QbdiError(f"beats per bar must be between 0.25 and 32, got {self.beats_per_bar!r}")
-        if self.length_beats is not None and (not _finite(self.length_beats) or not 0 <= self.length_beats <= MAX_BARS * 32):
+        if self.length_beats is not None and (not _finite(self.length_beats)
+                                              or not 0 <= self.length_beats <= MAX_BARS * 32):
             raise QbdiError(f"length must be between 0 and {MAX_BARS * 32} beats, got {self.length_beats!r}")
         if isinstance(self.bars, bool) or not isinstance(self.bars, int) or not 1 <= self.bars <= MAX_BARS:
             raise QbdiError(f"bars must be a whole number from 1 to {MAX_BARS}, got {self.bars!r}")
-        if isinstance(self.continue_bars, bool) or not isinstance(self.continue_bars, int) or not 0 <= self.continue_bars <= MAX_BARS:
+        if (isinstance(self.continue_bars, bool) or not isinstance(self.continue_bars, int)
+                or not 0 <= self.continue_bars <= MAX_BARS):
             raise QbdiError(f"continue must be a whole number of bars from 0 to {MAX_BARS}, got {self.continue_bars!r}")
 
-    def replace(self, **changes: Any) -> "Settings":
+    def replace(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -138,7 +141,7 @@ class Settings:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Settings":
+    def from_dict(cls, data: Mapping[str, Any]) -> Settings:
         data = dict(data)
         if "rate" in data:
             data["rate"] = parse_rate(data["rate"])
@@ -180,5 +183,6 @@ def _from_dict(cls, data: Mapping[str, Any]):
     names = {f.name for f in fields(cls)}
     unknown = sorted(set(data) - names)
     if unknown:
-        raise QbdiError(f"unknown {cls.__name__.lower()} field(s): {', '.join(unknown)}; known: {', '.join(sorted(names))}")
+        raise QbdiError(f"unknown {cls.__name__.lower()} field(s): {', '.join(unknown)}; "
+                        f"known: {', '.join(sorted(names))}")
     return cls(**dict(data))

@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import os
 from collections import defaultdict, deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import mido
 

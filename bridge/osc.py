@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import struct
-from typing import Sequence
+from collections.abc import Sequence
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 _F32 = struct.Struct(">f")

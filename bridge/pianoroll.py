@@ -11,8 +11,8 @@ that holds more spans several frames. Grid-aligned notes round-trip exactly.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -88,7 +88,7 @@ class BarGrid:
 
     @classmethod
     def covering(cls, length_beats: float, beats_per_bar: float,
-                 representation: Representation | None = None) -> "BarGrid":
+                 representation: Representation | None = None) -> BarGrid:
         """The smallest whole number of bars (at least one) that holds ``length_beats``."""
         rep = representation or Representation()
         n = max(1, math.ceil(length_beats / beats_per_bar - 1e-9))

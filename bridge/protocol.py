@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import math
 from array import array
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
-from .config import MAX_NOTES as _MAX_NOTES, parse_rate
+from .config import MAX_NOTES as _MAX_NOTES
+from .config import parse_rate
 from .errors import QbdiError
 from .osc import shortest_float32
 

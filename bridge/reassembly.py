@@ -23,8 +23,9 @@ import logging
 import time
 from array import array
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Hashable
+from typing import Any
 
 from .errors import QbdiError
 from .protocol import FIELDS_PER_NOTE, MAX_CHUNKS, MAX_NOTES, MAX_PENDING, REQUEST_TTL_S

@@ -24,10 +24,12 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
-from . import __version__, protocol as P
+from . import __version__
+from . import protocol as P
 from .config import Settings
 from .errors import QbdiError
 from .improvise import Improvisation, free_improvise, improvise
@@ -134,8 +136,8 @@ class Server:
         except OSError as exc:
             sock.close()
             if exc.errno == errno.EADDRINUSE or getattr(exc, "winerror", None) == 10048:
-                raise QbdiError(f"UDP port {self.requested_port} is already in use (another qbdi serve?); "
-                                f"choose another with --port, e.g. qbdi serve --port {self.requested_port + 10}") from None
+                raise QbdiError(f"UDP port {self.requested_port} is already in use (another qbdi serve?); choose "
+                                f"another with --port, e.g. qbdi serve --port {self.requested_port + 10}") from None
             raise QbdiError(f"cannot listen on {self.host}:{self.requested_port} ({exc.strerror or exc}); "
                             "choose another --host or --port") from None
         for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
@@ -173,7 +175,7 @@ class Server:
                 except OSError as exc:
                     log.warning("could not send /qbdi/ready to port %d: %s", self.notify_port, exc)
 
-    def start(self) -> "Server":
+    def start(self) -> Server:
         """Bind, load, announce and serve in a daemon thread; returns self (stop with :meth:`close`)."""
         self.bind()
         try:
@@ -203,7 +205,7 @@ class Server:
             while not self._stop.is_set():
                 try:
                     data, addr = self.sock.recvfrom(65536)
-                except socket.timeout:
+                except TimeoutError:
                     data = None
                 except OSError as exc:   # e.g. Windows reports an unreachable reply port here
                     if self._stop.is_set() or self.sock.fileno() < 0:
@@ -239,7 +241,7 @@ class Server:
         if self.sock is not None:
             self.sock.close()
 
-    def __enter__(self) -> "Server":
+    def __enter__(self) -> Server:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

@@ -41,7 +41,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # the server's BLAS setting
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bridge import __version__, protocol as P  # noqa: E402
+from bridge import __version__  # noqa: E402
+from bridge import protocol as P  # noqa: E402
 from bridge.bench import measure_cold, realistic_query  # noqa: E402
 from bridge.client import Client, ServerError  # noqa: E402
 from bridge.config import Settings  # noqa: E402
@@ -85,7 +86,7 @@ class Running:
 
     def __init__(self, argv: list[str]) -> None:
         self.argv = argv
-        self.log = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
+        self.log = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")  # noqa: SIM115 (closed in stop)
         self.started = time.perf_counter()
         self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
 
@@ -118,7 +119,7 @@ def wait_ready(run: Running, notify: socket.socket, timeout: float = START_TIMEO
                                f"output:\n{run.output()}")
         try:
             address, args = decode(notify.recv(P.MAX_DATAGRAM))
-        except (socket.timeout, OscError):
+        except (TimeoutError, OscError):
             continue
         if address == P.READY:
             return args

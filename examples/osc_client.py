@@ -46,7 +46,7 @@ def improvise(host, port, query, settings, timeout=10.0):
     while header is None or len(received) < header[2]:
         try:
             message = OscMessage(replies.recv(65536))
-        except socket.timeout:
+        except TimeoutError:
             sys.exit(f"no answer from {host}:{port} within {timeout} s: is qbdi serve running there?")
         args = list(message.params)
         if not args or args[0] not in (request_id, -1):

@@ -278,7 +278,8 @@ def device() -> Patcher:
     defer_init = p.obj("deferlow", 20, 55)
     init = p.msg("init", 20, 90)
     recv = p.obj("udpreceive 7401 @defer 1", 200, 20, 170)
-    js = p.obj("js qbdi_device.js", 20, 400, 500, saved_object_attributes={"filename": "qbdi_device.js", "parameter_enable": 0})
+    js = p.obj("js qbdi_device.js", 20, 400, 500,
+               saved_object_attributes={"filename": "qbdi_device.js", "parameter_enable": 0})
     send = p.obj("udpsend 127.0.0.1 7400", 20, 470, 160)
     launcher = p.obj("node.script qbdi_launcher.js @autostart 1", 560, 470, 260,
                      saved_object_attributes={"autostart": 1, "defer": 0, "watch": 0})
@@ -343,7 +344,8 @@ def device() -> Patcher:
     query_range = p.param("live.menu", at(0, 1, 90), [70, 42, 92, 15], varname="query_range",
                           longname="Query Range", shortname="Query", ptype=ENUM,
                           enum=["clip", "loop", "selection"], initial=0,
-                          info="Which notes of the clip are the query: the whole clip, its loop, or the selected notes.")
+                          info="Which notes of the clip are the query: the whole clip, its loop, "
+                               "or the selected notes.")
     label("Query", [6, 42, 60, 15])
     sampling = p.param("live.menu", at(0, 2, 90), [70, 60, 92, 15], varname="sampling", longname="Sampling",
                        shortname="Sampling", ptype=ENUM, enum=["threshold", "sample"], initial=0,
@@ -443,16 +445,19 @@ def abstraction() -> Patcher:
         "tags": "qbdi improvisation osc",
         "style": "",
     })
-    inlet = p.ui("inlet", [20, 20, 30, 30], index=1, comment="messages: note list, dictionary, improvise, free N, settings")
+    inlet = p.ui("inlet", [20, 20, 30, 30], index=1,
+                 comment="messages: note list, dictionary, improvise, free N, settings")
     args = p.obj("patcherargs", 120, 20)
     args_pre = p.obj("prepend args", 120, 55)
     recv = p.obj("udpreceive 7501 @defer 1", 320, 20, 170)
-    js = p.obj("js qbdi.client.js", 20, 150, 520, saved_object_attributes={"filename": "qbdi.client.js", "parameter_enable": 0})
+    js = p.obj("js qbdi.client.js", 20, 150, 520,
+               saved_object_attributes={"filename": "qbdi.client.js", "parameter_enable": 0})
     send = p.obj("udpsend 127.0.0.1 7400", 20, 230, 160)
     outs = [
         p.ui("outlet", [200, 300, 30, 30], index=1, comment="notes: pitch start duration velocity ..."),
         p.ui("outlet", [300, 300, 30, 30], index=2, comment="notes: dictionary NAME ({notes: [...]} like Live)"),
-        p.ui("outlet", [400, 300, 30, 30], index=3, comment="status: connected, server, rtt, models, result, settings, warning"),
+        p.ui("outlet", [400, 300, 30, 30], index=3,
+             comment="status: connected, server, rtt, models, result, settings, warning"),
         p.ui("outlet", [500, 300, 30, 30], index=4, comment="errors: error CODE MESSAGE"),
     ]
     p.connect(inlet, 0, js, 0)

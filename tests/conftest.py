@@ -8,13 +8,12 @@ import time
 from pathlib import Path
 
 import pytest
+from builders import tiny_model
 
 from bridge import protocol as P
 from bridge.models import installed_names
 from bridge.osc import OscError, decode, encode
 from bridge.server import Server
-
-from builders import tiny_model
 
 REAL_MODEL = "pop"
 
@@ -88,7 +87,7 @@ class RawPeer:
         self.sock.settimeout(timeout)
         try:
             data = self.sock.recv(65536)
-        except socket.timeout:
+        except TimeoutError:
             return None
         self.raw.append(data)
         try:

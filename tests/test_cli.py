@@ -4,15 +4,15 @@ import sys
 
 import mido
 import pytest
+from builders import chord_bars, midi_file, tiny_model
 
 from bridge.midifile import read_midi
 from bridge.pianoroll import Note
 
-from builders import chord_bars, midi_file, tiny_model
-
 
 def qbdi(*args, check=False):
-    return subprocess.run([sys.executable, "-m", "bridge", *map(str, args)], capture_output=True, text=True, check=check)
+    return subprocess.run([sys.executable, "-m", "bridge", *map(str, args)], capture_output=True, text=True,
+                          check=check)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,8 @@ def test_same_seed_same_file_other_seed_other_file(tmp_path, query, tiny):
 
 
 def test_free_improvisation_and_json_summary(tmp_path, tiny):
-    r = qbdi("improvise", "--free", "--bars", 3, "-o", tmp_path / "f.mid", "--model", tiny, "--json", "--threshold", "0.3", check=True)
+    r = qbdi("improvise", "--free", "--bars", 3, "-o", tmp_path / "f.mid", "--model", tiny, "--json",
+             "--threshold", "0.3", check=True)
     summary = json.loads(r.stdout)
     assert summary["bars"] == 3 and summary["settings"]["rate"] == "full"
 
@@ -98,7 +99,8 @@ def test_models_lists_the_shipped_models():
 # --- bad files, the way a user meets them: one line naming the problem, exit code 2 ----------------
 def _midi_bytes(events: bytes, fmt: int = 0, tracks: int = 1) -> bytes:
     track = b"MTrk" + len(events + b"\x00\xff\x2f\x00").to_bytes(4, "big") + events + b"\x00\xff\x2f\x00"
-    return b"MThd" + (6).to_bytes(4, "big") + fmt.to_bytes(2, "big") + tracks.to_bytes(2, "big") + (480).to_bytes(2, "big") + track * tracks
+    header = (6).to_bytes(4, "big") + fmt.to_bytes(2, "big") + tracks.to_bytes(2, "big") + (480).to_bytes(2, "big")
+    return b"MThd" + header + track * tracks
 
 
 def _bad_midi(kind, path):
@@ -170,7 +172,8 @@ def _broken_model(kind, folder, marker):
 
         (folder / "weights.pkl").write_bytes(pickle.dumps(Boom()))
         config = json.loads((folder / "config.json").read_text())
-        config["weights"] = {"file": "weights.pkl", "sha256": hashlib.sha256((folder / "weights.pkl").read_bytes()).hexdigest()}
+        digest = hashlib.sha256((folder / "weights.pkl").read_bytes()).hexdigest()
+        config["weights"] = {"file": "weights.pkl", "sha256": digest}
         (folder / "config.json").write_text(json.dumps(config))
     return folder
 

@@ -60,9 +60,8 @@ def test_no_server_raises_no_reply_quickly():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-        with Client(port=port, timeout=0.2) as client:
-            with pytest.raises(NoReply, match=str(port)):
-                client.ping()
+        with Client(port=port, timeout=0.2) as client, pytest.raises(NoReply, match=str(port)):
+            client.ping()
 
 
 def test_one_client_shared_by_threads_is_serialised(server):

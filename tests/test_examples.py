@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from builders import A_MINOR, C_MAJOR, F_MAJOR, G_MAJOR, chord_bars
 
 from bridge import __version__
 from bridge import protocol as P
@@ -35,7 +36,6 @@ from bridge.improvise import improvise
 from bridge.models import load_model
 from bridge.osc import decode, encode
 from bridge.pianoroll import Note
-from builders import A_MINOR, C_MAJOR, F_MAJOR, G_MAJOR, chord_bars
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "PROTOCOL.md"
@@ -113,7 +113,7 @@ def served(model_dir, tmp_path_factory):
                             f"{log_path.read_text(errors='replace')}")
             try:
                 address, args = decode(notify.recv(4096))
-            except socket.timeout:
+            except TimeoutError:
                 continue
             if address == P.READY:
                 port = args[2]

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from bridge import protocol as P
 from bridge.errors import QbdiError
-from tools.fuzz import ReplyPool, expectation, raw_message, run_fuzz, run_load
 from bridge.osc import OscError, decode, encode
 from bridge.reassembly import Assembler
+from tools.fuzz import ReplyPool, expectation, raw_message, run_fuzz, run_load
 
 SEED = int(os.environ.get("QBDI_FUZZ_SEED", "20240607"))
 

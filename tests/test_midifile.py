@@ -1,10 +1,9 @@
 import mido
 import pytest
+from builders import chord_bars, midi_file
 
 from bridge.errors import MidiError
 from bridge.midifile import read_midi, write_midi
-
-from builders import chord_bars, midi_file
 
 
 def test_write_then_read_keeps_notes_tempo_and_meter(tmp_path):
@@ -61,7 +60,8 @@ def test_missing_type2_and_noteless_files(tmp_path):
     with pytest.raises(MidiError, match="no such file"):
         read_midi(tmp_path / "absent.mid")
     mid = mido.MidiFile(type=2)
-    mid.tracks.append(mido.MidiTrack([mido.Message("note_on", note=60, time=0), mido.Message("note_off", note=60, time=10)]))
+    mid.tracks.append(mido.MidiTrack([mido.Message("note_on", note=60, time=0),
+                                      mido.Message("note_off", note=60, time=10)]))
     mid.save(tmp_path / "t2.mid")
     with pytest.raises(MidiError, match="type 2"):
         read_midi(tmp_path / "t2.mid")

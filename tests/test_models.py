@@ -4,11 +4,10 @@ import sys
 
 import numpy as np
 import pytest
+from builders import tiny_model
 
 from bridge.errors import ModelError, QbdiError
 from bridge.models import installed_names, list_models, load_model
-
-from builders import tiny_model
 
 
 def test_shipped_models_load_verified_and_list():

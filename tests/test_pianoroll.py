@@ -1,10 +1,9 @@
 import numpy as np
 import pytest
+from builders import chord_bars
 
 from bridge.config import Representation
 from bridge.pianoroll import BarGrid, Note, RollReport, from_frames, from_roll, to_frames, to_roll
-
-from builders import chord_bars
 
 REP = Representation()
 
@@ -26,7 +25,10 @@ def test_grid_aligned_notes_round_trip_exactly(beats_per_bar):
     notes += [Note(24, 0.0, 0.25, 50), Note(101, 1.75, 0.25, 60)]  # range edges
     grid = BarGrid.covering(max(n.end for n in notes), beats_per_bar)
     back = from_frames(to_frames(notes, grid), grid)
-    key = lambda n: (n.start, n.pitch, n.duration)
+
+    def key(n):
+        return (n.start, n.pitch, n.duration)
+
     assert [key(n) for n in back] == sorted(key(n) for n in notes)
 
 

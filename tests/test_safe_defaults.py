@@ -9,13 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from builders import tiny_model
 
 from bridge import protocol as P
 from bridge.client import Client
 from bridge.osc import decode, encode
 from bridge.pianoroll import Note
-
-from builders import tiny_model
 
 
 def _serve(args, env=None, cwd=None):

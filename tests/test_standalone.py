@@ -18,7 +18,6 @@ import types
 from pathlib import Path
 
 import pytest
-
 from builders import tiny_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +34,8 @@ class _Recorder:
     calls: dict[str, tuple] = {}
 
     def __init__(self, kind: str, pure=(), binaries=(), datas=()):
-        self.kind, self.pure, self.binaries, self.datas, self.scripts = kind, list(pure), list(binaries), list(datas), []
+        self.kind, self.pure, self.binaries, self.datas = kind, list(pure), list(binaries), list(datas)
+        self.scripts = []
 
     @classmethod
     def factory(cls, kind: str, found: dict | None = None):
@@ -53,7 +53,8 @@ def run_spec(spec_path: Path, monkeypatch, found: dict | None = None) -> dict[st
         monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
     monkeypatch.setitem(sys.modules, "PyInstaller.utils.hooks", hooks)
     _Recorder.calls = {}
-    namespace = {"SPECPATH": str(spec_path.parent), "workpath": str(spec_path.parent / "work"), "__file__": str(spec_path),
+    namespace = {"SPECPATH": str(spec_path.parent), "workpath": str(spec_path.parent / "work"),
+                 "__file__": str(spec_path),
                  "Analysis": _Recorder.factory("Analysis", found), "PYZ": _Recorder.factory("PYZ"),
                  "EXE": _Recorder.factory("EXE"), "COLLECT": _Recorder.factory("COLLECT")}
     exec(compile(spec_path.read_text(encoding="utf-8"), str(spec_path), "exec"), namespace)

@@ -4,10 +4,9 @@ import subprocess
 import sys
 
 import pytest
+from builders import chord_bars, midi_file
 
 from bridge.models import load_model
-
-from builders import chord_bars, midi_file
 
 pytest.importorskip("torch")
 
@@ -18,7 +17,8 @@ def corpus(tmp_path):
     folder.mkdir()
     for i, song in enumerate(("a", "b", "c", "d")):
         notes = chord_bars()
-        midi_file(folder / f"{song} - Verse.mid", [n.__class__(n.pitch + i, n.start, n.duration, n.velocity) for n in notes])
+        moved = [n.__class__(n.pitch + i, n.start, n.duration, n.velocity) for n in notes]
+        midi_file(folder / f"{song} - Verse.mid", moved)
     return folder
 
 

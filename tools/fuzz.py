@@ -46,8 +46,9 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from bridge import protocol as P
 from bridge.bench import BENCH_SETTINGS, ServerProcess, _percentiles, realistic_query
@@ -498,7 +499,8 @@ class Fuzzer:
             if r.random() < 0.5:
                 messages = [(P.FREE, [rid, port, key, value])]
             else:
-                messages = [(P.IMPROVISE, [rid, port, 1, 1, key, value]), (P.NOTES, [rid, port, 0, 1, 60, 0.0, 1.0, 90])]
+                messages = [(P.IMPROVISE, [rid, port, 1, 1, key, value]),
+                            (P.NOTES, [rid, port, 0, 1, 60, 0.0, 1.0, 90])]
         if r.random() < 0.2:   # NaN or infinity for the id or the reply port
             a = messages[0][1]
             a[r.randrange(2)] = r.choice([math.nan, math.inf, -math.inf, -0.0, 0.5])
@@ -723,7 +725,7 @@ def run_fuzz(datagrams: int = 100_000, seconds: float = 1800.0, burst: int = 200
             control.settimeout(max(0.01, end - time.perf_counter()))
             try:
                 reply = decode(control.recv(65536))
-            except socket.timeout:
+            except TimeoutError:
                 break
             except OscError:
                 problems.append("an unreadable datagram arrived on the control port")
@@ -751,7 +753,8 @@ def run_fuzz(datagrams: int = 100_000, seconds: float = 1800.0, burst: int = 200
 
     try:
         # first the largest legal requests, to measure the peak; RSS growth is measured after them
-        heavy_keys = [(e.port, e.request_id) for _ in range(heavy) for e in map(lambda d: send("heavy", d), fuzzer.heavy())
+        heavy_keys = [(e.port, e.request_id) for _ in range(heavy)
+                      for e in map(lambda d: send("heavy", d), fuzzer.heavy())
                       if e.kind == "assembled"]
         if heavy_keys:
             t0 = time.perf_counter()
@@ -870,7 +873,8 @@ def run_fuzz(datagrams: int = 100_000, seconds: float = 1800.0, burst: int = 200
                     "anonymous_errors_expected": sum(anon_expected.values()), "lost": lost,
                     "lost_examples": [list(k) for k in keys[:5]], "crossed": len(crossed),
                     "crossed_examples": [list(k) for k in crossed[:5]], "anonymous_extra": anon_extra,
-                    "results": results, "answered_twice": answered_twice, "incomplete_results": len(incomplete), "bad_datagrams": len(bad), "bad_examples": bad[:5],
+                    "results": results, "answered_twice": answered_twice, "incomplete_results": len(incomplete),
+                    "bad_datagrams": len(bad), "bad_examples": bad[:5],
                     "to_the_sender": unexpected_on_watch, "received": received,
                     "error_codes": dict(sorted(codes.items()))},
         "pings": {"bursts": bursts, "answered": pings_ok, **_percentiles([m / 1000 for m in ping_ms])},
@@ -909,7 +913,8 @@ def run_fuzz(datagrams: int = 100_000, seconds: float = 1800.0, burst: int = 200
     if rss_after_warmup and end_mem.get("VmRSS", 0.0) - rss_after_warmup > RSS_GROWTH_LIMIT_MB:
         problems.append(f"RSS grew from {rss_after_warmup:.0f} MB to {end_mem['VmRSS']:.0f} MB during the run")
     if len(log_lines) > 20 + LOG_LINES_PER_S * elapsed:
-        problems.append(f"the server logged {len(log_lines)} lines in {elapsed:.0f} s: its complaints are not throttled")
+        problems.append(f"the server logged {len(log_lines)} lines in {elapsed:.0f} s: "
+                        "its complaints are not throttled")
     if drops_server:
         problems.append(f"the kernel dropped {drops_server} datagram(s) at the server's socket: lower --burst")
     figures["ok"] = not problems
@@ -1013,7 +1018,7 @@ def run_load(clients: int = 16, requests: int = 500, bars: int = 8, model: str |
                 try:
                     while True:
                         tap.recvfrom(65536)
-                except (socket.timeout, OSError):
+                except (TimeoutError, OSError):
                     pass
                 extra[k] += len(tap.seen)
         except Exception as exc:  # surfaced in the report
@@ -1097,16 +1102,20 @@ def format_report(report: dict[str, Any]) -> str:
                  f"({report['per_second']:.0f}/s); lost {report['lost']}, crossed {report['crossed']}, "
                  f"duplicated {report['duplicates_or_late']}, errors {report['errors'] or 0}, "
                  f"{report['mismatched']} of {report['verified_against_local_run']} checked results unlike a local run",
-                 f"  round trip ms: p50 {report['p50_ms']:.2f}  p95 {report['p95_ms']:.2f}  p99 {report['p99_ms']:.2f}  "
-                 f"max {report['max_ms']:.2f}  mean {report['mean_ms']:.2f}; server peak RSS {report['peak_rss_mb']} MB"]
+                 f"  round trip ms: p50 {report['p50_ms']:.2f}  p95 {report['p95_ms']:.2f}  "
+                 f"p99 {report['p99_ms']:.2f}  max {report['max_ms']:.2f}  mean {report['mean_ms']:.2f}; "
+                 f"server peak RSS {report['peak_rss_mb']} MB"]
     else:
         r, m, s = report["replies"], report["memory"], report["server"]
-        lines = [f"fuzz: {report['datagrams']} datagrams in {report['send_seconds']:.0f} s ({report['rate_per_s']:.0f}/s), "
+        lines = [f"fuzz: {report['datagrams']} datagrams in {report['send_seconds']:.0f} s "
+                 f"({report['rate_per_s']:.0f}/s), "
                  f"{report['bursts']} bursts, seed {report['seed']}, model {report['model']}",
-                 f"  server: crashes {s['crashes']}, tracebacks {s['tracebacks']}, internal errors {s['internal_errors']}, "
+                 f"  server: crashes {s['crashes']}, tracebacks {s['tracebacks']}, "
+                 f"internal errors {s['internal_errors']}, "
                  f"{s['log_lines']} log lines, exit code {s['exit_code']} on quit",
                  f"  replies: {r['readable_requests']} readable requests, lost {r['lost']}, crossed {r['crossed']}, "
-                 f"results {r['results']}, incomplete {r['incomplete_results']}, bad reply datagrams {r['bad_datagrams']}",
+                 f"results {r['results']}, incomplete {r['incomplete_results']}, "
+                 f"bad reply datagrams {r['bad_datagrams']}",
                  f"  pings after bursts: {report['pings']['answered']} of {report['pings']['bursts']} "
                  f"(p50 {report['pings']['p50_ms']:.1f} ms, p99 {report['pings']['p99_ms']:.1f} ms)",
                  f"  memory: RSS {m['rss_start_mb']:.0f} MB at start, {m['rss_after_warmup_mb']:.0f} MB after warm-up, "

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Iterable, Protocol, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Protocol
 
 import numpy as np
 

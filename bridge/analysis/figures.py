@@ -5,8 +5,9 @@ and the sweep's metrics against rate. Each function writes one file and returns 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

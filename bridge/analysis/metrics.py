@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -142,9 +142,9 @@ def repeat_agreement(query: Sequence[NoteLike], output: Sequence[NoteLike], beat
     kept = 0
     for t in repeated:
         a, b = out[t], out[q_src[t]]
-        if norms[t] == 0 and norms[q_src[t]] == 0:
-            kept += 1
-        elif norms[t] > 0 and norms[q_src[t]] > 0 and a @ b / (norms[t] * norms[q_src[t]]) >= similarity:
+        both_silent = norms[t] == 0 and norms[q_src[t]] == 0
+        both_sound = norms[t] > 0 and norms[q_src[t]] > 0
+        if both_silent or both_sound and a @ b / (norms[t] * norms[q_src[t]]) >= similarity:
             kept += 1
     return kept / len(repeated)
 

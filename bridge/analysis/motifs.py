@@ -125,7 +125,7 @@ def _overlaps(motifs: list[Motif], min_length: int) -> list[tuple[int, int, tupl
     """``(start, length, (count_a, count_b))`` of each overlap between occurrences of two motifs."""
     spans = sorted((s, s + m.length, index) for index, m in enumerate(motifs) for s in m.starts)
     out = []
-    for a, (start_a, end_a, ia) in enumerate(spans):
+    for a, (_start_a, end_a, ia) in enumerate(spans):
         for start_b, end_b, ib in spans[a + 1:]:
             if start_b >= end_a:
                 break

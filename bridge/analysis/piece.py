@@ -8,8 +8,9 @@ frame per bar: the encoder's mean, compared with the cosine distance.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -96,7 +97,8 @@ class PieceAnalysis:
         }
 
 
-def surface_features(notes: Sequence[NoteLike], steps_per_beat: int = 4, length_beats: float | None = None) -> np.ndarray:
+def surface_features(notes: Sequence[NoteLike], steps_per_beat: int = 4,
+                     length_beats: float | None = None) -> np.ndarray:
     """Tonal centroid per step: (n_steps, 6); the steps cover ``length_beats`` or the notes."""
     n_steps = None
     if length_beats is not None:

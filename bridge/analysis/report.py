@@ -15,8 +15,9 @@ import html
 import json
 import logging
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .piece import PieceAnalysis, analyze_piece, resolve_model
 

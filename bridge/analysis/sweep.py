@@ -14,8 +14,9 @@ import csv
 import json
 import logging
 import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -62,7 +63,8 @@ def measure(query: Sequence[NoteLike], output: Sequence[NoteLike], latents: np.n
     """Every sweep metric of one output against its query (``None`` where undefined)."""
     values: dict[str, Any] = compare(query, output, beats_per_bar, length_beats).to_dict()
     values["repeats"] = repeat_agreement(query, output, beats_per_bar, length_beats)
-    values["ir_surface"] = analyze_surface(output, beats_per_bar, steps_per_beat, length_beats, min_motif_beats=0).ir_total
+    surface = analyze_surface(output, beats_per_bar, steps_per_beat, length_beats, min_motif_beats=0)
+    values["ir_surface"] = surface.ir_total
     values["ir_latent"] = _latent_ir(latents, beats_per_bar)
     return values
 
@@ -155,8 +157,9 @@ def write_outputs(document: dict[str, Any], out_dir: Path) -> dict[str, str]:
     return files
 
 
-def run_sweep(query_path: str | Path, rates: Sequence[int | None] | str, seeds: int | Sequence[int], out_dir: str | Path,
-              model: Any = None, settings: Any = None, progress: bool = True, write_midi: bool = True) -> dict[str, Any]:
+def run_sweep(query_path: str | Path, rates: Sequence[int | None] | str, seeds: int | Sequence[int],
+              out_dir: str | Path, model: Any = None, settings: Any = None, progress: bool = True,
+              write_midi: bool = True) -> dict[str, Any]:
     """Improvise on a MIDI query at each rate and seed; write the table, plot and MIDI files.
 
     Args:
@@ -170,7 +173,8 @@ def run_sweep(query_path: str | Path, rates: Sequence[int | None] | str, seeds: 
     from bridge.config import Settings
     from bridge.errors import QbdiError
     from bridge.improvise import improvise
-    from bridge.midifile import read_midi, write_midi as save_midi
+    from bridge.midifile import read_midi
+    from bridge.midifile import write_midi as save_midi
 
     rates = parse_rates(rates) if isinstance(rates, str) else list(rates)
     settings = Settings() if settings is None else settings
@@ -207,7 +211,8 @@ def run_sweep(query_path: str | Path, rates: Sequence[int | None] | str, seeds: 
     reference: dict[str, Any] = compare(score.notes, score.notes, beats_per_bar, length).to_dict()
     reference["bars"] = bars
     reference["repeats"] = repeat_agreement(score.notes, score.notes, beats_per_bar, length)
-    reference["ir_surface"] = analyze_surface(score.notes, beats_per_bar, steps_per_beat, length, min_motif_beats=0).ir_total
+    surface = analyze_surface(score.notes, beats_per_bar, steps_per_beat, length, min_motif_beats=0)
+    reference["ir_surface"] = surface.ir_total
     reference["ir_latent"] = _latent_ir(encode_bars(loaded, score.notes, beats_per_bar, length), beats_per_bar)
     document = {
         "format_version": FORMAT_VERSION, "kind": "qbdi-sweep", "query_path": str(query_path),

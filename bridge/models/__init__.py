@@ -128,7 +128,8 @@ def _load(folder: Path, _stamp: tuple) -> Model:
     wanted = expected_shapes(arch)
     missing = sorted(set(wanted) - set(tensors))
     if missing:
-        raise ModelError(f"{folder}: weights lack tensor(s) {', '.join(missing)}; the file does not fit this architecture")
+        raise ModelError(f"{folder}: weights lack tensor(s) {', '.join(missing)}; "
+                         "the file does not fit this architecture")
     for name, shape in wanted.items():
         if tuple(tensors[name].shape) != shape:
             raise ModelError(f"{folder}: tensor {name} has shape {tuple(tensors[name].shape)}, expected {shape}")

@@ -117,12 +117,14 @@ def load_corpus(source: str, representation: Representation | None = None, trans
     rep = representation or Representation()
     files = _files(source)
     shifts = tuple(range(-transpose, transpose + 1)) if transpose else (0,)
-    key = hashlib.sha256(json.dumps([files, [os.path.getsize(f) for f in files], rep.to_dict(), shifts]).encode()).hexdigest()[:16]
+    listing = json.dumps([files, [os.path.getsize(f) for f in files], rep.to_dict(), shifts])
+    key = hashlib.sha256(listing.encode()).hexdigest()[:16]
     cache = Path(cache_dir or os.environ.get("QBDI_CACHE", Path.home() / ".cache" / "qbdi")) / f"corpus-{key}.npz"
     if cache.is_file():
         with np.load(cache, allow_pickle=False) as data:
             log.info("corpus from cache %s", cache)
-            return Corpus(data["frames"], data["piece"], data["shift"], data["next_index"], [str(n) for n in data["names"]])
+            return Corpus(data["frames"], data["piece"], data["shift"], data["next_index"],
+                          [str(n) for n in data["names"]])
     jobs = [(f, rep.to_dict(), shifts) for f in files]
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     if workers > 1:

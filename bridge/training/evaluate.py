@@ -7,9 +7,9 @@ import numpy as np
 
 from ..channel import allocate_bits, transmit
 from ..config import Settings
-from .corpus import Corpus
 from ..models import Model
 from ..pianoroll import ONSET
+from .corpus import Corpus
 
 RATES = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
 

@@ -3,7 +3,8 @@
 Loss per frame = Bernoulli reconstruction (summed over the frame) + beta * KL(q(z|x) || N(0, I))
 + gamma * next-bar prediction error (appendix B's -gamma I(Z;Y) term: a Gaussian predictor of the
 next bar's latent mean gives a variational bound on I(Z;Y)). With gamma = 0 the predictor is still
-trained, on detached latents, so every model can continue a query and the two can be compared. Runs unchanged under ``torchrun`` (DistributedDataParallel,
+trained, on detached latents, so every model can continue a query and the two can be compared.
+Runs unchanged under ``torchrun`` (DistributedDataParallel,
 gloo on CPU): each rank trains on its shard and rank 0 writes the model.
 """
 
@@ -141,7 +142,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
         from tqdm import tqdm
 
         bar = tqdm(total=cfg.epochs, desc="training", unit="epoch", file=sys.stderr)
-    for epoch in range(cfg.epochs):
+    for _epoch in range(cfg.epochs):
         order = rng.permutation(train_idx)          # same permutation on every rank (same seed)
         shard = order[rank::world]
         sums = np.zeros(3)

@@ -23,7 +23,8 @@ POP = [(0, 4, 7), (9, 0, 4), (5, 9, 0), (7, 11, 2)]  # C Am F G
 
 def progression(chords=POP, bars: int = 8, beats_per_bar: float = 4.0, root: int = 48) -> list:
     """One sustained triad per bar, cycling through ``chords``."""
-    return [Note(root + pc, b * beats_per_bar, beats_per_bar, 80) for b in range(bars) for pc in chords[b % len(chords)]]
+    return [Note(root + pc, b * beats_per_bar, beats_per_bar, 80)
+            for b in range(bars) for pc in chords[b % len(chords)]]
 
 
 def song(bars: int = 32, seed: int = 0) -> list:

@@ -6,7 +6,7 @@ import pytest
 from bridge.analysis import metrics
 from bridge.analysis.chroma import bar_profiles
 
-from .synth import Note, POP, progression, song, transpose
+from .synth import POP, Note, progression, song, transpose
 
 
 def test_copy_keeps_everything():

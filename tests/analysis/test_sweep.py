@@ -79,8 +79,8 @@ def test_table_and_outputs(tmp_path: Path):
 
 
 def test_run_sweep_with_a_small_model(tmp_path: Path, capsys):
-    from builders import chord_bars, midi_file, tiny_model
     import mido
+    from builders import chord_bars, midi_file, tiny_model
 
     model = tiny_model(tmp_path / "tiny", latent=8, hidden=16)
     query = midi_file(tmp_path / "query.mid", chord_bars() * 1)

@@ -20,5 +20,6 @@ def test_node_suite():
     done = subprocess.run([node, "--test", "tests/max_patches"], cwd=ROOT, capture_output=True, text=True,
                           timeout=300)
     summary = "\n".join(line for line in done.stdout.splitlines() if line.startswith(("# ", "not ok")))
-    assert done.returncode == 0, f"node --test tests/max_patches failed:\n{summary}\n\n{done.stdout[-6000:]}{done.stderr[-2000:]}"
+    assert done.returncode == 0, (f"node --test tests/max_patches failed:\n{summary}\n\n"
+                                  f"{done.stdout[-6000:]}{done.stderr[-2000:]}")
     assert "# fail 0" in done.stdout and "# pass 0" not in done.stdout, summary

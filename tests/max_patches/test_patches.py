@@ -178,7 +178,7 @@ def test_device_parameters_are_real_live_parameters():
         else:
             assert v["parameter_mmin"] < v["parameter_mmax"], name
         if v["parameter_type"] == 1:
-            assert 0 <= v["parameter_mmin"] and v["parameter_mmax"] <= 255, f"{name}: Int parameters are 0..255"
+            assert v["parameter_mmin"] >= 0 and v["parameter_mmax"] <= 255, f"{name}: Int parameters are 0..255"
         assert v["parameter_mmin"] <= initial <= v["parameter_mmax"], name
         assert listed[box["id"]] == [name, v["parameter_shortname"], 0]
     assert set(listed) == {b["id"] for b in params}
@@ -203,8 +203,8 @@ def test_device_wiring():
     patcher = patcher_of(DEVICE_MAXPAT)
     by_id = boxes(patcher)
     text = {i: b.get("text", "") for i, b in by_id.items()}
-    lines = {(l["patchline"]["source"][0], l["patchline"]["source"][1], l["patchline"]["destination"][0],
-              l["patchline"]["destination"][1]) for l in patcher["lines"]}
+    lines = {(ln["patchline"]["source"][0], ln["patchline"]["source"][1], ln["patchline"]["destination"][0],
+              ln["patchline"]["destination"][1]) for ln in patcher["lines"]}
 
     def one(prefix):
         found = [i for i, t in text.items() if t.startswith(prefix)]
@@ -251,11 +251,13 @@ def test_every_message_the_patches_send_is_handled_by_the_scripts():
         targets = {i for i, b in by_id.items() if b.get("text", "").startswith(f"js {script}")
                    or b.get("text", "").split()[:1] == ["qbdi.client"]}
         assert targets, path.name
-        senders = {l["patchline"]["source"][0] for l in patcher["lines"] if l["patchline"]["destination"][0] in targets}
+        senders = {ln["patchline"]["source"][0] for ln in patcher["lines"]
+                   if ln["patchline"]["destination"][0] in targets}
         # follow [deferlow] back to what feeds it
-        for l in patcher["lines"]:
-            if l["patchline"]["destination"][0] in senders and by_id[l["patchline"]["destination"][0]].get("text") == "deferlow":
-                senders.add(l["patchline"]["source"][0])
+        for ln in patcher["lines"]:
+            destination = ln["patchline"]["destination"][0]
+            if destination in senders and by_id[destination].get("text") == "deferlow":
+                senders.add(ln["patchline"]["source"][0])
         for sid in senders:
             box = by_id[sid]
             words = box.get("text", "").split()
@@ -302,7 +304,8 @@ def test_js_mirrors_every_constant_of_bridge_protocol():
 
 def test_js_mirrors_the_settings_ranges_and_defaults_of_bridge_config():
     js = js_constants()
-    for name in ("SAMPLING_MODES", "Z_MODES", "ALLOCATIONS", "SOURCES", "STRUCTURES", "MAX_SEED", "MAX_BARS", "MAX_RATE"):
+    for name in ("SAMPLING_MODES", "Z_MODES", "ALLOCATIONS", "SOURCES", "STRUCTURES",
+                 "MAX_SEED", "MAX_BARS", "MAX_RATE"):
         assert js[name] == plain(getattr(config, name)), name
     defaults = config.Settings().to_dict()
     assert js["DEFAULT_SETTINGS"] == defaults, "DEFAULT_SETTINGS follows bridge.config.Settings()"
@@ -359,7 +362,8 @@ def test_max_js_is_es5(script):
     code = strip_js((MAXP / script).read_text(encoding="utf-8"))
     for pattern in ES6:
         match = re.search(pattern, code)
-        assert match is None, f"{script}: ES6 construct {pattern!r} near: {code[max(0, match.start() - 40):match.end() + 20]!r}"
+        near = code[max(0, match.start() - 40):match.end() + 20] if match else ""
+        assert match is None, f"{script}: ES6 construct {pattern!r} near: {near!r}"
 
 
 @pytest.mark.parametrize("script", MAX_JS + NODE_JS)
