@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """qbdi: Query-Based Deep Improvisation (Dubnov) for Ableton Live, Max and MIDI files.
 
 The data flow follows the module names: ``pianoroll`` (notes <-> bar frames) -> ``vae``

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """``qbdi bench``: round-trip latency and throughput of ``qbdi serve`` through real UDP on loopback.
 
 By default it starts ``qbdi serve`` as a subprocess on a free port (told back through

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """The rate-limited channel between encoder and decoder: the heart of the paper.
 
 1. **Bit allocation by reverse water-filling.** Start from per-component variances ``s_i^2``;

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """``qbdi``: the command line. argparse lives here only; heavy imports wait until after parsing.
 
 Every user mistake ends as one line on stderr and exit code 2, never a traceback.

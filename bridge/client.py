@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """A Python client for ``qbdi serve``: the same OSC protocol the Max device speaks (bridge.protocol).
 
 Example (with ``qbdi serve`` running)::

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Frozen configuration: the piano-roll representation, the VAE architecture, improvisation settings.
 
 Every shape in the project derives from :class:`Representation`; every knob a user can turn is a

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """One exception type for everything a user can get wrong; the CLI prints it as one line, exit 2."""
 
 from __future__ import annotations

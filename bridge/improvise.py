@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Query -> improvisation: encode the query's bars, pass the latents through the rate-limited
 channel, decode, and turn note probabilities into notes. The Python API that the CLI, the
 server and the analysis share.

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """MIDI files <-> notes in beats (mido): several tracks and channels, tempo and meter meta events.
 
 ``read_midi`` merges every track and channel into one note list (drums on channel 10 are left

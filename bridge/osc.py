@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """OSC 1.0 messages on the wire, the subset Max's ``[udpsend]``/``[udpreceive]`` speak.
 
 :func:`encode` writes only flat int32 (``i``), float32 (``f``) and string (``s``) arguments, one

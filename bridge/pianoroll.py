@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Notes <-> piano roll <-> bar frames, the representation the VAE learns.
 
 A roll is ``(n_steps, n_pitches, 2)`` bool with planes (sounding, onset); a frame is one bar

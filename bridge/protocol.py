@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """The OSC protocol between qbdi and Max: every address, argument layout and cap lives here.
 
 Designed for Max's ``[udpsend]``/``[udpreceive]``: flat int32 / float32 / string arguments, one

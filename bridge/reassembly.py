@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Putting chunked requests back together: a header plus note chunks, in any order, with caps.
 
 An improvisation request is one ``/qbdi/improvise`` header and ``n_chunks`` ``/qbdi/notes``

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """``qbdi serve``: the OSC/UDP server the Max for Live device talks to (protocol: bridge.protocol).
 
 One receive thread reads datagrams, answers the cheap requests (ping, status, models, quit) at

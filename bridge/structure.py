@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Long-term structure: which query bars repeat earlier ones, and latents that continue a query.
 
 Both are NumPy only, so they run on the serving path. Repeats follow the rule a Variable Markov

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """The VAE's forward passes in NumPy: what ``qbdi improvise`` and ``qbdi serve`` run (no torch).
 
 Reference architecture (``Architecture``): frame (2496) -> hidden ReLU (500) -> mean and

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 # Build the standalone server on Windows: dist\qbdi-server\qbdi-server.exe (docs/STANDALONE.md).
 #
 #   powershell -ExecutionPolicy Bypass -File build\build.ps1           build

@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 # Build the standalone server, dist/qbdi-server/ (Linux and macOS; Windows: build/build.ps1).
 #
 #   bash build/build.sh            build with the Python of the active environment

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Entry script of the standalone server (``qbdi-server``, built by build/qbdi-server.spec).
 
 It runs the same command line as ``qbdi`` (bridge.cli.main), with three differences:

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Smoke test of the built standalone server (build/build.sh --smoke, build/build.ps1 -Smoke,
 tests/test_standalone.py). Talks to it with bridge.client from this checkout's Python.
 

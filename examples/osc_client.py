@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Improvise on a short phrase through a running `qbdi serve`, with nothing but python-osc.
 
     pip install python-osc

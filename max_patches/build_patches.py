@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Generate qbdi's Max patchers from one definition (Python standard library only).
 
     python max_patches/build_patches.py           # (re)write the files below

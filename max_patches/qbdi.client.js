@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The qbdi authors
+// SPDX-License-Identifier: MIT
 /*
  * qbdi.client.js -- the [js] inside the qbdi.client abstraction (plain Max, no Live API).
  *

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The qbdi authors
+// SPDX-License-Identifier: MIT
 /*
  * qbdi_device.js -- the [js] of the "QBDI Improviser" Max for Live MIDI Effect.
  *

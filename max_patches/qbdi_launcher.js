@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The qbdi authors
+// SPDX-License-Identifier: MIT
 /*
  * qbdi_launcher.js -- Node for Max script ([node.script qbdi_launcher.js @autostart 1]) that
  * makes sure a qbdi server is running for the device.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The qbdi authors
+// SPDX-License-Identifier: MIT
 /*
  * qbdi_osc.js -- minimal OSC 1.0 encoder/decoder for Node (Node for Max and the tests).
  *

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The qbdi authors
+// SPDX-License-Identifier: MIT
 /*
  * qbdi_protocol.js -- the OSC protocol between qbdi and Max, shared by every Max-side client.
  *

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Tiny inputs built in code: note lists, MIDI files and random-weight models for tests."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Fixtures for the server, client, protocol and bench tests: a small model in the real format
 (no training needed), an in-process server on a free loopback port, and raw UDP peers."""
 

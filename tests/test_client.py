@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """The Python client against a real in-process server, and against a scripted fake over UDP."""
 
 import socket

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """The OSC client examples of docs/PROTOCOL.md ("Other OSC clients"), run for real.
 
 Each example is a file in examples/ and is printed in the docs between marker comments; the docs

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Faults and load, the quick version for CI: tools/fuzz.py against a real `qbdi serve` subprocess, the
 fuzzer's oracle, property tests of the decoder and the reassembly caps, and regressions for the bugs
 the fuzzer found. The full counts: `python -m tools.fuzz --datagrams 100000` and

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Safe defaults of `qbdi serve`: loopback only unless asked, no files written, request sizes capped
 with an error that names the cap. (The caps already covered by test_server.py's MALFORMED list,
 99,999 notes, a 4 KB datagram, a 300-character string, 9,999 free bars, are not repeated here.)"""

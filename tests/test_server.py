@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """The OSC server through real loopback UDP: in-process servers (threads) and `qbdi serve` subprocesses."""
 
 import logging

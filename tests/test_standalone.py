@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """The standalone server (build/, docs/STANDALONE.md), checked without building it.
 
 The spec is executed with stand-ins for PyInstaller's Analysis/PYZ/EXE/COLLECT, so what it would

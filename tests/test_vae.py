@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 import numpy as np
 import pytest
 

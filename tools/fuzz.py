@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """``python -m tools.fuzz``: bad input and load against a real ``qbdi serve`` on loopback, with figures.
 
 Two modes of one runner (docs/FAULTS.md has the commands and the figures measured):

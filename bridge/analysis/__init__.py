@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Music information dynamics: Variable Markov Oracle analysis and rate sweeps (issue 5).
 
 Imported only by the ``qbdi analyze`` and ``qbdi sweep`` commands, never by the server: it needs

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Pitch-class views of a note list: chroma per 16th step and duration profiles per bar.
 
 Works on anything with ``pitch``, ``start`` and ``duration`` attributes (beats), such as

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """PNG figures (matplotlib, Agg backend): IR vs threshold, IR over time, motifs over a piano roll,
 and the sweep's metrics against rate. Each function writes one file and returns its path.
 """

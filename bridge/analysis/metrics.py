@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """How much of the query's harmony an improvisation keeps (issue 5's definitions).
 
 All comparisons use pitch-class duration profiles per bar (:func:`chroma.bar_profiles`):

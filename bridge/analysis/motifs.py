@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Repeated motifs from an oracle: where the music repeats itself, and for how long.
 
 Our own finder rather than ``vmo.analysis.find_repeated_patterns``: importing ``vmo.analysis``

@@ -1,4 +1,12 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-FileCopyrightText: 2014-2024 Cheng-i Wang (vmo, https://github.com/wangsix/vmo)
+# SPDX-License-Identifier: GPL-3.0-or-later
 """Variable Markov Oracle (VMO): build, information rate (IR), and a fast exact threshold sweep.
+
+Licence: GPL-3.0-or-later, unlike the rest of qbdi (MIT). ``_build``, ``_len_common_suffix``,
+``_find_better`` and ``information_rate`` follow vmo's ``MO.add_state``, ``_len_common_suffix``,
+``_find_better``, ``_encode`` and ``_ir_cum`` (vmo/VMO/oracle.py, Cheng-i Wang, GPL-3.0-or-later)
+statement by statement; see LICENSES/GPL-3.0-or-later.txt.
 
 The build follows vmo's incremental algorithm (``vmo.build_oracle(..., flag='a',
 suffix_method='inc')``, Wang & Dubnov 2014) and yields the same suffix links, repeat lengths and

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Analysis of one piece: oracles on its surface (chroma, Tonnetz) and on its latents (cosine).
 
 The surface view has one frame per 16th step: the step's chroma projected onto the tonal

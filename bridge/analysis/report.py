@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """``qbdi analyze``: oracles of MIDI files written as PNG figures, one HTML page and a JSON file.
 
 Layout of ``out_dir``::

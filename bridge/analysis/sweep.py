@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """``qbdi sweep``: improvise on one query at several rates and seeds, and measure what survives.
 
 Per rate, the mean and spread (sample standard deviation) over seeds of: harmony agreement,

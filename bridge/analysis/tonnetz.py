@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Tonal centroid (Harte, Sandler & Gasser 2006) and the Tonnetz distance between chroma vectors.
 
 A chroma vector is L1-normalised and projected onto three circles: fifths (radius 1),

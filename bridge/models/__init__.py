@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Model folders: safetensors weights + config.json, shipped inside this package and loaded by name.
 
 A model folder holds ``config.json`` (format, format version, representation, architecture,

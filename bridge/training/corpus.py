@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Training corpora -> cached frame arrays: MIDI folders (the pop corpus) or music21's Bach chorales.
 
 Preprocessing runs once, in parallel (one process per core), into an ``.npz`` cache (loaded with

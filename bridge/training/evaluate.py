@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Held-out evaluation of a model (NumPy only): reconstruction F1, the rate dial's useful top,
 and next-bar prediction quality. Recorded in each model's data card by ``qbdi train``."""
 

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Training in PyTorch (the ``[train]`` extra): the reference VAE, optional next-bar predictor.
 
 Loss per frame = Bernoulli reconstruction (summed over the frame) + beta * KL(q(z|x) || N(0, I))

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Shared fixtures for the analysis tests."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Synthetic music for the analysis tests: notes, chord progressions, sequences with known repeats."""
 
 from __future__ import annotations

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The qbdi authors
+// SPDX-License-Identifier: MIT
 // qbdi.client.js (the plain-Max abstraction's [js]): inlet messages -> OSC, replies -> outlets.
 "use strict";
 

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The qbdi authors
+// SPDX-License-Identifier: MIT
 // qbdi_device.js against a LiveAPI stand-in: what it reads from the clip, the OSC it sends,
 // and the clips it writes. The query clip must never change.
 "use strict";

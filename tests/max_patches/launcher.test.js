@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The qbdi authors
+// SPDX-License-Identifier: MIT
 // qbdi_launcher.js under plain Node (max-api replaced by its shim), starting helpers/fake_server.js
 // as the "server binary": finding it, starting it, port in use, crashes and restarts, stopping.
 // The same against the real `python -m bridge serve` is in e2e/launcher.e2e.js.

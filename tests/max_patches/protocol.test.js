@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The qbdi authors
+// SPDX-License-Identifier: MIT
 // qbdi_protocol.js: request building, chunking, reply reassembly, the client state machine.
 "use strict";
 

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """End-to-end tests of the Max side against the real server, written in Node
 (tests/max_patches/e2e/*.e2e.js) and started from here with the environment they need:
 

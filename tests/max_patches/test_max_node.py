@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """Runs the Node tests of the Max-side JavaScript (tests/max_patches/*.test.js) so one ``pytest``
 runs everything. Node 20+'s built-in runner, no npm packages. On its own: ``node --test tests/max_patches``.
 """

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The qbdi authors
+// SPDX-License-Identifier: MIT
 // The device's and the abstraction's JavaScript over real UDP (Max's udpsend/udpreceive played
 // by helpers/udp.js) against helpers/fake_server.js, a Node stand-in for `qbdi serve`. The same
 // flows against the real Python server are in e2e/*.e2e.js.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The qbdi authors
+// SPDX-License-Identifier: MIT
 // End to end: the abstraction's JavaScript (qbdi.client.js) over real UDP against a real
 // `python -m bridge serve`: a note list becomes an improvisation equal to bridge.improvise's,
 // and a server error (unknown model) comes out of the error outlet.

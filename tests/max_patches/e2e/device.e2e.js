@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The qbdi authors
+// SPDX-License-Identifier: MIT
 // End to end: the device's own JavaScript (qbdi_device.js + qbdi_protocol.js), over real UDP,
 // against a real `python -m bridge serve`; the notes written into the stand-in clip equal what
 // bridge.improvise gives for the same query, settings and seed.

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The qbdi authors
+// SPDX-License-Identifier: MIT
 // End to end: qbdi_launcher.js starts a real `python -m bridge serve`, sees it answer ping, and
 // stops it; a port held by another program gives the port_in_use error from the real server's
 // exit code and stderr line. Needs QBDI_PYTHON (and optionally QBDI_MODEL).

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The qbdi authors
+// SPDX-License-Identifier: MIT
 // Helpers for the end-to-end tests against the real Python server (`python -m bridge serve`).
 // Environment: QBDI_PYTHON (required: the Python with bridge installed), QBDI_MODEL (optional:
 // a model name or folder; default: the server's default), QBDI_E2E_START_S (optional, default 90).

@@ -1,3 +1,5 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
 """What ``qbdi improvise`` (bridge.improvise) gives for a request as the Max side sent it.
 
 stdin: {"kind": "improvise" | "free", "settings": [key, value, ...] as sent over OSC,

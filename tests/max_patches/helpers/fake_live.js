@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The qbdi authors
+// SPDX-License-Identifier: MIT
 // A stand-in for Live's object model as Max's LiveAPI shows it (see shared/notes/m4l.md, section 3):
 // get() returns arrays, ids come back as ["id", N], get_notes_extended returns a JSON *string*,
 // add_new_notes takes {notes: [...]}, ClipSlot.create_clip(length), Track.create_midi_clip

@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The qbdi authors
+// SPDX-License-Identifier: MIT
 // A stand-in for `qbdi serve` that speaks the protocol of bridge/protocol.py over real UDP, for
 // tests that must run without the Python server: the launcher's process handling, and the
 // device's and abstraction's UDP path (chunking both ways, replies in any order, errors).

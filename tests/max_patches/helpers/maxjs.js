@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The qbdi authors
+// SPDX-License-Identifier: MIT
 // Runs a Max [js] script under Node the way Max's js object would: the script's global code in
 // its own context, with Max's globals (outlet, post, messagename, arrayfromargs, include,
 // require, Task, Dict, LiveAPI), and messages dispatched to its functions by selector.

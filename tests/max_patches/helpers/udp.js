@@ -1,3 +1,5 @@
+// SPDX-FileCopyrightText: 2026 The qbdi authors
+// SPDX-License-Identifier: MIT
 // Plays Max's [udpsend] and [udpreceive @defer 1] for a Max [js] loaded with maxjs.js, over real
 // UDP sockets. What reaches the script is what Max's udpreceive would give it: the OSC address as
 // the selector, int32 / float32 / string arguments, float64 read as 0 (Max cannot decode "d").
