@@ -2,9 +2,22 @@
 # SPDX-License-Identifier: MIT
 """qbdi: Query-Based Deep Improvisation (Dubnov) for Ableton Live, Max and MIDI files.
 
-The data flow follows the module names: ``pianoroll`` (notes <-> bar frames) -> ``vae``
-(frames <-> latents, NumPy) -> ``channel`` (rate-limited Gaussian test channel) ->
-``improvise`` (query -> improvisation) -> ``protocol``/``server``/``client`` (OSC for Max).
+Three layers, as ``pip install`` and its extras install them:
+
+* **core** (``pip install qbdi-bridge``: NumPy, mido, python-osc, safetensors), in data-flow order:
+  ``config`` (shapes, caps, settings) -> ``midifile`` (MIDI file <-> notes) -> ``pianoroll``
+  (notes <-> bar frames) -> ``vae`` (frames <-> latents, NumPy) -> ``channel`` (the rate-limited
+  Gaussian test channel) -> ``structure`` (repeats, continuation) -> ``improvise`` (query ->
+  improvisation); ``models`` (verified model folders); serving: ``protocol`` and ``osc`` (the OSC
+  contract and codec), ``reassembly``, ``admission``, ``workers``, ``server``, ``client``, ``bench``;
+  ``cli`` (``qbdi``).
+* **training** (``[train]``: PyTorch): ``training.corpus`` -> ``training.train`` ->
+  ``training.evaluate``.
+* **analysis** (``[analysis]``: vmo, SciPy, matplotlib): ``analysis.oracle`` (VMO), ``chroma``,
+  ``tonnetz``, ``metrics``, ``motifs``, ``piece``, ``sweep``, ``figures``, ``report``.
+
+The serving path never imports the training or analysis layers. Developer tools live outside the
+package, in ``tools/`` (``python -m tools.fuzz``).
 """
 
 __version__ = "0.1.0"

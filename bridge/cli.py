@@ -40,35 +40,47 @@ def _rate(text: str):
 
 
 def _settings_args(p: argparse.ArgumentParser) -> None:
+    """The improvisation settings as options: choices and defaults come from bridge.config."""
+    from .config import ALLOCATIONS, SAMPLING_MODES, SOURCES, STRUCTURES, Z_MODES, Settings
+
+    d = Settings()
     g = p.add_argument_group("improvisation settings")
-    g.add_argument("--model", help="installed model name or model folder (default: pop)")
-    g.add_argument("--rate", type=_rate, default=None, help="bits per frame, or 'full' (default: full)")
-    g.add_argument("--threshold", type=float, default=0.5, help="note probability threshold (default 0.5)")
-    g.add_argument("--sample", action="store_true", help="sample notes (Bernoulli) instead of thresholding")
-    g.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (with --sample)")
-    g.add_argument("--z", choices=("mean", "sample"), default="mean", help="encoder output: mean or a sample")
-    g.add_argument("--seed", type=int, default=0, help="random seed: same seed, same notes")
-    g.add_argument("--allocation", choices=("query", "frame"), default="query",
-                   help="allocate bits once per query (reference) or per frame")
-    g.add_argument("--source", choices=("posterior", "empirical", "prior"), default="empirical",
-                   help="channel statistics: the spread of the query's latents over its bars (default, a smooth "
-                        "dial), the time-averaged posterior variance (the paper's reference), or N(0,1)")
-    g.add_argument("--structure", choices=("free", "lock"), default="free",
-                   help="lock: bars that repeat in the query get the same noise, so repeats survive")
-    g.add_argument("--beats-per-bar", type=float, default=None, help="override the file's meter")
+    g.add_argument("--model", default=d.model, help="installed model name or model folder (default: pop)")
+    g.add_argument("--rate", type=_rate, default=d.rate, help=f"bits per frame, or 'full' (default: {d.rate_label})")
+    g.add_argument("--threshold", type=float, default=d.threshold,
+                   help=f"note probability threshold (default {d.threshold})")
+    g.add_argument("--sample", dest="sampling", action="store_const", const=SAMPLING_MODES[1], default=d.sampling,
+                   help="sample notes (Bernoulli) instead of thresholding")
+    g.add_argument("--temperature", type=float, default=d.temperature,
+                   help=f"sampling temperature (with --sample; default {d.temperature})")
+    g.add_argument("--z", choices=Z_MODES, default=d.z, help=f"encoder output: mean or a sample (default {d.z})")
+    g.add_argument("--seed", type=int, default=d.seed, help=f"random seed: same seed, same notes (default {d.seed})")
+    g.add_argument("--allocation", choices=ALLOCATIONS, default=d.allocation,
+                   help=f"allocate bits once per query (reference) or per frame (default {d.allocation})")
+    g.add_argument("--source", choices=SOURCES, default=d.source,
+                   help="channel statistics: the spread of the query's latents over its bars (empirical, a smooth "
+                        "dial), the time-averaged posterior variance (the paper's reference), or N(0,1) (prior); "
+                        f"default {d.source}")
+    g.add_argument("--structure", choices=STRUCTURES, default=d.structure,
+                   help="lock: bars that repeat in the query get the same noise, so repeats survive "
+                        f"(default {d.structure})")
+    g.add_argument("--beats-per-bar", type=float, default=d.beats_per_bar, help="override the file's meter")
 
 
 def _settings_from(args):
+    """Parsed options -> :class:`Settings` (validated there, with the message naming the bad value)."""
     from .config import Settings
 
-    return Settings(model=args.model, rate=args.rate, sampling="sample" if args.sample else "threshold",
-                    threshold=args.threshold, temperature=args.temperature, z=args.z, seed=args.seed,
-                    allocation=args.allocation, source=args.source, structure=args.structure,
-                    beats_per_bar=args.beats_per_bar, bars=getattr(args, "bars", 8) or 8,
-                    continue_bars=getattr(args, "continue_bars", 0) or 0)
+    d = Settings()
+    return Settings(model=args.model, rate=args.rate, sampling=args.sampling, threshold=args.threshold,
+                    temperature=args.temperature, z=args.z, seed=args.seed, allocation=args.allocation,
+                    source=args.source, structure=args.structure, beats_per_bar=args.beats_per_bar,
+                    bars=getattr(args, "bars", d.bars), continue_bars=getattr(args, "continue_bars", d.continue_bars))
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .config import SWEEP_RATES, Settings
+
     parser = _Parser(prog="qbdi",
                      description="Query-Based Deep Improvisation: improvise on MIDI with a rate-limited VAE.")
     parser.add_argument("--version", action="version", version=f"qbdi {__version__}")
@@ -79,8 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("query", nargs="?", help="query MIDI file")
     p.add_argument("-o", "--output", required=True, help="output MIDI file")
     p.add_argument("--free", action="store_true", help="free improvisation: no query, latents from the prior")
-    p.add_argument("--bars", type=int, default=8, help="bars of free improvisation (default 8)")
-    p.add_argument("--continue", dest="continue_bars", type=int, default=0, metavar="N",
+    p.add_argument("--bars", type=int, default=Settings.bars,
+                   help=f"bars of free improvisation (default {Settings.bars})")
+    p.add_argument("--continue", dest="continue_bars", type=int, default=Settings.continue_bars, metavar="N",
                    help="improvise N more bars past the end of the query")
     p.add_argument("--with-query", action="store_true", help="write the query and the improvisation as two tracks")
     p.add_argument("--fold", action="store_true", help="fold notes outside the model's range by octaves")
@@ -143,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sweep", help="improvise at several rates and measure how much harmony survives")
     p.add_argument("query")
-    p.add_argument("--rates", default="full,1024,512,256,128,64,32,0")
+    p.add_argument("--rates", default=SWEEP_RATES, help=f"comma-separated rates (default {SWEEP_RATES})")
     p.add_argument("--seeds", type=int, default=5, help="seeds per rate, starting at --seed")
     p.add_argument("--out", required=True)
     p.add_argument("--no-midi", action="store_true", help="do not write the improvisations")

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import protocol as P
-from .config import Settings
+from .config import INT32_MAX, Settings
 from .errors import QbdiError
 from .osc import OscError, decode, encode, shortest_float32
 from .pianoroll import Note
@@ -189,7 +189,7 @@ class Client:
     # --- plumbing --------------------------------------------------------------------------------
     def _new_id(self) -> int:
         request_id = self._next_id
-        self._next_id = request_id + 1 if request_id < 2**31 - 2 else 1
+        self._next_id = request_id + 1 if request_id < INT32_MAX - 1 else 1
         return request_id
 
     def _send(self, address: str, args: list) -> None:

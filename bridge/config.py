@@ -21,10 +21,12 @@ ALLOCATIONS = ("query", "frame")
 SOURCES = ("posterior", "empirical", "prior")
 STRUCTURES = ("free", "lock")
 
-MAX_SEED = 2**31 - 1  # OSC int32, and Max's ints
+INT32_MAX = 2**31 - 1  # OSC int32, and Max's ints: seeds, request ids, counts
+MAX_SEED = INT32_MAX
 MAX_BARS = 512
 MAX_NOTES = 20_000   # notes in one query and in one improvisation (the OSC protocol's cap too)
 MAX_RATE = 1_000_000
+SWEEP_RATES = "full,1024,512,256,128,64,32,0"   # qbdi sweep's default dial steps
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .channel import ChannelStats, allocate_bits, transmit
-from .config import MAX_NOTES, Settings
+from .config import MAX_BARS, MAX_NOTES, Settings
 from .errors import QbdiError
 from .models import Model, load_model
 from .pianoroll import BarGrid, Note, RollReport, frames_to_roll, from_roll, length_of, to_frames
@@ -28,7 +28,6 @@ from .vae import sigmoid
 
 log = logging.getLogger(__name__)
 
-MAX_QUERY_BARS = 512
 MAX_FRAMES = 1024   # query plus continuation; bounds memory (~10 MB per frame array)
 DEFAULT_VELOCITY = 90
 
@@ -73,8 +72,8 @@ def improvise(model: Model, notes: Sequence[Note], settings: Settings,
     settings = settings.replace(model=model.name, beats_per_bar=bpb)
     length_beats = length_beats if length_beats is not None else settings.length_beats
     grid = BarGrid.covering(max(length_beats or 0.0, length_of(notes)), bpb, model.representation)
-    if grid.n_bars > MAX_QUERY_BARS:
-        raise QbdiError(f"the query is {grid.n_bars} bars long; the limit is {MAX_QUERY_BARS}", code="too_large")
+    if grid.n_bars > MAX_BARS:
+        raise QbdiError(f"the query is {grid.n_bars} bars long; the limit is {MAX_BARS}", code="too_large")
     _check_frames(grid.n_frames)
     report = RollReport()
     frames = to_frames(notes, grid, fold=fold, report=report)

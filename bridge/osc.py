@@ -16,7 +16,9 @@ import math
 import struct
 from collections.abc import Sequence
 
-INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+from .config import INT32_MAX
+
+INT32_MIN = -INT32_MAX - 1
 _F32 = struct.Struct(">f")
 _SIMPLE_TAGS = frozenset("ifs")
 # OSC 1.0 + 1.1 tags python-osc reads. Not "c" and "I": python-osc skips them with a warning on the

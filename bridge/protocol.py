@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from .config import INT32_MAX, parse_rate
 from .config import MAX_NOTES as _MAX_NOTES
-from .config import parse_rate
 from .errors import QbdiError
 from .osc import shortest_float32
 
@@ -98,6 +98,15 @@ MAX_CHUNKS = -(-MAX_NOTES // NOTES_PER_CHUNK)
 MAX_PENDING = 64               # incomplete requests held at once
 REQUEST_TTL_S = 5.0            # an incomplete request expires after this long without a chunk
 MAX_STRING = 256               # longest string argument accepted
+MAX_REPLY_TEXT = 1000          # bytes of an error or warning message sent back
+
+
+def clip_text(text: str) -> str:
+    """At most MAX_REPLY_TEXT UTF-8 bytes, so every error or warning reply fits one datagram."""
+    raw = text.encode("utf-8")
+    if len(raw) <= MAX_REPLY_TEXT:
+        return text
+    return raw[:MAX_REPLY_TEXT - 3].decode("utf-8", errors="ignore") + "..."
 
 
 def n_chunks(n_notes: int) -> int:
@@ -160,7 +169,7 @@ def read_id(args: Sequence) -> int:
         request_id = as_int(args[0], "the request id") if args else -1
     except QbdiError:
         return -1
-    return request_id if 0 <= request_id <= 2**31 - 1 else -1
+    return request_id if 0 <= request_id <= INT32_MAX else -1
 
 
 def read_reply_port(args: Sequence) -> int | None:

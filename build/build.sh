@@ -54,7 +54,8 @@ if [ "$release" = 1 ]; then
     mkdir -p "$folder"
     cp max_patches/*.amxd max_patches/*.js max_patches/qbdi.client.maxpat max_patches/qbdi.client.maxhelp "$folder/"
     cp -R "$dist/qbdi-server" "$folder/qbdi-server"
-    archive="QBDI-Improviser-$(uname -s | tr '[:upper:]' '[:lower:]')-$(uname -m).zip"
+    version=$("$PYTHON" -c "import bridge; print(bridge.__version__)")
+    archive="QBDI-Improviser-$version-$(uname -s | tr '[:upper:]' '[:lower:]')-$(uname -m).zip"
     (cd "$dist" && rm -f "$archive" && "$PYTHON" -m zipfile -c "$archive" "QBDI Improviser")
     echo "build.sh: release folder $folder and $dist/$archive ($(du -sh "$dist/$archive" | cut -f1))"
 fi

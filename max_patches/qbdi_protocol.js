@@ -68,6 +68,8 @@ var qbdi = (function () {
     P.MAX_PENDING = 64;
     P.REQUEST_TTL_S = 5.0;
     P.MAX_STRING = 256;
+    P.MAX_REPLY_TEXT = 1000;
+    P.INT32_MAX = 2147483647;
 
     // How each setting travels: "str" (a symbol), "rate" (int bits, "full" or -1), "float", "int".
     P.SETTING_TYPES = {

@@ -205,3 +205,22 @@ def test_analysis_without_its_extra_says_how_to_install_it(tmp_path, query):
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 2 and "pip install 'qbdi-bridge[analysis]'" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", [["improvise", "q.mid", "-o", "out.mid"], ["sweep", "q.mid", "--out", "dir"]])
+def test_the_parsed_defaults_are_the_settings_defaults(command):
+    """The CLI's choices and defaults come from bridge.config, so they cannot drift from it."""
+    from bridge.cli import _settings_from, build_parser
+    from bridge.config import Settings
+
+    assert _settings_from(build_parser().parse_args(command)) == Settings()
+
+
+def test_the_cli_choices_are_the_config_modes():
+    from bridge import config
+    from bridge.cli import build_parser
+
+    improvise = build_parser()._subparsers._group_actions[0].choices["improvise"]
+    choices = {a.dest: tuple(a.choices) for a in improvise._actions if a.choices}
+    assert choices == {"z": config.Z_MODES, "allocation": config.ALLOCATIONS, "source": config.SOURCES,
+                       "structure": config.STRUCTURES}

@@ -170,7 +170,7 @@ def test_an_id_beyond_int32_gets_an_error_not_a_traceback(peer, caplog, request_
     """Such an id passed as readable, and every reply for it failed to encode: no answer, and two
     tracebacks in the log per datagram."""
     first = request_id if isinstance(request_id, tuple) else ("f", request_id)
-    with caplog.at_level(logging.ERROR, logger="bridge.server"):
+    with caplog.at_level(logging.ERROR, logger="bridge"):
         for address in (P.PING, P.IMPROVISE, P.QUIT):
             peer.send_raw(raw_message(address, [first, ("i", peer.port), ("i", 1), ("i", 1)]))
             rid, code, message = peer.error()

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-import bridge.server
+import bridge.workers
 from bridge import protocol as P
 from bridge.bench import realistic_query
 from bridge.client import Client, ServerError
@@ -127,13 +127,13 @@ def test_256_bar_10000_note_query_round_trips_intact(any_server, monkeypatch):
     query = [Note(24 + (i * 7) % 78, (i * 256 // 10_000) * 4.0 + (i % 16) * 0.25, 0.25, 40 + i % 80)
              for i in range(10_000)]
     received = []
-    real = bridge.server.improvise
+    real = bridge.workers.improvise
 
     def spy(model, notes, settings, **kw):
         received.append(list(notes))
         return real(model, notes, settings, **kw)
 
-    monkeypatch.setattr(bridge.server, "improvise", spy)
+    monkeypatch.setattr(bridge.workers, "improvise", spy)
     with Client(port=server.port, timeout=20) as client:
         result = client.improvise(query, {"rate": 64, "seed": 3})
     assert as_tuples(received[0]) == as_tuples(query)             # 79 chunks in, nothing lost or changed
@@ -253,7 +253,7 @@ def test_a_failing_handler_does_not_stop_the_server(server, monkeypatch):
     def broken(*args, **kw):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(bridge.server, "improvise", broken)
+    monkeypatch.setattr(bridge.workers, "improvise", broken)
     with Client(port=server.port) as client:
         with pytest.raises(ServerError) as info:
             client.improvise(realistic_query(1))
@@ -263,14 +263,14 @@ def test_a_failing_handler_does_not_stop_the_server(server, monkeypatch):
 
 def test_a_request_may_name_an_installed_model(server, other_model_dir, monkeypatch):
     loads = []
-    real = bridge.server.load_model
+    real = bridge.workers.load_model
 
     def load(name=None):
         loads.append(name)
         return real(other_model_dir if name == "other" else name)
 
-    monkeypatch.setattr(bridge.server, "installed_names", lambda: ["other"])
-    monkeypatch.setattr(bridge.server, "load_model", load)
+    monkeypatch.setattr(bridge.workers, "installed_names", lambda: ["other"])
+    monkeypatch.setattr(bridge.workers, "load_model", load)
     with Client(port=server.port) as client:
         for _ in range(2):
             result = client.improvise(realistic_query(2), {"model": "other"})
@@ -461,3 +461,18 @@ print("torch" in sys.modules)
                           cwd=Path(__file__).parent.parent)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
+
+
+def test_the_server_itself_runs_blas_on_one_thread_while_it_serves(model_dir):
+    """API users get the same latency as `qbdi serve`: the Server pins BLAS, not only the CLI."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    blas = [lib for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    if not blas:
+        pytest.skip("numpy has no BLAS library threadpoolctl can control")
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        with Server(port=0, model=str(model_dir)) as srv, Client(port=srv.port) as client:
+            client.ping()
+            during = {lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"}
+        after = {lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"}
+    assert during == {1}
+    assert after == {2}     # restored once serving ends

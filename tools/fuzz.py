@@ -55,10 +55,10 @@ from typing import Any
 from bridge import protocol as P
 from bridge.bench import BENCH_SETTINGS, ServerProcess, _percentiles, realistic_query
 from bridge.client import Client, NoReply, ServerError
+from bridge.config import INT32_MAX
 from bridge.errors import QbdiError
 from bridge.osc import OscError, decode, encode
 
-INT32_MAX = 2**31 - 1
 RCVBUF = 4 << 20
 POOL_SIZE = 8                 # reply ports the fuzzer listens on
 PING_TIMEOUT_S = 10.0         # a ping must be answered this soon after each burst

@@ -22,6 +22,8 @@ from typing import Any
 
 import numpy as np
 
+from bridge.config import SWEEP_RATES
+
 from .chroma import NoteLike, count_bars
 from .metrics import compare, repeat_agreement
 from .piece import analyze_latents, analyze_surface, bar_means, encode_bars, resolve_model
@@ -29,7 +31,7 @@ from .piece import analyze_latents, analyze_surface, bar_means, encode_bars, res
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-DEFAULT_RATES = "full,1024,512,256,128,64,32,0"
+DEFAULT_RATES = SWEEP_RATES
 METRICS = (
     ("agreement", "harmony agreement"),
     ("retained", "retained harmony"),

@@ -1,0 +1,188 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
+"""Request admission: a readable datagram -> an answer at once, a piece of a request, or a job.
+
+The cheap requests (ping, status, models, quit) are answered in the receive thread. Improvisation
+requests are put back together from their chunks (:mod:`bridge.reassembly`, with its caps per
+sender and in all) and handed to the workers once complete. Every refusal is an ``/qbdi/error``
+with a code; a request refused part-way is dropped whole, so it gets one error, not one per chunk.
+
+Not thread-safe: the server's receive thread owns its :class:`Admission`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from . import __version__
+from . import protocol as P
+from .config import INT32_MAX, Settings
+from .errors import QbdiError
+from .osc import encode
+from .pianoroll import Note
+from .reassembly import Assembler, Partial
+from .workers import Job
+
+if TYPE_CHECKING:
+    from .server import Server
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[int, tuple[str, int], list, str], None]
+
+
+class Throttle:
+    """Log a repeated complaint at most once per ``every`` seconds, with the count suppressed."""
+
+    def __init__(self, every: float = 1.0) -> None:
+        self.every = every
+        self.last: dict[str, float] = {}
+        self.suppressed: dict[str, int] = {}
+
+    def warning(self, kind: str, message: str, *args: Any) -> None:
+        now = time.monotonic()
+        if now - self.last.get(kind, -1e9) < self.every:
+            self.suppressed[kind] = self.suppressed.get(kind, 0) + 1
+            log.debug(message, *args)
+            return
+        skipped = self.suppressed.pop(kind, 0)
+        self.last[kind] = now
+        log.warning(message + (f" ({skipped} more like it not shown)" if skipped else ""), *args)
+
+
+class Admission:
+    """What the server does with each decoded datagram (``server`` sends the answers)."""
+
+    def __init__(self, server: Server, ttl: float = P.REQUEST_TTL_S) -> None:
+        self.server = server
+        self.assembler = Assembler(ttl=ttl)
+        self.throttle = Throttle()
+        self.handlers: dict[str, Handler] = {
+            P.PING: self._on_ping, P.STATUS: self._on_status, P.MODELS: self._on_models,
+            P.IMPROVISE: self._on_improvise, P.NOTES: self._on_notes, P.FREE: self._on_free,
+            P.QUIT: self._on_quit,
+        }
+
+    def admit(self, address: str, args: list, size: int, host: str, dest: tuple[str, int] | None) -> None:
+        """Check a datagram's envelope (address, id, reply port, sizes), then run its handler.
+
+        ``dest`` is (sender host, reply port), or None when no reply can be sent."""
+        request_id = P.read_id(args)
+        try:
+            handler = self.handlers.get(address)
+            if handler is None:
+                self.throttle.warning("address", "unknown address %s from %s", address[:P.MAX_STRING], host)
+                raise QbdiError(f"unknown address {address[:P.MAX_STRING]}; this server (protocol "
+                                f"{P.PROTOCOL_VERSION}) knows {', '.join(P.REQUESTS)}", code="unknown_address")
+            if dest is None:
+                self.throttle.warning("port", "%s from %s has no usable reply port (second argument); "
+                                      "cannot answer it", address, host)
+                return
+            if request_id < 0:
+                raise QbdiError(f"{address}: the first argument must be the request id, a whole number "
+                                f"from 0 to {INT32_MAX}; got {P.describe(args[0]) if args else 'nothing'}")
+            if size > P.MAX_DATAGRAM:
+                self._drop_request(address, host, dest, request_id)
+                raise QbdiError(f"a datagram of {size} bytes; the limit is {P.MAX_DATAGRAM}, "
+                                "split the notes into chunks", code="too_large")
+            for arg in args:
+                if isinstance(arg, str) and len(arg) > P.MAX_STRING:
+                    self._drop_request(address, host, dest, request_id)
+                    raise QbdiError(f"a string argument of {len(arg)} characters; the limit is {P.MAX_STRING}",
+                                    code="too_large")
+            handler(request_id, dest, args, host)
+        except QbdiError as exc:
+            self.server.error(dest, max(request_id, -1), exc.code, str(exc))
+        except Exception as exc:  # a bug: report it, keep serving
+            log.exception("handler for %s failed", address)
+            self.server.error(dest, max(request_id, -1), "internal", f"internal error: {type(exc).__name__}: {exc}")
+
+    def expire(self) -> None:
+        """Answer ``expired`` for every incomplete request that stopped receiving chunks."""
+        for part in self.assembler.expire():
+            log.info("request %d from %s expired: %s", part.request_id, part.key[0], part.describe())
+            self.server.error((part.key[0], part.reply_port), part.request_id, "expired",
+                              f"request {part.request_id} expired: {part.describe()} within "
+                              f"{self.assembler.ttl:g} s; send it again")
+
+    def _drop_request(self, address: str, host: str, dest: tuple[str, int], request_id: int) -> None:
+        """A header or chunk refused before its handler drops its whole request, as the handlers do:
+        its other datagrams are then ignored, so it gets one error, not a second ``expired`` one."""
+        if address in (P.IMPROVISE, P.NOTES):
+            key = (host, dest[1], request_id)
+            if not self.assembler.finished_recently(key):
+                self.assembler.drop(key)
+
+    # --- the requests ------------------------------------------------------------------------
+    def _on_ping(self, request_id: int, dest, args: list, host: str) -> None:
+        self.server.reply(dest, P.PONG, [request_id, __version__, P.PROTOCOL_VERSION])
+
+    def _on_status(self, request_id: int, dest, args: list, host: str) -> None:
+        server = self.server
+        self.server.reply(dest, P.STATUS_REPLY, [request_id, 1, server.default.name, len(server.models.catalogue),
+                                                 float(server.uptime), min(server.served, INT32_MAX),
+                                                 server.pending])
+
+    def _on_models(self, request_id: int, dest, args: list, host: str) -> None:
+        catalogue, default = self.server.models.catalogue, self.server.default.name
+        entries: list = []
+        count = 0
+        for name, latent, max_rate in catalogue:
+            trial = [request_id, default, count + 1, *entries, name, latent, max_rate]
+            if len(encode(P.MODELS_REPLY, trial)) > P.MAX_DATAGRAM:
+                log.warning("the models reply lists %d of %d models (4 KB limit)", count, len(catalogue))
+                break
+            entries += [name, latent, max_rate]
+            count += 1
+        self.server.reply(dest, P.MODELS_REPLY, [request_id, default, count, *entries])
+
+    def _on_quit(self, request_id: int, dest, args: list, host: str) -> None:
+        log.info("quit requested by %s", host)
+        self.server.reply(dest, P.BYE, [request_id])
+        self.server.shutdown()
+
+    def _on_free(self, request_id: int, dest, args: list, host: str) -> None:
+        settings = Settings.from_dict(P.parse_settings(args[2:]))
+        self.server.workers.submit(Job("free", request_id, dest, settings))
+
+    def _on_improvise(self, request_id: int, dest, args: list, host: str) -> None:
+        key = (host, dest[1], request_id)
+        try:
+            if len(args) < 4:
+                raise QbdiError(f"{P.IMPROVISE} takes <id> <reply_port> <n_notes> <n_chunks> [key value]...; "
+                                f"got {len(args)} arguments")
+            n_notes = P.as_int(args[2], "n_notes")
+            n_chunks = P.as_int(args[3], "n_chunks")
+            settings = Settings.from_dict(P.parse_settings(args[4:]))
+        except QbdiError:
+            if not self.assembler.finished_recently(key):
+                self.assembler.drop(key)
+            raise
+        self._submit_if_complete(self.assembler.header(key, request_id, dest[1], n_notes, n_chunks, settings))
+
+    def _on_notes(self, request_id: int, dest, args: list, host: str) -> None:
+        key = (host, dest[1], request_id)
+        try:
+            if len(args) < 4:
+                raise QbdiError(f"{P.NOTES} takes <id> <reply_port> <chunk> <n_chunks> [pitch start duration "
+                                f"velocity]...; got {len(args)} arguments")
+            index = P.as_int(args[2], "the chunk index")
+            n_chunks = P.as_int(args[3], "n_chunks")
+            flat = P.notes_array(args[4:], index)
+        except QbdiError:
+            if self.assembler.finished_recently(key):
+                return
+            self.assembler.drop(key)
+            raise
+        self._submit_if_complete(self.assembler.chunk(key, request_id, dest[1], index, n_chunks, flat))
+
+    def _submit_if_complete(self, part: Partial | None) -> None:
+        if part is None:
+            return
+        flat = part.flat_notes()
+        notes = [Note(int(p), s, d, int(v)) for p, s, d, v in zip(*[iter(flat)] * P.FIELDS_PER_NOTE)]
+        dest = (part.key[0], part.reply_port)
+        self.server.workers.submit(Job("improvise", part.request_id, dest, part.header, notes))

@@ -1,0 +1,172 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
+"""The improvising half of the server: a bounded queue of complete requests and the worker
+threads that run them, with the models they use (loaded once, then cached).
+
+The NumPy matrix products release the GIL, so workers overlap on several cores while the receive
+thread stays free to answer pings. A full queue refuses a new request as ``busy``.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from . import protocol as P
+from .config import Settings
+from .errors import QbdiError
+from .improvise import Improvisation, free_improvise, improvise
+from .models import Model, installed_names, list_models, load_model
+from .pianoroll import Note
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WORKERS = 2
+
+# reply(dest, address, args, count) and error(dest, request_id, code, message): the server's senders
+Reply = Callable[[tuple[str, int], str, list, bool], None]
+ErrorReply = Callable[[tuple[str, int] | None, int, str, str], None]
+
+
+@dataclass
+class Job:
+    """A complete improvisation request waiting for a worker."""
+
+    kind: str                              # "improvise" or "free"
+    request_id: int
+    dest: tuple[str, int]
+    settings: Settings
+    notes: list[Note] = field(default_factory=list)
+    received: float = field(default_factory=time.perf_counter)
+
+
+class Models:
+    """The default model and the installed ones, each loaded on first use and then cached."""
+
+    def __init__(self, name: str | None) -> None:
+        self.name = name
+        self.default: Model | None = None
+        self.catalogue: list[tuple[str, int, int]] = []   # (name, latent size, max rate): the models reply
+        self._cache: dict[str, Model] = {}
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        """Load the default model and list the installed ones."""
+        self.default = load_model(self.name)
+        self._cache[self.default.name] = self.default
+        catalogue = [(m["name"], int(m.get("latent_size") or 0), int(m.get("max_rate") or 0))
+                     for m in list_models() if "error" not in m]
+        if self.default.name not in [name for name, _, _ in catalogue]:
+            catalogue.insert(0, (self.default.name, self.default.architecture.latent_size, self.default.max_rate))
+        self.catalogue = catalogue
+
+    def get(self, name: str | None) -> Model:
+        """The default model, or an installed one by name."""
+        if not name:
+            return self.default
+        with self._lock:
+            model = self._cache.get(name)
+        if model is not None:
+            return model
+        if name not in installed_names():
+            known = sorted({self.default.name, *installed_names()})
+            raise QbdiError(f"unknown model '{name}'; this server has {', '.join(known)} (a request names an "
+                            "installed model; serve a model folder with qbdi serve --model PATH)",
+                            code="unknown_model")
+        model = load_model(name)
+        with self._lock:
+            self._cache[name] = model
+        return model
+
+
+class Workers:
+    """``count`` threads improvising queued jobs (0: :meth:`submit` runs the job at once)."""
+
+    def __init__(self, count: int, models: Models, reply: Reply, error: ErrorReply) -> None:
+        self.count = max(0, int(count))
+        self.models = models
+        self._reply, self._error = reply, error
+        self._jobs: queue.Queue[Job | None] = queue.Queue(maxsize=P.MAX_PENDING)
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._running = 0
+        self.served = 0
+
+    @property
+    def pending(self) -> int:
+        """Jobs queued or running."""
+        return self._jobs.qsize() + self._running
+
+    def start(self) -> None:
+        self._threads = [threading.Thread(target=self._work, name=f"qbdi-worker-{i}", daemon=True)
+                         for i in range(self.count)]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Let the queued jobs finish, then end the threads."""
+        for _ in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            thread.join(timeout=timeout)
+        self._threads = []
+
+    def submit(self, job: Job) -> None:
+        """Queue ``job``; a full queue raises ``busy``."""
+        if not self.count:
+            self.run(job)
+            return
+        try:
+            self._jobs.put_nowait(job)
+        except queue.Full:
+            raise QbdiError(f"{P.MAX_PENDING} improvisations are waiting already; try again in a moment",
+                            code="busy") from None
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            with self._lock:
+                self._running += 1
+            try:
+                self.run(job)
+            finally:
+                with self._lock:
+                    self._running -= 1
+
+    def run(self, job: Job) -> None:
+        """Improvise and send warnings, then the result header and its note chunks."""
+        try:
+            model = self.models.get(job.settings.model)
+            if job.kind == "free":
+                result = free_improvise(model, job.settings)
+            else:
+                result = improvise(model, job.notes, job.settings)
+            self._send_result(job, result)
+        except QbdiError as exc:
+            self._error(job.dest, job.request_id, exc.code, str(exc))
+        except Exception as exc:  # a bug: report it, keep serving
+            log.exception("%s request %d failed", job.kind, job.request_id)
+            self._error(job.dest, job.request_id, "internal", f"internal error: {type(exc).__name__}: {exc}")
+
+    def _send_result(self, job: Job, result: Improvisation) -> None:
+        # the engine refuses more than P.MAX_NOTES notes (config.MAX_NOTES), so every result fits
+        for warning in result.warnings:
+            self._reply(job.dest, P.WARNING, [job.request_id, P.clip_text(warning)], False)
+        chunks = P.chunk_args(P.flatten_notes(result.notes))
+        header = [job.request_id, len(result.notes), len(chunks), result.model,
+                  *P.settings_args(result.settings.to_dict())]
+        self._reply(job.dest, P.RESULT, header, False)
+        for index, chunk in enumerate(chunks):
+            self._reply(job.dest, P.RESULT_NOTES, [job.request_id, index, len(chunks), *chunk], False)
+        with self._lock:
+            self.served += 1
+        if log.isEnabledFor(logging.INFO):
+            log.info("%s %d for %s:%d: %d -> %d notes, %d bars, model %s, rate %s, %.1f ms", job.kind,
+                     job.request_id, job.dest[0], job.dest[1], len(job.notes), len(result.notes), result.grid.n_bars,
+                     result.model, result.settings.rate_label, 1000 * (time.perf_counter() - job.received))
