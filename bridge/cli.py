@@ -134,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="improvisation threads (default 2; 0: in the receive thread)")
     p.add_argument("--log-level", dest="serve_log_level", default=None, metavar="LEVEL",
                    help="DEBUG, INFO (one line per request), WARNING (default) or ERROR")
+    p.add_argument("--exit-with-stdin", action="store_true",
+                   help="stop when stdin closes (the Max launcher holds a pipe there: the server ends with it)")
 
     p = sub.add_parser("bench", help="measure round-trip latency and throughput against a real server")
     p.add_argument("--port", type=int, default=0, help="benchmark a running server on this port (default: start one)")

@@ -99,6 +99,8 @@ MAX_PENDING = 64               # incomplete requests held at once
 REQUEST_TTL_S = 5.0            # an incomplete request expires after this long without a chunk
 MAX_STRING = 256               # longest string argument accepted
 MAX_REPLY_TEXT = 1000          # bytes of an error or warning message sent back
+RESULT_BURST = 8               # result chunks sent back to back; then the server pauses RESULT_PAUSE_S, so a
+RESULT_PAUSE_S = 0.001         # receiver whose buffer it cannot size (Max's [udpreceive]) drains a long reply
 
 
 def clip_text(text: str) -> str:

@@ -288,6 +288,10 @@ def serve_from_args(args) -> int:
     server.bind()    # first, so a port in use is reported at once, before the model loads
     previous = {sig: signal.signal(sig, lambda signum, frame: server.shutdown())
                 for sig in (signal.SIGINT, signal.SIGTERM)}
+    if getattr(args, "exit_with_stdin", False):
+        from .watchdog import watch_stdin
+
+        watch_stdin(server.shutdown)
     try:
         server.load()
         if not server.stopping:

@@ -163,6 +163,8 @@ class Workers:
                   *P.settings_args(result.settings.to_dict())]
         self._reply(job.dest, P.RESULT, header, False)
         for index, chunk in enumerate(chunks):
+            if index and index % P.RESULT_BURST == 0:
+                time.sleep(P.RESULT_PAUSE_S)   # pace long replies (157 chunks at most) for small receive buffers
             self._reply(job.dest, P.RESULT_NOTES, [job.request_id, index, len(chunks), *chunk], False)
         with self._lock:
             self.served += 1

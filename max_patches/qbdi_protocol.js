@@ -69,6 +69,8 @@ var qbdi = (function () {
     P.REQUEST_TTL_S = 5.0;
     P.MAX_STRING = 256;
     P.MAX_REPLY_TEXT = 1000;
+    P.RESULT_BURST = 8;          // the server pauses RESULT_PAUSE_S after every RESULT_BURST result chunks
+    P.RESULT_PAUSE_S = 0.001;
     P.INT32_MAX = 2147483647;
 
     // How each setting travels: "str" (a symbol), "rate" (int bits, "full" or -1), "float", "int".
