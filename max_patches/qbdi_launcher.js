@@ -4,23 +4,32 @@
  * qbdi_launcher.js -- Node for Max script ([node.script qbdi_launcher.js @autostart 1]) that
  * makes sure a qbdi server is running for the device.
  *
- * When the server does not answer /qbdi/ping it starts one: the packaged standalone binary
- * (qbdi-server), or `python -m bridge serve` from a configured Python. It watches the process,
- * restarts it with backoff when it crashes, and reports every state change and error to the
- * device as messages out of its left outlet:
+ * It starts nothing by itself: it says "hello" when Node is up, and the device answers with its
+ * settings and "ensure". Then, when no server answers /qbdi/ping on the device's address, it
+ * starts one (the packaged qbdi-server, or `python -m bridge serve`), with --exit-with-stdin and a
+ * pipe on the server's stdin, so the server ends with this Node process however that ends. It
+ * watches the process, restarts it with backoff when it crashes, restarts it on the new address
+ * when the device's Server Port or host changes, and reports to the device out of its left outlet:
+ *   hello <protocol> <node version> <script folder>
  *   state <idle|checking|starting|running|external|stopping|stopped|crashed|failed> [detail]
- *   error <missing_binary|port_in_use|crashed|spawn_failed|start_timeout|protocol> <message>
+ *   error <missing_binary|missing_script|port_in_use|crashed|blocked|spawn_failed|start_timeout|protocol> <message>
  *   ready <server_version> <protocol> <port> <model>
  *   port_free <port> <0|1>          (answer to probe_port)
  *   command <how> <path>            (what it started)
- *   log <stderr line>
- * Messages in: ensure, start, stop, restart, ping, probe_port N, port N, host H, model NAME,
- * python PATH, server PATH, log_level LEVEL.
+ *   installed <line>                (the first-run install, qbdi_install.js)
+ *   info <json>                     (answer to info: what Diagnose reports)
+ *   report_saved <path>             (answer to save_report)
+ *   tick                            (every N ms after "clock N": the device's timer when Max's stops)
+ *   log <server line>
+ * Server lines and the launcher's own errors also go to the Max Console (errors and warnings
+ * always, other lines at most INFO_BURST per INFO_WINDOW_MS).
+ * Messages in: ensure, retry, start, stop, restart, ping, probe_port N, port N, host H, model NAME,
+ * python PATH, server PATH, log_level LEVEL, clock MS, info, save_report TEXT.
  *
  * Where the binary is looked for, in order:
  *   1. the path sent with "server PATH"          2. the environment variable QBDI_SERVER
- *   3. <folder of this script>/qbdi-server/qbdi-server[.exe]  (unzipped next to the device)
- *   4. ~/Documents/qbdi/qbdi-server/qbdi-server[.exe]
+ *   3. <folder of this script>/qbdi-server/qbdi-server[.exe]  (the unzipped release folder)
+ *   4. ~/Documents/qbdi/qbdi-server/qbdi-server[.exe]         (the fixed place: qbdi_install.js)
  *   5. a Python: "python PATH" or QBDI_PYTHON, run as `PYTHON -m bridge serve`
  *   6. `qbdi` on the PATH, run as `qbdi serve`
  *
@@ -35,10 +44,30 @@ const fs = require("fs");
 const os = require("os");
 const path = require("path");
 
-const qbdi = require("./qbdi_protocol");
-const osc = require("./qbdi_osc");
+/** The sibling scripts: next to this file, else in a Max package folder (a frozen or collected device). */
+function requireSibling(name) {
+  const folders = [__dirname];
+  const docs = [path.join(os.homedir(), "Documents")];
+  if (process.platform === "win32" && process.env.OneDrive) docs.push(path.join(process.env.OneDrive, "Documents"));
+  for (const d of docs) for (const max of ["Max 9", "Max 8"]) folders.push(path.join(d, max, "Packages", "qbdi", "javascript"));
+  for (const folder of folders) {
+    const file = path.join(folder, name + ".js");
+    if (fs.existsSync(file)) return { module: require(file), file };
+  }
+  return { module: null, file: null, missing: `${name}.js (looked in: ${folders.join("; ")})` };
+}
 
-const EXIT_USAGE = 2; // what `qbdi serve` exits with for a port in use (and other usage errors)
+const LOADED = { qbdi_protocol: requireSibling("qbdi_protocol"), qbdi_osc: requireSibling("qbdi_osc"),
+  qbdi_install: requireSibling("qbdi_install") };
+const qbdi = LOADED.qbdi_protocol.module || { DEFAULT_HOST: "127.0.0.1", DEFAULT_PORT: 7400, PROTOCOL_VERSION: 0 };
+const osc = LOADED.qbdi_osc.module;
+const files = LOADED.qbdi_install.module;
+
+const EXIT_USAGE = 2;            // what `qbdi serve` exits with for a port in use (and other usage errors)
+const BLOCKED_WITHIN_MS = 2000;  // macOS: a SIGKILL this soon after spawn is Gatekeeper, not a crash
+const INFO_BURST = 5;
+const INFO_WINDOW_MS = 10000;
+const ERROR_REPEAT_MS = 60000;
 
 const STATES = ["idle", "checking", "starting", "running", "external", "stopping", "stopped", "crashed", "failed"];
 
@@ -48,12 +77,14 @@ function makeMaxShim(log) {
   return {
     shim: true,
     outlets: [],
+    posts: [],
     outlet(...args) {
       this.outlets.push(args);
       if (log) log(args.join(" "));
       return Promise.resolve();
     },
     post(...args) {
+      this.posts.push(args.join(" "));
       if (log) log(args.join(" "));
       return Promise.resolve();
     },
@@ -67,11 +98,18 @@ function serverBinaryName(platform) {
   return platform === "win32" ? "qbdi-server.exe" : "qbdi-server";
 }
 
+/** "error" (always shown), "warning" (always) or "info" (throttled) for one server line. */
+function lineLevel(line) {
+  if (/\b(ERROR|CRITICAL)\b|^Traceback|^qbdi(-server)?( serve)?: error|Error: /.test(line)) return "error";
+  if (/\bWARNING\b/.test(line)) return "warning";
+  return "info";
+}
+
 class Launcher {
   /**
    * options: maxApi, spawn, env, platform, homedir, scriptDir, exists(path) -> bool,
    * now() -> ms, pingTimeoutMs, startTimeoutMs, watchIntervalMs, backoffMs (array),
-   * maxCrashes, crashWindowMs, host, port, model, python, server, logLevel
+   * maxCrashes, crashWindowMs, host, port, model, python, server, logLevel, install (bool)
    */
   constructor(options = {}) {
     this.max = options.maxApi || makeMaxShim();
@@ -88,6 +126,7 @@ class Launcher {
     this.backoffMs = options.backoffMs || [1000, 2000, 4000, 8000, 16000, 30000];
     this.maxCrashes = options.maxCrashes || 5;
     this.crashWindowMs = options.crashWindowMs || 300000;
+    this.install = options.install === true;
     this.host = options.host || qbdi.DEFAULT_HOST;
     this.port = options.port || qbdi.DEFAULT_PORT;
     this.model = options.model || "";
@@ -101,6 +140,7 @@ class Launcher {
     this.restartTimer = null;
     this.watchTimer = null;
     this.readyTimer = null;
+    this.clockTimer = null;
     this.stopping = false;
     this.socket = null;
     this.socketReady = null;
@@ -108,6 +148,13 @@ class Launcher {
     this.nextId = 1 + Math.floor(Math.random() * 1e9);
     this.ensuring = null;
     this.command = null;
+    this.wanted = false;      // the device asked for a server: until then nothing starts
+    this.generation = 0;      // bumped when the address changes: answers about the old one are stale
+    this.stuck = null;        // {code, message}: blocked by the OS, or gave up; only "retry" starts again
+    this.noWatchdog = false;  // the server is too old for --exit-with-stdin
+    this.installed = null;    // the first-run install's report
+    this.posted = { window: 0, count: 0, hidden: 0 };
+    this.lastErrorPost = { text: "", at: -Infinity };
   }
 
   // ---- reporting ------------------------------------------------------------------------------
@@ -116,6 +163,28 @@ class Launcher {
       const r = this.max.outlet(...args);
       if (r && typeof r.catch === "function") r.catch(() => {});
     } catch (e) { /* Max went away */ }
+  }
+
+  /** A line for the Max Console. */
+  post(text) {
+    try {
+      const r = this.max.post(text);
+      if (r && typeof r.catch === "function") r.catch(() => {});
+    } catch (e) { /* Max went away */ }
+  }
+
+  /** A server line for the Max Console: errors and warnings always, the rest throttled. */
+  postServerLine(line) {
+    const level = lineLevel(line);
+    if (level === "info") {
+      const t = this.now();
+      if (t - this.posted.window > INFO_WINDOW_MS) {
+        if (this.posted.hidden) this.post(`qbdi-server: (${this.posted.hidden} more lines not shown)`);
+        this.posted = { window: t, count: 0, hidden: 0 };
+      }
+      if (++this.posted.count > INFO_BURST) { this.posted.hidden++; return; }
+    }
+    this.post("qbdi-server: " + line);
   }
 
   setState(state, detail) {
@@ -127,6 +196,12 @@ class Launcher {
   fail(code, message, state = "failed") {
     this.setState(state, message);
     this.out("error", code, message);
+    const text = `qbdi-launcher: error ${code}: ${message}`;
+    const t = this.now();
+    if (text !== this.lastErrorPost.text || t - this.lastErrorPost.at > ERROR_REPEAT_MS) {
+      this.lastErrorPost = { text, at: t };   // the same error again (a retry every 10 s): once a minute
+      this.post(text);
+    }
   }
 
   // ---- UDP: ping and /qbdi/ready ------------------------------------------------------------
@@ -198,7 +273,9 @@ class Launcher {
     if (this.server) candidates.push(["configured", this.server]);
     if (this.env.QBDI_SERVER) candidates.push(["QBDI_SERVER", this.env.QBDI_SERVER]);
     candidates.push(["next to the device", path.join(this.scriptDir, "qbdi-server", binary)]);
-    candidates.push(["Documents", path.join(this.homedir, "Documents", "qbdi", "qbdi-server", binary)]);
+    const fixed = files ? files.fixedServers({ homedir: this.homedir, env: this.env, platform: this.platform })
+      : [path.join(this.homedir, "Documents", "qbdi", "qbdi-server", binary)];
+    for (const p of fixed) candidates.push(["Documents", p]);
     for (const [how, p] of candidates) {
       tried.push(p);
       if (this.exists(p)) return { command: p, args: this.serveArgs(), how, cwd: path.dirname(p) };
@@ -231,12 +308,14 @@ class Launcher {
     args.push("serve", "--host", this.host, "--port", String(this.port));
     if (this.model) args.push("--model", this.model);
     if (this.notifyPort) args.push("--notify-port", String(this.notifyPort));
+    if (!this.noWatchdog) args.push("--exit-with-stdin");
     return args;
   }
 
   // ---- lifecycle ------------------------------------------------------------------------------
   /** Ping; start a server if none answers. Concurrent calls share one attempt. */
   ensure() {
+    this.wanted = true;
     if (!this.ensuring) {
       this.ensuring = this._ensure().finally(() => { this.ensuring = null; });
     }
@@ -244,15 +323,42 @@ class Launcher {
   }
 
   async _ensure() {
-    if (this.child && (this.state === "starting" || this.state === "running")) return this.state;
-    this.setState("checking");
-    const pong = await this.ping();
-    if (pong) {
-      this.adoptExternal(pong);
+    for (let round = 0; round < 4; round++) {
+      if (this.child && (this.state === "starting" || this.state === "running")) return this.state;
+      if (this.stuck) return this.state;           // told the user once how to fix it; "retry" clears it
+      const generation = this.generation;
+      this.setState("checking");
+      const pong = await this.ping();
+      if (generation !== this.generation) continue; // the address changed while we asked the old one
+      if (pong) {
+        this.adoptExternal(pong);
+        return this.state;
+      }
+      await this.start();
       return this.state;
     }
-    await this.start();
     return this.state;
+  }
+
+  /** Try again after "blocked" or "gave up" (Diagnose, or the user fixed the cause). */
+  retry() {
+    this.stuck = null;
+    this.crashes = [];
+    return this.ensure();
+  }
+
+  /** The device's address changed: restart our server there, or look for one there. */
+  readdress() {
+    this.generation++;
+    clearInterval(this.watchTimer);
+    this.watchTimer = null;
+    if (!this.wanted) return null;                 // nothing runs before the device asked
+    this.crashes = [];
+    if (this.child) return this.restart();
+    clearTimeout(this.restartTimer);
+    this.restartTimer = null;
+    this.setState("idle", `now looking on ${this.host}:${this.port}`);
+    return this.ensure();
   }
 
   adoptExternal(pong) {
@@ -267,14 +373,16 @@ class Launcher {
 
   async start() {
     if (this.child) return;
+    this.wanted = true;
     clearTimeout(this.restartTimer);
     this.restartTimer = null;
     await this.openSocket();
     const found = this.findServer();
     if (found.error) {
       this.fail("missing_binary",
-        "qbdi server not found. Unzip qbdi-server next to the device or into ~/Documents/qbdi, " +
-        "or set QBDI_SERVER, or send 'python /path/to/python'. Looked in: " + found.tried.join("; "));
+        "qbdi server not found. Unzip the release and load the device from its folder once (it installs " +
+        "the server into ~/Documents/qbdi), or set QBDI_SERVER, or send 'python /path/to/python'. " +
+        "Looked in: " + found.tried.join("; "));
       return;
     }
     this.command = found;
@@ -285,26 +393,28 @@ class Launcher {
     let child;
     try {
       child = this.spawn(found.command, found.args, {
-        cwd: found.cwd, env: this.env, stdio: ["ignore", "pipe", "pipe"], windowsHide: true,
+        cwd: found.cwd, env: this.env, stdio: ["pipe", "pipe", "pipe"], windowsHide: true,
       });
     } catch (err) {
-      this.fail("spawn_failed", `could not start ${found.command}: ${err.message}`);
+      this.spawnError(found, err);
       return;
     }
     this.child = child;
+    child.spawnedAt = this.now();
+    if (child.stdin) child.stdin.on("error", () => {});   // never written to: only its closing matters
     const onLine = (line) => {
       line = line.trim();
       if (!line) return;
       this.stderrTail.push(line);
       if (this.stderrTail.length > 20) this.stderrTail.shift();
       this.out("log", line);
+      this.postServerLine(line);
     };
     lineReader(child.stderr, onLine);
     lineReader(child.stdout, onLine);
     child.on("error", (err) => {
-      // ENOENT / EACCES: the file vanished or is not executable
       if (this.child === child) this.child = null;
-      this.fail("spawn_failed", `could not start ${found.command}: ${err.message}`);
+      this.spawnError(found, err);
     });
     child.on("exit", (code, signal) => this.onExit(child, code, signal));
     clearTimeout(this.readyTimer);
@@ -327,6 +437,33 @@ class Launcher {
     this.readyTimer = setTimeout(poll, 500);
   }
 
+  /** spawn() threw or emitted "error": EPERM/EACCES is the OS refusing the file, said once. */
+  spawnError(found, err) {
+    if (err && (err.code === "EPERM" || err.code === "EACCES")) {
+      this.blocked(found.command, err.code);
+      return;
+    }
+    this.fail("spawn_failed", `could not start ${found.command}: ${err.message}`);
+  }
+
+  /** The OS will not run the binary: stop retrying, say once how to fix it. */
+  blocked(binary, why) {
+    const folder = path.dirname(binary);
+    let message;
+    if (this.platform === "darwin") {
+      message = `macOS blocked qbdi-server (${why}): the download is quarantined. In Terminal run: ` +
+        `xattr -dr com.apple.quarantine "${folder}"` + (why === "EACCES" ? ` && chmod +x "${binary}"` : "") +
+        " then press Diagnose (or reload the device)";
+    } else if (this.platform === "win32") {
+      message = `Windows refused to start ${binary} (${why}): right-click it, Properties, Unblock (or allow it in ` +
+        "your antivirus), then press Diagnose (or reload the device)";
+    } else {
+      message = `cannot run ${binary} (${why}): chmod +x "${binary}", then press Diagnose (or reload the device)`;
+    }
+    this.stuck = { code: "blocked", message };
+    this.fail("blocked", message);
+  }
+
   onReady(ev) {
     if (this.state === "running" || this.state === "external") return;
     clearTimeout(this.readyTimer);
@@ -337,6 +474,7 @@ class Launcher {
     this.setState(this.child ? "running" : "external", `server ${ev.serverVersion}, model ${ev.model || "default"}`);
     this.out("ready", ev.serverVersion, ev.protocolVersion, ev.port || this.port, ev.model || "");
     this.watch();
+    this.firstRunInstall();
   }
 
   lastLine() {
@@ -352,6 +490,18 @@ class Launcher {
       return;
     }
     const last = this.lastLine();
+    if (code === EXIT_USAGE && !this.noWatchdog && this.stderrTail.some((l) => /exit-with-stdin/.test(l))) {
+      // an older server: run it without the watchdog rather than not at all
+      this.noWatchdog = true;
+      this.post("qbdi-launcher: this server does not know --exit-with-stdin (older version); started it without");
+      await this.start();
+      return;
+    }
+    if (signal === "SIGKILL" && this.platform === "darwin" && !child.killedByUs &&
+        this.now() - child.spawnedAt < BLOCKED_WITHIN_MS) {
+      this.blocked(this.command ? this.command.command : "qbdi-server", "killed at launch");
+      return;
+    }
     const portProblem = code === EXIT_USAGE && /port|in use|address/i.test(last);
     if (portProblem) {
       // Another qbdi (from another track's device) may have won the race for the port.
@@ -374,7 +524,8 @@ class Launcher {
     const why = signal ? `signal ${signal}` : `exit code ${code}`;
     const message = `the server stopped (${why})${last ? ": " + last : ""}`;
     if (this.crashes.length > this.maxCrashes) {
-      this.fail("crashed", `${message}; gave up after ${this.crashes.length} crashes`);
+      this.stuck = { code: "crashed", message };
+      this.fail("crashed", `${message}; gave up after ${this.crashes.length} crashes (Diagnose tries again)`);
       return;
     }
     const delay = this.backoffMs[Math.min(this.crashes.length - 1, this.backoffMs.length - 1)];
@@ -395,6 +546,7 @@ class Launcher {
         misses = 0;
         if (this.child) {
           this.out("log", "the server stopped answering; restarting it");
+          this.post("qbdi-launcher: the server stopped answering; restarting it");
           this.kill();
         } else {
           this.setState("idle", "the external server went away");
@@ -408,6 +560,7 @@ class Launcher {
   kill() {
     const child = this.child;
     if (!child) return;
+    child.killedByUs = true;
     try { child.kill("SIGTERM"); } catch (e) { /* already gone */ }
     const hard = setTimeout(() => { try { child.kill("SIGKILL"); } catch (e) { /* gone */ } }, 3000);
     if (hard.unref) hard.unref();
@@ -436,11 +589,13 @@ class Launcher {
   async restart() {
     await this.stop();
     this.crashes = [];
+    this.stuck = null;
     return this.ensure();
   }
 
   close() {
     clearInterval(this.watchTimer);
+    clearInterval(this.clockTimer);
     clearTimeout(this.restartTimer);
     clearTimeout(this.readyTimer);
     if (this.child) {
@@ -454,15 +609,71 @@ class Launcher {
     this.socketReady = null;
   }
 
+  // ---- the first-run install, Diagnose's facts, the clock --------------------------------------
+  /** Copy the server and scripts into the fixed places once (qbdi_install.js), when run from the release folder. */
+  firstRunInstall() {
+    if (!this.install || this.installed || !files || !this.command || this.command.how !== "next to the device") return;
+    this.installed = files.installFrom(this.scriptDir, { homedir: this.homedir, env: this.env, platform: this.platform });
+    for (const line of files.describe(this.installed)) {
+      this.out("installed", line);
+      this.post("qbdi-launcher: " + line);
+    }
+  }
+
+  /** What Diagnose reports about the launcher's side, as one JSON object. */
+  info() {
+    const found = this.findServer();
+    const modules = {};
+    for (const [name, r] of Object.entries(LOADED)) modules[name] = r.file || "MISSING " + r.missing;
+    return {
+      protocol: qbdi.PROTOCOL_VERSION, node: process.version, platform: this.platform, scriptDir: this.scriptDir,
+      modules, state: this.state, host: this.host, port: this.port,
+      server: found.error ? { found: false, tried: found.tried } : { found: true, how: found.how, path: found.command },
+      running: this.child ? { how: this.command.how, path: this.command.command, pid: this.child.pid } : null,
+      watchdog: !this.noWatchdog, stuck: this.stuck ? this.stuck.message : "",
+      installed: this.installed ? files.describe(this.installed).concat(this.installed.skipped) : [],
+      home: files ? files.qbdiHome({ homedir: this.homedir, env: this.env, platform: this.platform }) : "",
+    };
+  }
+
+  /** Write Diagnose's report to ~/Documents/qbdi/qbdi-diagnose.txt, for a bug report. */
+  saveReport(text) {
+    const home = files ? files.qbdiHome({ homedir: this.homedir, env: this.env, platform: this.platform })
+      : path.join(this.homedir, "Documents", "qbdi");
+    const file = path.join(home, "qbdi-diagnose.txt");
+    try {
+      fs.mkdirSync(home, { recursive: true });
+      fs.writeFileSync(file, String(text).replace(/\r?\n/g, os.EOL) + os.EOL);
+      this.out("report_saved", file);
+    } catch (err) {
+      this.out("report_saved", "", err.message);
+    }
+  }
+
+  /** "tick" every ms milliseconds (0: stop): the device's timer while Max's scheduler does not run. */
+  clock(ms) {
+    clearInterval(this.clockTimer);
+    this.clockTimer = null;
+    const every = Math.round(Number(ms));
+    if (every > 0) {
+      this.clockTimer = setInterval(() => this.out("tick"), Math.max(50, every));
+      if (this.clockTimer.unref) this.clockTimer.unref();
+    }
+  }
+
   // ---- configuration messages -----------------------------------------------------------------
   configure(key, value) {
     switch (key) {
       case "port": {
         const p = Math.round(Number(value));
-        if (p > 0 && p < 65536 && p !== this.port) { this.port = p; clearInterval(this.watchTimer); this.watchTimer = null; }
+        if (p > 0 && p < 65536 && p !== this.port) { this.port = p; this.readdress(); }
         break;
       }
-      case "host": this.host = String(value || qbdi.DEFAULT_HOST); break;
+      case "host": {
+        const h = String(value || qbdi.DEFAULT_HOST);
+        if (h !== this.host) { this.host = h; this.readdress(); }
+        break;
+      }
       case "model": this.model = value && value !== "default" ? String(value) : ""; break;
       case "python": this.python = String(value || ""); break;
       case "server": this.server = String(value || ""); break;
@@ -476,6 +687,7 @@ class Launcher {
     const cfg = (key) => (...v) => this.configure(key, v.join(" "));
     return {
       ensure: () => this.ensure(),
+      retry: () => this.retry(),
       start: () => this.start(),
       stop: () => this.stop(),
       restart: () => this.restart(),
@@ -490,7 +702,15 @@ class Launcher {
       python: cfg("python"),
       server: cfg("server"),
       log_level: cfg("log_level"),
+      clock: (ms) => this.clock(ms),
+      info: () => this.out("info", JSON.stringify(this.info())),
+      save_report: (...text) => this.saveReport(text.join(" ")),
     };
+  }
+
+  /** The first message to the device: Node is up, send the settings and "ensure". */
+  hello() {
+    this.out("hello", qbdi.PROTOCOL_VERSION, process.version, this.scriptDir);
   }
 }
 
@@ -508,15 +728,22 @@ function lineReader(stream, onLine) {
   stream.on("end", () => { if (rest) onLine(rest); rest = ""; });
 }
 
-/** Entry point under Node for Max. */
-function main(maxApi) {
-  const launcher = new Launcher({ maxApi });
+/** Entry point under Node for Max: handlers, then "hello". Nothing starts before the device asks. */
+function main(maxApi, options = {}) {
+  const missing = Object.values(LOADED).filter((r) => !r.module).map((r) => r.missing);
+  if (missing.length) {
+    const message = "qbdi-launcher cannot find " + missing.join(", ");
+    maxApi.post(message);
+    maxApi.outlet("error", "missing_script", message);
+    return null;
+  }
+  const launcher = new Launcher(Object.assign({ maxApi, install: true }, options));
   maxApi.addHandlers(launcher.handlers());
   const shutdown = () => launcher.close();
   process.on("exit", shutdown);
   process.on("SIGTERM", () => { shutdown(); process.exit(0); });
   process.on("SIGINT", () => { shutdown(); process.exit(0); });
-  launcher.ensure();
+  launcher.hello();
   return launcher;
 }
 
@@ -528,4 +755,4 @@ try {
 }
 if (maxApi) main(maxApi);
 
-module.exports = { Launcher, makeMaxShim, main, serverBinaryName, STATES, EXIT_USAGE };
+module.exports = { Launcher, makeMaxShim, main, serverBinaryName, lineLevel, STATES, EXIT_USAGE, LOADED };

@@ -72,3 +72,42 @@ test("a port held by another program: port_in_use from the real server's exit", 
     blocker.close();
   }
 });
+
+test("the real server ends with the launcher: kill -9 of the Node process that runs the launcher", async () => {
+  requirePython();
+  const childProcess = require("child_process");
+  const path = require("path");
+  const port = await freePort();
+  const script = `
+    const { Launcher, makeMaxShim } = require(${JSON.stringify(path.resolve(__dirname, "..", "..", "..", "max_patches", "qbdi_launcher.js"))});
+    const l = new Launcher({ maxApi: makeMaxShim(), port: ${port}, python: ${JSON.stringify(PYTHON)}, model: ${JSON.stringify(MODEL)},
+      env: ${JSON.stringify(pythonEnv())}, scriptDir: ${JSON.stringify(os.tmpdir())}, homedir: ${JSON.stringify(os.tmpdir())} });
+    l.ensure();
+    const poll = setInterval(() => {
+      if (l.state === "running") { console.log(JSON.stringify({ pid: l.child.pid, args: l.command.args })); clearInterval(poll); }
+      if (l.state === "failed") { console.error("failed"); process.exit(1); }
+    }, 50);
+    setInterval(() => {}, 1000);`;
+  const parent = childProcess.spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const started = await new Promise((resolve, reject) => {
+    let out = "";
+    parent.stdout.on("data", (d) => { out += d; if (out.includes("\n")) resolve(JSON.parse(out)); });
+    parent.once("exit", (code) => reject(new Error(`the launcher process exited (${code}) before the server ran`)));
+  });
+  const gone = () => {
+    try { process.kill(started.pid, 0); } catch (e) { return true; }
+    try { return require("fs").readFileSync(`/proc/${started.pid}/stat`, "utf8").split(")").pop().trim()[0] === "Z"; }
+    catch (e) { return false; }
+  };
+  try {
+    assert.ok(started.args.includes("--exit-with-stdin"), started.args.join(" "));
+    assert.ok(!gone(), "the real server runs");
+    parent.kill("SIGKILL");                    // no exit handler runs: only the stdin pipe closes
+    await waitFor(gone, 15000, "the orphaned real server to stop");
+    const probe = dgram.createSocket("udp4");
+    await new Promise((resolve, reject) => { probe.once("error", reject); probe.bind(port, "127.0.0.1", resolve); });
+    probe.close();                             // its port is free again
+  } finally {
+    if (!gone()) process.kill(started.pid, "SIGKILL");
+  }
+});

@@ -5,9 +5,12 @@
 // device's and abstraction's UDP path (chunking both ways, replies in any order, errors).
 // It "improvises" by transposing the query up an octave.
 //
-//   node fake_server.js serve --host 127.0.0.1 --port 7400 [--model M] [--notify-port N]
+//   node fake_server.js serve --host 127.0.0.1 --port 7400 [--model M] [--notify-port N] [--exit-with-stdin]
 // Environment: FAKE_QBDI_CRASH_AFTER_MS (exit 3 after that long, with a stderr line),
-// FAKE_QBDI_NO_READY=1 (never send /qbdi/ready), FAKE_QBDI_STARTUP_MS (delay before binding).
+// FAKE_QBDI_NO_READY=1 (never send /qbdi/ready), FAKE_QBDI_STARTUP_MS (delay before binding),
+// FAKE_QBDI_OLD=1 (an older server: --exit-with-stdin is an unknown option, exit 2 as argparse does),
+// FAKE_QBDI_SIGKILL=1 (killed with SIGKILL at once, as macOS Gatekeeper kills a quarantined binary),
+// FAKE_QBDI_LINES=N (write N INFO lines to stderr once serving).
 "use strict";
 
 const dgram = require("dgram");
@@ -139,7 +142,7 @@ function startFakeServer({ host = "127.0.0.1", port = 0, model = "pop", notifyPo
 }
 
 function parseArgs(argv) {
-  const out = { host: "127.0.0.1", port: 7400, model: "pop", notifyPort: 0 };
+  const out = { host: "127.0.0.1", port: 7400, model: "pop", notifyPort: 0, exitWithStdin: false };
   const i = argv.indexOf("serve");
   if (i < 0) throw new Error("usage: fake_server.js serve --port P");
   for (let k = i + 1; k < argv.length; k++) {
@@ -148,15 +151,29 @@ function parseArgs(argv) {
     else if (a === "--port") out.port = Number(argv[++k]);
     else if (a === "--model") out.model = argv[++k];
     else if (a === "--notify-port") out.notifyPort = Number(argv[++k]);
+    else if (a === "--exit-with-stdin") out.exitWithStdin = true;
   }
   return out;
 }
 
 if (require.main === module) {
   const args = parseArgs(process.argv);
+  if (process.env.FAKE_QBDI_SIGKILL) process.kill(process.pid, "SIGKILL");
+  if (process.env.FAKE_QBDI_OLD && args.exitWithStdin) {
+    process.stderr.write("qbdi: error: unrecognized arguments: --exit-with-stdin\n");
+    process.exit(2);
+  }
+  if (args.exitWithStdin) {
+    process.stdin.on("end", () => { process.stderr.write("fake qbdi: stdin closed: stopping\n"); process.exit(0); });
+    process.stdin.resume();
+  }
   if (process.env.FAKE_QBDI_NO_READY) args.notifyPort = 0;
   const go = () => startFakeServer(args).then(() => {
     process.stderr.write(`fake qbdi serving on ${args.host}:${args.port}\n`);
+    for (let i = 0; i < Number(process.env.FAKE_QBDI_LINES || 0); i++) {
+      process.stderr.write(`2026-01-01 00:00:00,000 INFO bridge.workers: improvise ${i}\n`);
+    }
+    if (process.env.FAKE_QBDI_LINES) process.stderr.write("2026-01-01 00:00:00,000 ERROR bridge.server: fake error\n");
     const crash = Number(process.env.FAKE_QBDI_CRASH_AFTER_MS || 0);
     if (crash) setTimeout(() => { process.stderr.write("fatal: fake crash in the model\n"); process.exit(3); }, crash);
   }).catch((err) => {
