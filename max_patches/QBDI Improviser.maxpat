@@ -25,36 +25,11 @@
 		"description": "Query-Based Deep Improvisation: improvise on the clip in Detail View with a qbdi server.",
 		"tags": "qbdi improvisation vae midi",
 		"style": "",
-		"dependency_cache": [
-			{
-				"name": "qbdi_device.js",
-				"bootpath": ".",
-				"type": "TEXT",
-				"implicit": 1
-			},
-			{
-				"name": "qbdi_protocol.js",
-				"bootpath": ".",
-				"type": "TEXT",
-				"implicit": 1
-			},
-			{
-				"name": "qbdi_launcher.js",
-				"bootpath": ".",
-				"type": "TEXT",
-				"implicit": 1
-			},
-			{
-				"name": "qbdi_osc.js",
-				"bootpath": ".",
-				"type": "TEXT",
-				"implicit": 1
-			}
-		],
+		"dependency_cache": [],
 		"latency": 0,
 		"is_mpe": 0,
-		"minimum_live_version": "11.0",
-		"minimum_max_version": "8.1.0",
+		"minimum_live_version": "",
+		"minimum_max_version": "",
 		"platform_compatibility": 0,
 		"autosave": 0,
 		"project": {
@@ -161,6 +136,25 @@
 			{
 				"box": {
 					"id": "obj-5",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"bang",
+						"bang"
+					],
+					"patching_rect": [
+						20.0,
+						90.0,
+						49.0,
+						22.0
+					],
+					"text": "t b b"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-6",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -169,7 +163,7 @@
 					],
 					"patching_rect": [
 						20.0,
-						90.0,
+						125.0,
 						42.0,
 						22.0
 					],
@@ -178,7 +172,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-6",
+					"id": "obj-7",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -196,7 +190,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-7",
+					"id": "obj-8",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 6,
@@ -223,7 +217,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-8",
+					"id": "obj-9",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -239,7 +233,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-9",
+					"id": "obj-10",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -263,7 +257,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-10",
+					"id": "obj-11",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -281,7 +275,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-11",
+					"id": "obj-12",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -297,11 +291,12 @@
 			},
 			{
 				"box": {
-					"id": "obj-12",
+					"id": "obj-13",
 					"maxclass": "newobj",
-					"numinlets": 4,
-					"numoutlets": 4,
+					"numinlets": 2,
+					"numoutlets": 5,
 					"outlettype": [
+						"",
 						"",
 						"",
 						"",
@@ -310,16 +305,16 @@
 					"patching_rect": [
 						300.0,
 						470.0,
-						200.0,
+						230.0,
 						22.0
 					],
-					"text": "route seed menu model_name"
+					"text": "route seed menu model_name loaded"
 				}
 			},
 			{
 				"box": {
 					"fontface": 1,
-					"id": "obj-13",
+					"id": "obj-14",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -341,7 +336,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-14",
+					"id": "obj-15",
 					"ignoreclick": 1,
 					"maxclass": "led",
 					"numinlets": 1,
@@ -366,7 +361,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-15",
+					"id": "obj-16",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -388,9 +383,64 @@
 			},
 			{
 				"box": {
+					"id": "obj-17",
+					"maxclass": "newobj",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						"bang"
+					],
+					"patching_rect": [
+						200.0,
+						125.0,
+						84.0,
+						22.0
+					],
+					"text": "delay 4000"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-18",
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						200.0,
+						160.0,
+						560.0,
+						22.0
+					],
+					"text": "set ○ ⚠ qbdi_device.js not found: keep the .js files next to the device (Max Console)"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-19",
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						540.0,
+						510.0,
+						42.0,
+						22.0
+					],
+					"text": "stop"
+				}
+			},
+			{
+				"box": {
+					"annotation": "The model the server improvises with; the list comes from the server.",
+					"annotation_name": "Model",
 					"fontsize": 10.0,
-					"hint": "The model the server improvises with; the list comes from the server.",
-					"id": "obj-16",
+					"id": "obj-20",
 					"items": [
 						"default"
 					],
@@ -421,7 +471,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-17",
+					"id": "obj-21",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -443,7 +493,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-18",
+					"id": "obj-22",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -485,7 +535,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-19",
+					"id": "obj-23",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -503,7 +553,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-20",
+					"id": "obj-24",
 					"maxclass": "live.menu",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -552,7 +602,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-21",
+					"id": "obj-25",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -574,7 +624,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-22",
+					"id": "obj-26",
 					"maxclass": "live.menu",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -622,7 +672,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-23",
+					"id": "obj-27",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -644,7 +694,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-24",
+					"id": "obj-28",
 					"maxclass": "live.menu",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -692,7 +742,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-25",
+					"id": "obj-29",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -714,7 +764,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-26",
+					"id": "obj-30",
 					"maxclass": "live.menu",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -762,7 +812,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-27",
+					"id": "obj-31",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -784,7 +834,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-28",
+					"id": "obj-32",
 					"maxclass": "live.menu",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -833,7 +883,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-29",
+					"id": "obj-33",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -855,7 +905,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-30",
+					"id": "obj-34",
 					"maxclass": "live.dial",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -900,7 +950,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-31",
+					"id": "obj-35",
 					"maxclass": "live.dial",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -944,7 +994,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-32",
+					"id": "obj-36",
 					"maxclass": "live.dial",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -988,7 +1038,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-33",
+					"id": "obj-37",
 					"maxclass": "live.text",
 					"mode": 1,
 					"numinlets": 1,
@@ -1037,7 +1087,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-34",
+					"id": "obj-38",
 					"maxclass": "live.text",
 					"mode": 1,
 					"numinlets": 1,
@@ -1086,7 +1136,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-35",
+					"id": "obj-39",
 					"maxclass": "live.numbox",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1131,7 +1181,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-36",
+					"id": "obj-40",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1153,7 +1203,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-37",
+					"id": "obj-41",
 					"maxclass": "live.numbox",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1198,7 +1248,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-38",
+					"id": "obj-42",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1220,7 +1270,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-39",
+					"id": "obj-43",
 					"maxclass": "live.numbox",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1265,7 +1315,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-40",
+					"id": "obj-44",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1279,7 +1329,7 @@
 					"presentation_rect": [
 						278.0,
 						92.0,
-						56.0,
+						44.0,
 						14.0
 					],
 					"text": "Continue"
@@ -1287,7 +1337,74 @@
 			},
 			{
 				"box": {
-					"id": "obj-41",
+					"id": "obj-45",
+					"maxclass": "live.numbox",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						500.0,
+						330.0,
+						30.0,
+						15.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						322.0,
+						106.0,
+						24.0,
+						15.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Variations",
+							"parameter_shortname": "Vars",
+							"parameter_type": 0,
+							"parameter_mmin": 1.0,
+							"parameter_mmax": 8.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								1
+							],
+							"parameter_invisible": 1,
+							"parameter_unitstyle": 0,
+							"parameter_exponent": 1.0,
+							"parameter_info": "Clips one press writes, with consecutive seeds (Seed, Seed+1, ...), each named with its seed."
+						}
+					},
+					"varname": "variations"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 9.5,
+					"id": "obj-46",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1100.0,
+						240.0,
+						60.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						322.0,
+						92.0,
+						28.0,
+						14.0
+					],
+					"text": "Vars"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-47",
 					"maxclass": "live.numbox",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1332,13 +1449,13 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-42",
+					"id": "obj-48",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
 					"patching_rect": [
 						1100.0,
-						240.0,
+						262.0,
 						60.0,
 						20.0
 					],
@@ -1354,7 +1471,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-43",
+					"id": "obj-49",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1372,7 +1489,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-44",
+					"id": "obj-50",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1390,7 +1507,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-45",
+					"id": "obj-51",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1408,7 +1525,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-46",
+					"id": "obj-52",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1426,7 +1543,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-47",
+					"id": "obj-53",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1444,7 +1561,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-48",
+					"id": "obj-54",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1462,7 +1579,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-49",
+					"id": "obj-55",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1480,7 +1597,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-50",
+					"id": "obj-56",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1498,7 +1615,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-51",
+					"id": "obj-57",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1516,7 +1633,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-52",
+					"id": "obj-58",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1534,7 +1651,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-53",
+					"id": "obj-59",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1552,7 +1669,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-54",
+					"id": "obj-60",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1570,7 +1687,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-55",
+					"id": "obj-61",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1588,7 +1705,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-56",
+					"id": "obj-62",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1606,7 +1723,25 @@
 			},
 			{
 				"box": {
-					"id": "obj-57",
+					"id": "obj-63",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						500.0,
+						355.0,
+						140.0,
+						22.0
+					],
+					"text": "prepend variations"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-64",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1624,7 +1759,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-58",
+					"id": "obj-65",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1642,7 +1777,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-59",
+					"id": "obj-66",
 					"maxclass": "live.text",
 					"mode": 0,
 					"numinlets": 1,
@@ -1676,12 +1811,12 @@
 							"parameter_initial": [
 								0
 							],
-							"parameter_invisible": 0,
+							"parameter_invisible": 2,
 							"parameter_enum": [
 								"off",
 								"on"
 							],
-							"parameter_info": "Improvise on the clip in Detail View."
+							"parameter_info": "Improvise on the clip in Detail View (Variations clips)."
 						}
 					},
 					"text": "Improvise",
@@ -1691,7 +1826,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-60",
+					"id": "obj-67",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1709,7 +1844,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-61",
+					"id": "obj-68",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1727,7 +1862,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-62",
+					"id": "obj-69",
 					"maxclass": "live.text",
 					"mode": 0,
 					"numinlets": 1,
@@ -1761,7 +1896,7 @@
 							"parameter_initial": [
 								0
 							],
-							"parameter_invisible": 0,
+							"parameter_invisible": 2,
 							"parameter_enum": [
 								"off",
 								"on"
@@ -1776,7 +1911,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-63",
+					"id": "obj-70",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1794,7 +1929,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-64",
+					"id": "obj-71",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1812,7 +1947,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-65",
+					"id": "obj-72",
 					"maxclass": "live.text",
 					"mode": 0,
 					"numinlets": 1,
@@ -1846,7 +1981,7 @@
 							"parameter_initial": [
 								0
 							],
-							"parameter_invisible": 0,
+							"parameter_invisible": 2,
 							"parameter_enum": [
 								"off",
 								"on"
@@ -1861,7 +1996,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-66",
+					"id": "obj-73",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1879,7 +2014,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-67",
+					"id": "obj-74",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1897,7 +2032,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-68",
+					"id": "obj-75",
 					"maxclass": "live.text",
 					"mode": 0,
 					"numinlets": 1,
@@ -1931,7 +2066,7 @@
 							"parameter_initial": [
 								0
 							],
-							"parameter_invisible": 0,
+							"parameter_invisible": 2,
 							"parameter_enum": [
 								"off",
 								"on"
@@ -1946,7 +2081,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-69",
+					"id": "obj-76",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1964,7 +2099,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-70",
+					"id": "obj-77",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1982,7 +2117,92 @@
 			},
 			{
 				"box": {
-					"id": "obj-71",
+					"id": "obj-78",
+					"maxclass": "live.text",
+					"mode": 0,
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						1060.0,
+						20.0,
+						80.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						396.0,
+						2.0,
+						64.0,
+						15.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Diagnose",
+							"parameter_shortname": "Diagnose",
+							"parameter_type": 2,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 1.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 2,
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_info": "Check everything the device needs; a report goes to the Max Console and ~/Documents/qbdi/qbdi-diagnose.txt."
+						}
+					},
+					"text": "Diagnose",
+					"texton": "Diagnose",
+					"varname": "diagnose"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-79",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1060.0,
+						60.0,
+						126.0,
+						22.0
+					],
+					"text": "prepend diagnose"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-80",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1060.0,
+						95.0,
+						70.0,
+						22.0
+					],
+					"text": "deferlow"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-81",
 					"linecount": 3,
 					"maxclass": "comment",
 					"numinlets": 1,
@@ -2037,7 +2257,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-7",
+						"obj-6",
 						0
 					],
 					"source": [
@@ -2049,7 +2269,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-7",
+						"obj-8",
 						0
 					],
 					"source": [
@@ -2073,24 +2293,24 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-6",
+						"obj-9",
 						0
 					],
 					"source": [
-						"obj-7",
-						3
+						"obj-8",
+						0
 					]
 				}
 			},
 			{
 				"patchline": {
 					"destination": [
-						"obj-9",
+						"obj-7",
 						0
 					],
 					"source": [
-						"obj-7",
-						4
+						"obj-8",
+						3
 					]
 				}
 			},
@@ -2101,8 +2321,8 @@
 						0
 					],
 					"source": [
-						"obj-9",
-						0
+						"obj-8",
+						4
 					]
 				}
 			},
@@ -2110,18 +2330,6 @@
 				"patchline": {
 					"destination": [
 						"obj-11",
-						0
-					],
-					"source": [
-						"obj-9",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-7",
 						0
 					],
 					"source": [
@@ -2137,8 +2345,44 @@
 						0
 					],
 					"source": [
-						"obj-7",
+						"obj-10",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-8",
+						0
+					],
+					"source": [
+						"obj-11",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-13",
+						0
+					],
+					"source": [
+						"obj-8",
 						5
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-16",
+						0
+					],
+					"source": [
+						"obj-8",
+						1
 					]
 				}
 			},
@@ -2149,19 +2393,7 @@
 						0
 					],
 					"source": [
-						"obj-7",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-14",
-						0
-					],
-					"source": [
-						"obj-7",
+						"obj-8",
 						2
 					]
 				}
@@ -2169,7 +2401,31 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-19",
+						"obj-17",
+						0
+					],
+					"source": [
+						"obj-5",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-18",
+						0
+					],
+					"source": [
+						"obj-17",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-16",
 						0
 					],
 					"source": [
@@ -2181,7 +2437,19 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-7",
+						"obj-19",
+						0
+					],
+					"source": [
+						"obj-13",
+						3
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-17",
 						0
 					],
 					"source": [
@@ -2193,55 +2461,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-43",
-						0
-					],
-					"source": [
-						"obj-16",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-7",
-						0
-					],
-					"source": [
-						"obj-43",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-44",
-						0
-					],
-					"source": [
-						"obj-20",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-7",
-						0
-					],
-					"source": [
-						"obj-44",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-45",
+						"obj-23",
 						0
 					],
 					"source": [
@@ -2253,11 +2473,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-7",
+						"obj-8",
 						0
 					],
 					"source": [
-						"obj-45",
+						"obj-23",
 						0
 					]
 				}
@@ -2265,7 +2485,31 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-46",
+						"obj-49",
+						0
+					],
+					"source": [
+						"obj-20",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-8",
+						0
+					],
+					"source": [
+						"obj-49",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-50",
 						0
 					],
 					"source": [
@@ -2277,11 +2521,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-7",
+						"obj-8",
 						0
 					],
 					"source": [
-						"obj-46",
+						"obj-50",
 						0
 					]
 				}
@@ -2289,7 +2533,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-47",
+						"obj-51",
 						0
 					],
 					"source": [
@@ -2301,11 +2545,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-7",
+						"obj-8",
 						0
 					],
 					"source": [
-						"obj-47",
+						"obj-51",
 						0
 					]
 				}
@@ -2313,7 +2557,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-48",
+						"obj-52",
 						0
 					],
 					"source": [
@@ -2325,11 +2569,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-7",
+						"obj-8",
 						0
 					],
 					"source": [
-						"obj-48",
+						"obj-52",
 						0
 					]
 				}
@@ -2337,7 +2581,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-49",
+						"obj-53",
 						0
 					],
 					"source": [
@@ -2349,11 +2593,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-7",
+						"obj-8",
 						0
 					],
 					"source": [
-						"obj-49",
+						"obj-53",
 						0
 					]
 				}
@@ -2361,55 +2605,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-50",
-						0
-					],
-					"source": [
-						"obj-33",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-7",
-						0
-					],
-					"source": [
-						"obj-50",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-51",
-						0
-					],
-					"source": [
-						"obj-31",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-7",
-						0
-					],
-					"source": [
-						"obj-51",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-52",
+						"obj-54",
 						0
 					],
 					"source": [
@@ -2421,11 +2617,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-7",
+						"obj-8",
 						0
 					],
 					"source": [
-						"obj-52",
+						"obj-54",
 						0
 					]
 				}
@@ -2433,7 +2629,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-53",
+						"obj-55",
 						0
 					],
 					"source": [
@@ -2445,43 +2641,19 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-7",
+						"obj-8",
 						0
 					],
 					"source": [
-						"obj-53",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-54",
-						0
-					],
-					"source": [
-						"obj-35",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-7",
-						0
-					],
-					"source": [
-						"obj-54",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
 						"obj-55",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-56",
 						0
 					],
 					"source": [
@@ -2493,31 +2665,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-7",
-						0
-					],
-					"source": [
-						"obj-55",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-56",
-						0
-					],
-					"source": [
-						"obj-39",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-7",
+						"obj-8",
 						0
 					],
 					"source": [
@@ -2533,40 +2681,40 @@
 						0
 					],
 					"source": [
-						"obj-41",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-7",
-						0
-					],
-					"source": [
-						"obj-57",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-58",
-						0
-					],
-					"source": [
-						"obj-12",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
 						"obj-35",
 						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-8",
+						0
+					],
+					"source": [
+						"obj-57",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-58",
+						0
+					],
+					"source": [
+						"obj-36",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-8",
+						0
 					],
 					"source": [
 						"obj-58",
@@ -2577,31 +2725,19 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-16",
+						"obj-59",
 						0
 					],
 					"source": [
-						"obj-12",
-						1
+						"obj-38",
+						0
 					]
 				}
 			},
 			{
 				"patchline": {
 					"destination": [
-						"obj-18",
-						0
-					],
-					"source": [
-						"obj-12",
-						2
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-60",
+						"obj-8",
 						0
 					],
 					"source": [
@@ -2613,7 +2749,19 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-61",
+						"obj-60",
+						0
+					],
+					"source": [
+						"obj-39",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-8",
 						0
 					],
 					"source": [
@@ -2625,7 +2773,19 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-7",
+						"obj-61",
+						0
+					],
+					"source": [
+						"obj-41",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-8",
 						0
 					],
 					"source": [
@@ -2637,7 +2797,19 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-63",
+						"obj-62",
+						0
+					],
+					"source": [
+						"obj-43",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-8",
 						0
 					],
 					"source": [
@@ -2649,7 +2821,19 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-64",
+						"obj-63",
+						0
+					],
+					"source": [
+						"obj-45",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-8",
 						0
 					],
 					"source": [
@@ -2661,7 +2845,19 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-7",
+						"obj-64",
+						0
+					],
+					"source": [
+						"obj-47",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-8",
 						0
 					],
 					"source": [
@@ -2673,7 +2869,19 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-66",
+						"obj-65",
+						0
+					],
+					"source": [
+						"obj-13",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-39",
 						0
 					],
 					"source": [
@@ -2685,6 +2893,30 @@
 			{
 				"patchline": {
 					"destination": [
+						"obj-20",
+						0
+					],
+					"source": [
+						"obj-13",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-22",
+						0
+					],
+					"source": [
+						"obj-13",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
 						"obj-67",
 						0
 					],
@@ -2697,7 +2929,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-7",
+						"obj-68",
 						0
 					],
 					"source": [
@@ -2709,7 +2941,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-69",
+						"obj-8",
 						0
 					],
 					"source": [
@@ -2733,7 +2965,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-7",
+						"obj-71",
 						0
 					],
 					"source": [
@@ -2741,102 +2973,232 @@
 						0
 					]
 				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-8",
+						0
+					],
+					"source": [
+						"obj-71",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-73",
+						0
+					],
+					"source": [
+						"obj-72",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-74",
+						0
+					],
+					"source": [
+						"obj-73",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-8",
+						0
+					],
+					"source": [
+						"obj-74",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-76",
+						0
+					],
+					"source": [
+						"obj-75",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-77",
+						0
+					],
+					"source": [
+						"obj-76",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-8",
+						0
+					],
+					"source": [
+						"obj-77",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-79",
+						0
+					],
+					"source": [
+						"obj-78",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-80",
+						0
+					],
+					"source": [
+						"obj-79",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-8",
+						0
+					],
+					"source": [
+						"obj-80",
+						0
+					]
+				}
 			}
 		],
 		"parameters": {
-			"obj-18": [
+			"obj-22": [
 				"Model Name",
 				"Model",
 				0
 			],
-			"obj-20": [
+			"obj-24": [
 				"Query Range",
 				"Query",
 				0
 			],
-			"obj-22": [
-				"Sampling",
-				"Sampling",
-				0
-			],
-			"obj-24": [
-				"Z",
-				"Z",
-				0
-			],
 			"obj-26": [
+				"Sampling",
+				"Sampling",
+				0
+			],
+			"obj-28": [
+				"Z",
+				"Z",
+				0
+			],
+			"obj-30": [
 				"Allocation",
 				"Alloc",
 				0
 			],
-			"obj-28": [
+			"obj-32": [
 				"Source",
 				"Source",
 				0
 			],
-			"obj-30": [
+			"obj-34": [
 				"Rate",
 				"Rate",
 				0
 			],
-			"obj-31": [
+			"obj-35": [
 				"Threshold",
 				"Thresh",
 				0
 			],
-			"obj-32": [
+			"obj-36": [
 				"Temperature",
 				"Temp",
 				0
 			],
-			"obj-33": [
+			"obj-37": [
 				"Full Rate",
 				"Full",
 				0
 			],
-			"obj-34": [
+			"obj-38": [
 				"Structure",
 				"Struct",
 				0
 			],
-			"obj-35": [
-				"Seed",
-				"Seed",
-				0
-			],
-			"obj-37": [
-				"Bars",
-				"Bars",
-				0
-			],
 			"obj-39": [
+				"Seed",
+				"Seed",
+				0
+			],
+			"obj-41": [
+				"Bars",
+				"Bars",
+				0
+			],
+			"obj-43": [
 				"Continue Bars",
 				"Cont",
 				0
 			],
-			"obj-41": [
+			"obj-45": [
+				"Variations",
+				"Vars",
+				0
+			],
+			"obj-47": [
 				"Server Port",
 				"Port",
 				0
 			],
-			"obj-59": [
+			"obj-66": [
 				"Improvise",
 				"Improvise",
 				0
 			],
-			"obj-62": [
+			"obj-69": [
 				"Continue",
 				"Continue",
 				0
 			],
-			"obj-65": [
+			"obj-72": [
 				"Re-roll",
 				"Re-roll",
 				0
 			],
-			"obj-68": [
+			"obj-75": [
 				"Free Improvise",
 				"Free",
+				0
+			],
+			"obj-78": [
+				"Diagnose",
+				"Diagnose",
 				0
 			]
 		}

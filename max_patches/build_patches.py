@@ -12,10 +12,10 @@ Writes, next to this script:
     qbdi.client.maxpat        the plain-Max abstraction ([qbdi.client], also as a bpatcher)
     qbdi.client.maxhelp       its help patch
 
-The JavaScript the patchers load (qbdi_device.js, qbdi.client.js, qbdi_protocol.js,
-qbdi_launcher.js, qbdi_osc.js) is written by hand; the [js] boxes take their inlet and outlet
-counts from the scripts' ``inlets = N; outlets = M;`` lines. File formats: shared/notes/m4l.md
-sections 1 and 2.
+The JavaScript the patchers load (qbdi_device.js, qbdi_live.js, qbdi_diagnose.js, qbdi.client.js,
+qbdi_protocol.js, qbdi_launcher.js, qbdi_install.js, qbdi_osc.js) is written by hand; the [js]
+boxes take their inlet and outlet counts from the scripts' ``inlets = N; outlets = M;`` lines.
+File formats: shared/notes/m4l.md sections 1 and 2; what Max itself writes: the device audit.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ APPVERSION = {"major": 8, "minor": 6, "revision": 5, "architecture": "x64", "mod
 FLOAT, INT, ENUM, BLOB = 0, 1, 2, 3
 UNIT_INT, UNIT_FLOAT, UNIT_CUSTOM = 0, 1, 9
 STORED_ONLY = 1
+HIDDEN = 2          # action buttons: no automation lane, not stored (Ableton's guideline for live.text buttons)
 
 # ---- inlets and outlets of the objects used ----------------------------------------------------
 UI_IO: dict[str, tuple[int, int, list[str]]] = {
@@ -75,7 +76,8 @@ FIXED_IO: dict[str, tuple[int, int, list[str]]] = {
     "noteout": (3, 0, []),
     "*": (2, 1, ["float"]),
     "!/": (2, 1, ["float"]),
-    "dict": (2, 4, ["dictionary", "", "", ""]),
+    "dict": (2, 5, ["dictionary", "", "", "", ""]),   # 5 outlets, as Max 8.6 saves it (CPU Reporter.amxd)
+    "delay": (2, 1, ["bang"]),
     "qbdi.client": (1, 4, ["", "", "", ""]),
     "pattr": (1, 3, ["", "", ""]),
 }
@@ -98,8 +100,8 @@ def object_io(text: str) -> tuple[int, int, list[str]]:
     if cls == "js":
         n_in, n_out = js_io(args[0])
         return n_in, n_out, [""] * n_out
-    if cls == "route":
-        return len(args) + 1, len(args) + 1, [""] * (len(args) + 1)
+    if cls == "route":   # Max saves [route a b c] with 2 inlets (the right one sets the first selector)
+        return 2, len(args) + 1, [""] * (len(args) + 1)
     if cls in ("t", "trigger"):
         kinds = {"b": "bang", "i": "int", "f": "float"}
         return 1, len(args), [kinds.get(a, "") for a in args]
@@ -251,14 +253,11 @@ def device() -> Patcher:
         "description": "Query-Based Deep Improvisation: improvise on the clip in Detail View with a qbdi server.",
         "tags": "qbdi improvisation vae midi",
         "style": "",
-        "dependency_cache": [
-            {"name": name, "bootpath": ".", "type": "TEXT", "implicit": 1}
-            for name in ("qbdi_device.js", "qbdi_protocol.js", "qbdi_launcher.js", "qbdi_osc.js")
-        ],
+        "dependency_cache": [],           # what Max writes for a device whose files it has not resolved
         "latency": 0,
         "is_mpe": 0,
-        "minimum_live_version": "11.0",
-        "minimum_max_version": "8.1.0",
+        "minimum_live_version": "",       # "" as every Max-saved device writes them (the audit, finding 10)
+        "minimum_max_version": "",
         "platform_compatibility": 0,
         "autosave": 0,
         "project": {
@@ -278,7 +277,8 @@ def device() -> Patcher:
     # -- the engine: live.thisdevice -> deferlow -> init; udpreceive -> js -> udpsend ------------
     thisdev = p.obj("live.thisdevice", 20, 20)
     defer_init = p.obj("deferlow", 20, 55)
-    init = p.msg("init", 20, 90)
+    init_both = p.obj("t b b", 20, 90)
+    init = p.msg("init", 20, 125)
     recv = p.obj("udpreceive 7401 @defer 1", 200, 20, 170)
     js = p.obj("js qbdi_device.js", 20, 400, 500,
                saved_object_attributes={"filename": "qbdi_device.js", "parameter_enable": 0})
@@ -287,10 +287,11 @@ def device() -> Patcher:
                      saved_object_attributes={"autostart": 1, "defer": 0, "watch": 0})
     to_server_msg = p.obj("prepend server", 560, 510)
     launcher_log = p.obj("print qbdi-launcher", 720, 510)
-    ui_route = p.obj("route seed menu model_name", 300, 470, 200)
+    ui_route = p.obj("route seed menu model_name loaded", 300, 470, 230)
 
     p.connect(thisdev, 0, defer_init, 0)
-    p.connect(defer_init, 0, init, 0)
+    p.connect(defer_init, 0, init_both, 0)
+    p.connect(init_both, 0, init, 0)
     p.connect(init, 0, js, 0)
     p.connect(recv, 0, js, 0)
     p.connect(js, 0, send, 0)
@@ -307,6 +308,18 @@ def device() -> Patcher:
     status = p.comment("○ no server", 40, 640, 420, present=[26, 144, 440, 20])
     p.connect(js, 1, status, 0)
     p.connect(js, 2, led, 0)
+
+    # If [js] cannot find qbdi_device.js nothing would say so: the patch says it unless the script
+    # answers "loaded" within 4 s of init (live.thisdevice -> t b b: the timer starts first).
+    no_js = p.obj("delay 4000", 200, 125)
+    no_js_text = p.msg("set ○ ⚠ qbdi_device.js not found: keep the .js files next to the device (Max Console)",
+                       200, 160, 560)
+    stop_timer = p.msg("stop", 540, 510)
+    p.connect(init_both, 1, no_js, 0)
+    p.connect(no_js, 0, no_js_text, 0)
+    p.connect(no_js_text, 0, status, 0)
+    p.connect(ui_route, 3, stop_timer, 0)
+    p.connect(stop_timer, 0, no_js, 0)
 
     # -- parameters: dials, menus, toggles -> [prepend key] -> js ---------------------------------
     def wire(box: Box, key: str) -> None:
@@ -329,7 +342,8 @@ def device() -> Patcher:
     # Model: a [umenu] the server's list fills, and the chosen name kept with the Live set in a
     # [pattr] Blob parameter (a live.menu would store an index into a list that changes).
     model = p.ui("umenu", at(0, 0, 90, 20), [70, 22, 92, 18], items=["default"], varname="model_menu",
-                 fontsize=10.0, hint="The model the server improvises with; the list comes from the server.")
+                 fontsize=10.0, annotation_name="Model",
+                 annotation="The model the server improvises with; the list comes from the server.")
     label("Model", [6, 24, 60, 15])
     model_store = p.obj("pattr qbdi_model_name", 20, 540, 150, parameter_enable=None,
                         saved_object_attributes={"parameter_enable": 1, "initial": ["default"]},
@@ -396,7 +410,13 @@ def device() -> Patcher:
     cont = p.param("live.numbox", at(2, 2, 44), [278, 106, 40, 15], varname="continue_bars",
                    longname="Continue Bars", shortname="Cont", ptype=FLOAT, mmin=1, mmax=512, initial=4,
                    unitstyle=UNIT_INT, info="Bars the Continue button adds after the query.")
-    label("Continue", [278, 92, 56, 14])
+    label("Continue", [278, 92, 44, 14])
+    variations = p.param("live.numbox", at(2, 4, 30), [322, 106, 24, 15], varname="variations",
+                         longname="Variations", shortname="Vars", ptype=FLOAT, mmin=1, mmax=8, initial=1,
+                         unitstyle=UNIT_INT, invisible=STORED_ONLY,
+                         info="Clips one press writes, with consecutive seeds (Seed, Seed+1, ...), each named "
+                              "with its seed.")
+    label("Vars", [322, 92, 28, 14])
     port = p.param("live.numbox", at(2, 3), [234, 124, 50, 15], varname="server_port",
                    longname="Server Port", shortname="Port", ptype=FLOAT, mmin=1024, mmax=65535, initial=7400,
                    unitstyle=UNIT_INT, invisible=STORED_ONLY,
@@ -406,7 +426,8 @@ def device() -> Patcher:
     for box, key in ((model, "model_index"), (query_range, "query_range"), (sampling, "sampling"), (zmode, "z"),
                      (allocation, "allocation"), (source, "source"), (rate, "rate"), (full, "rate_full"),
                      (threshold, "threshold"), (temperature, "temperature"), (structure, "structure"),
-                     (seed, "seed"), (bars, "bars"), (cont, "continue_bars"), (port, "server_port")):
+                     (seed, "seed"), (bars, "bars"), (cont, "continue_bars"), (variations, "variations"),
+                     (port, "server_port")):
         wire(box, key)
 
     # feedback into the UI: new seed after Re-roll, the model list, the model to remember
@@ -416,16 +437,22 @@ def device() -> Patcher:
     p.connect(ui_route, 1, model, 0)
     p.connect(ui_route, 2, model_store, 0)
 
-    # buttons: live.text (button mode) -> [prepend msg] -> [deferlow] -> js (Live API on the low thread)
-    for i, (name, longname, msg, info) in enumerate((
-        ("Improvise", "Improvise", "improvise", "Improvise on the clip in Detail View."),
-        ("Continue", "Continue", "continue_clip", "Improvise and continue past the query by Continue Bars."),
-        ("Re-roll", "Re-roll", "reroll", "New seed, same settings, improvise again."),
-        ("Free", "Free Improvise", "free", "Improvise Bars bars with no query."),
+    # buttons: live.text (button mode) -> [prepend msg] -> [deferlow] -> js (Live API on the low thread).
+    # Hidden: no automation lane or clip envelope can fire them during playback, and a press is no
+    # parameter change in Live's undo history (docs/DEVICE.md, "Buttons").
+    for i, (name, longname, msg, info, rect) in enumerate((
+        ("Improvise", "Improvise", "improvise", "Improvise on the clip in Detail View (Variations clips).",
+         [350, 20, 110, 22]),
+        ("Continue", "Continue", "continue_clip", "Improvise and continue past the query by Continue Bars.",
+         [350, 48, 110, 22]),
+        ("Re-roll", "Re-roll", "reroll", "New seed, same settings, improvise again.", [350, 76, 110, 22]),
+        ("Free", "Free Improvise", "free", "Improvise Bars bars with no query.", [350, 104, 110, 22]),
+        ("Diagnose", "Diagnose", "diagnose", "Check everything the device needs; a report goes to the Max Console "
+         "and ~/Documents/qbdi/qbdi-diagnose.txt.", [396, 2, 64, 15]),
     )):
-        btn = p.param("live.text", [700 + 90 * i, 20, 80, 20], [350, 20 + 28 * i, 110, 22], varname=msg,
+        btn = p.param("live.text", [700 + 90 * i, 20, 80, 20], rect, varname=msg,
                       longname=longname, shortname=name, ptype=ENUM, enum=["off", "on"], initial=0, mode=0,
-                      text=name, texton=name, info=info)
+                      text=name, texton=name, info=info, invisible=HIDDEN)
         pre = p.obj(f"prepend {msg}", 700 + 90 * i, 60)
         low = p.obj("deferlow", 700 + 90 * i, 95)
         p.connect(btn, 0, pre, 0)
@@ -520,6 +547,7 @@ HELP_MESSAGES = [
     ("model pop", "an installed model"),
     ("model default", "the server's default model"),
     ("ping", "is the server there?"),
+    ("diagnose", "check everything: Max Console"),
     ("status", ""),
     ("models", "list installed models"),
     ("settings", "print current settings"),

@@ -19,6 +19,8 @@
  *   host H, port P        where the server is (default 127.0.0.1 7400)
  *   replyport N           the UDP port replies come to (default: a free one from 7501)
  *   ping, status, models, settings (dump), quit (stops the server), heartbeat 0|1, timeout MS, clear
+ *   diagnose              run every check (qbdi_diagnose.js): PASS / FAIL lines and a report in the
+ *                         Max Console, "diagnose <summary>" out of the status outlet
  * Outlets of the abstraction:
  *   0 notes as a flat list p s d v ...     1 notes as "dictionary NAME" (Live's shape)
  *   2 status messages (connected, server, rtt, models, result, settings, warning, ...)
@@ -43,23 +45,44 @@ var REPLY_PORT_SPAN = 498;
 var HEARTBEAT_MS = 5000;
 var TICK_MS = 250;
 
-function loadProtocol() {
+/** The module `name` if it has every name in `expected`, from require() or include(), else null. */
+function loadModule(name, expected, fromGlobal) {
+    var m = null;
     if (typeof require === "function") {
-        try { return require("qbdi_protocol"); } catch (e) { /* fall back to include */ }
+        try { m = require(name); } catch (e) { m = null; }
     }
-    include("qbdi_protocol.js");
-    return qbdi;
+    if (hasAll(m, expected)) { loadedBy[name] = "require"; return m; }
+    try { include(name + ".js"); m = fromGlobal(); } catch (e2) { m = null; }
+    loadedBy[name] = hasAll(m, expected) ? "include" : "MISSING";
+    return hasAll(m, expected) ? m : null;
 }
-loadProtocol.local = 1;
+loadModule.local = 1;
 
-var qbdi = loadProtocol();
+function hasAll(m, names) {
+    if (!m) { return false; }
+    for (var i = 0; i < names.length; i++) { if (m[names[i]] === undefined) { return false; } }
+    return true;
+}
+hasAll.local = 1;
 
-var current = new qbdi.Settings();
+var loadedBy = {};
+var qbdi = loadModule("qbdi_protocol", ["Settings", "Client", "PROTOCOL_VERSION"],
+                      function () { return typeof qbdi === "object" ? qbdi : null; });
+var qbdiDiagnose = loadModule("qbdi_diagnose", ["start"],
+                              function () { return typeof qbdiDiagnose === "object" ? qbdiDiagnose : null; });
+if (!qbdi) {
+    post("qbdi.client: qbdi_protocol.js not found. Max looked next to the abstraction and in its search path " +
+         "(the qbdi package: ~/Documents/Max 8 (or Max 9)/Packages/qbdi/javascript)\n");
+}
+var diagnosis = null;
+var taskTicks = 0;
+
+var current = qbdi ? new qbdi.Settings() : null;
 var queryNotes = [];
 var replyPort = 0;
 var fixedReplyPort = false;
-var serverHost = qbdi.DEFAULT_HOST;
-var serverPort = qbdi.DEFAULT_PORT;
+var serverHost = qbdi ? qbdi.DEFAULT_HOST : "";
+var serverPort = qbdi ? qbdi.DEFAULT_PORT : 0;
 var heartbeatOn = true;
 var lastHeartbeat = -1e12;
 var missedPings = 0;
@@ -68,7 +91,7 @@ var lastKind = "improvise";
 var started = false;
 var task = null;
 var resultDict = null;
-var client = new qbdi.Client({ send: function (m) { outlet(OUT_OSC, m); }, onEvent: onEvent,
+var client = !qbdi ? null : new qbdi.Client({ send: function (m) { outlet(OUT_OSC, m); }, onEvent: onEvent,
                                now: function () { return new Date().getTime(); } });
 
 // ---- start-up -------------------------------------------------------------------------------
@@ -78,6 +101,7 @@ function done() { start(); }
 function loadbang() { start(); }
 
 function start() {
+    if (!qbdi) { display("⚠ qbdi_protocol.js not found (see the Max Console)"); return; }
     if (started) { return; }
     started = true;
     if (!replyPort) { pickReplyPort(0); }
@@ -92,6 +116,7 @@ start.local = 1;
 
 /** [qbdi.client SERVER_PORT REPLY_PORT] positional arguments, via [prepend args]. */
 function args() {
+    if (!qbdi) { return; }
     var a = arrayfromargs(arguments);
     if (a.length > 0 && typeof a[0] === "number" && a[0] > 0) { port(a[0]); }
     if (a.length > 1 && typeof a[1] === "number" && a[1] > 0) { replyport(a[1]); }
@@ -118,6 +143,7 @@ function notifydeleted() {
 
 // ---- inlet messages -------------------------------------------------------------------------
 function anything() {
+    if (!qbdi) { return; }
     var a = arrayfromargs(arguments);
     var name = messagename;
     if (name.charAt(0) === "/") { client.handle(name, a); return; }
@@ -133,10 +159,12 @@ function anything() {
 }
 
 function list() {
+    if (!qbdi) { return; }
     setQuery(arrayfromargs(arguments));
 }
 
 function query() {
+    if (!qbdi) { return; }
     setQuery(arrayfromargs(arguments));
 }
 
@@ -163,6 +191,7 @@ setQuery.local = 1;
 
 /** dictionary NAME: a [dict] holding {notes: [...]} like Live's get_notes_extended. */
 function dictionary(name) {
+    if (!qbdi) { return; }
     var obj;
     try {
         var d = new Dict(name);
@@ -187,6 +216,7 @@ function dictionary(name) {
 }
 
 function improvise() {
+    if (!qbdi) { return; }
     var a = arrayfromargs(arguments);
     if (a.length && !setQuery(a)) { return; }
     lastKind = "improvise";
@@ -203,6 +233,7 @@ function improvise() {
 }
 
 function free(bars) {
+    if (!qbdi) { return; }
     if (bars !== undefined) {
         var problem = current.set("bars", bars);
         if (problem) { report("bad_setting", problem); return; }
@@ -213,15 +244,55 @@ function free(bars) {
 }
 
 function reroll() {
+    if (!qbdi) { return; }
     current.set("seed", Math.floor(Math.random() * (qbdi.MAX_SEED + 1)));
     outlet(OUT_STATUS, "seed", current.get("seed"));
     if (lastKind === "free") { free(); } else { improvise(); }
 }
 
-function ping() { ensureStarted(); sendHeartbeat(); }
-function status() { ensureStarted(); client.status(); }
-function models() { ensureStarted(); client.models(); }
-function quit() { ensureStarted(); client.quit(); }
+function ping() { if (!qbdi) { return; } ensureStarted(); sendHeartbeat(); }
+
+/** diagnose: every check qbdi_diagnose.js can run without Live; lines and a report in the Max Console. */
+function diagnose() {
+    if (!qbdi) { return; }
+    if (!qbdiDiagnose) { report("bad_request", "qbdi_diagnose.js not found next to the abstraction or in the qbdi package"); return; }
+    if (diagnosis && !diagnosis.finished) { return; }
+    ensureStarted();
+    taskTicks = 0;
+    display("Diagnose running… (Max Console)");
+    var host = {
+        now: function () { return new Date().getTime(); },
+        post: function (line) { post(line + "\n"); },
+        scripts: function () {
+            var parts = [];
+            for (var k in loadedBy) { if (loadedBy.hasOwnProperty(k)) { parts.push(k + ".js " + loadedBy[k]); } }
+            return { ok: true, detail: "[qbdi.client]; " + parts.join(", ") };
+        },
+        versions: function () {
+            var m = typeof max !== "undefined" ? max : {};
+            return { live: null, max: m.version !== undefined ? String(m.version) : "",
+                     os: m.os !== undefined ? String(m.os) : "" };
+        },
+        connected: function () { return connected; },
+        ping: function (cb) { lastHeartbeat = new Date().getTime(); client.ping({ diagnose: cb }); },
+        free: function (bars, cb) {
+            client.free(current.copy({ bars: bars, continue_bars: 0, beats_per_bar: 4, seed: 1, threshold: 0.3,
+                                       sampling: "threshold" }), { diagnose: cb });
+        },
+        replyPort: function () { return replyPort; },
+        timers: function () { return { task: taskTicks, clock: 0 }; }
+    };
+    diagnosis = qbdiDiagnose.start(host, {
+        protocol: qbdi.PROTOCOL_VERSION, notesPerChunk: qbdi.NOTES_PER_CHUNK, title: "qbdi.client",
+        onDone: function (run) {
+            outlet(OUT_STATUS, "diagnose", run.summary());
+            display("Diagnose: " + run.summary());
+        }
+    });
+}
+function status() { if (!qbdi) { return; } ensureStarted(); client.status(); }
+function models() { if (!qbdi) { return; } ensureStarted(); client.models(); }
+function quit() { if (!qbdi) { return; } ensureStarted(); client.quit(); }
 
 /** "settings": the settings the next request will carry, out of the status outlet. */
 function dumpSettings() {
@@ -252,6 +323,7 @@ function replyport(p) {
 function heartbeat(v) { heartbeatOn = v === undefined || Number(v) !== 0; }
 
 function timeout(ms) {
+    if (!qbdi) { return; }
     var t = Math.max(100, Number(ms) || 0);
     client.timeouts.improvise = t;
     client.timeouts.free = t;
@@ -269,7 +341,10 @@ ensureStarted.local = 1;
 
 // ---- timers and replies ---------------------------------------------------------------------
 function tick() {
+    if (!qbdi) { return; }
+    taskTicks++;
     client.tick();
+    if (diagnosis && !diagnosis.finished) { diagnosis.tick(); }
     var t = new Date().getTime();
     if (heartbeatOn && t - lastHeartbeat > HEARTBEAT_MS && !client.isPending("ping")) { sendHeartbeat(); }
 }
@@ -282,6 +357,12 @@ sendHeartbeat.local = 1;
 
 function onEvent(ev) {
     var kind = ev.request ? ev.request.kind : "";
+    var ctx = ev.request ? ev.request.context : null;
+    if (ctx && ctx.diagnose && ev.type !== "warning") {
+        if (ev.type === "pong" && !connected) { connected = true; outlet(OUT_STATUS, "connected", 1); }
+        ctx.diagnose(ev);
+        return;
+    }
     switch (ev.type) {
     case "pong":
         missedPings = 0;

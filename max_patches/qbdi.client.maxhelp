@@ -965,12 +965,28 @@
 						130.0,
 						22.0
 					],
-					"text": "status"
+					"text": "diagnose"
 				}
 			},
 			{
 				"box": {
+					"fontsize": 10.0,
 					"id": "obj-56",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						485.0,
+						430.0,
+						190.0,
+						20.0
+					],
+					"text": "check everything: Max Console"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-57",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -983,23 +999,7 @@
 						130.0,
 						22.0
 					],
-					"text": "models"
-				}
-			},
-			{
-				"box": {
-					"fontsize": 10.0,
-					"id": "obj-57",
-					"maxclass": "comment",
-					"numinlets": 1,
-					"numoutlets": 0,
-					"patching_rect": [
-						485.0,
-						450.0,
-						190.0,
-						20.0
-					],
-					"text": "list installed models"
+					"text": "status"
 				}
 			},
 			{
@@ -1017,7 +1017,7 @@
 						130.0,
 						22.0
 					],
-					"text": "settings"
+					"text": "models"
 				}
 			},
 			{
@@ -1033,7 +1033,7 @@
 						190.0,
 						20.0
 					],
-					"text": "print current settings"
+					"text": "list installed models"
 				}
 			},
 			{
@@ -1051,7 +1051,7 @@
 						130.0,
 						22.0
 					],
-					"text": "host 127.0.0.1"
+					"text": "settings"
 				}
 			},
 			{
@@ -1067,7 +1067,7 @@
 						190.0,
 						20.0
 					],
-					"text": "where the server is"
+					"text": "print current settings"
 				}
 			},
 			{
@@ -1085,12 +1085,28 @@
 						130.0,
 						22.0
 					],
-					"text": "port 7400"
+					"text": "host 127.0.0.1"
 				}
 			},
 			{
 				"box": {
+					"fontsize": 10.0,
 					"id": "obj-63",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						815.0,
+						190.0,
+						190.0,
+						20.0
+					],
+					"text": "where the server is"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-64",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1103,23 +1119,7 @@
 						130.0,
 						22.0
 					],
-					"text": "replyport 7501"
-				}
-			},
-			{
-				"box": {
-					"fontsize": 10.0,
-					"id": "obj-64",
-					"maxclass": "comment",
-					"numinlets": 1,
-					"numoutlets": 0,
-					"patching_rect": [
-						815.0,
-						210.0,
-						190.0,
-						20.0
-					],
-					"text": "fixed reply port"
+					"text": "port 7400"
 				}
 			},
 			{
@@ -1137,7 +1137,7 @@
 						130.0,
 						22.0
 					],
-					"text": "timeout 20000"
+					"text": "replyport 7501"
 				}
 			},
 			{
@@ -1153,7 +1153,7 @@
 						190.0,
 						20.0
 					],
-					"text": "ms to wait for a result"
+					"text": "fixed reply port"
 				}
 			},
 			{
@@ -1171,7 +1171,7 @@
 						130.0,
 						22.0
 					],
-					"text": "heartbeat 0"
+					"text": "timeout 20000"
 				}
 			},
 			{
@@ -1187,7 +1187,7 @@
 						190.0,
 						20.0
 					],
-					"text": "stop pinging every 5 s"
+					"text": "ms to wait for a result"
 				}
 			},
 			{
@@ -1205,7 +1205,7 @@
 						130.0,
 						22.0
 					],
-					"text": "clear"
+					"text": "heartbeat 0"
 				}
 			},
 			{
@@ -1221,7 +1221,7 @@
 						190.0,
 						20.0
 					],
-					"text": "forget the query"
+					"text": "stop pinging every 5 s"
 				}
 			},
 			{
@@ -1239,7 +1239,7 @@
 						130.0,
 						22.0
 					],
-					"text": "quit"
+					"text": "clear"
 				}
 			},
 			{
@@ -1252,6 +1252,40 @@
 					"patching_rect": [
 						815.0,
 						290.0,
+						190.0,
+						20.0
+					],
+					"text": "forget the query"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-73",
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						680.0,
+						310.0,
+						130.0,
+						22.0
+					],
+					"text": "quit"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 10.0,
+					"id": "obj-74",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						815.0,
+						310.0,
 						190.0,
 						20.0
 					],
@@ -1282,12 +1316,13 @@
 							}
 						]
 					},
-					"id": "obj-73",
+					"id": "obj-75",
 					"maxclass": "newobj",
 					"numinlets": 2,
-					"numoutlets": 4,
+					"numoutlets": 5,
 					"outlettype": [
 						"dictionary",
+						"",
 						"",
 						"",
 						""
@@ -1308,7 +1343,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-74",
+					"id": "obj-76",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1326,7 +1361,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-75",
+					"id": "obj-77",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1341,7 +1376,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-76",
+					"id": "obj-78",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1359,7 +1394,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-77",
+					"id": "obj-79",
 					"maxclass": "number",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1377,7 +1412,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-78",
+					"id": "obj-80",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1395,7 +1430,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-79",
+					"id": "obj-81",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1410,7 +1445,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-80",
+					"id": "obj-82",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 2,
@@ -1429,7 +1464,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-81",
+					"id": "obj-83",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1448,7 +1483,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-82",
+					"id": "obj-84",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 2,
@@ -1467,7 +1502,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-83",
+					"id": "obj-85",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1485,7 +1520,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-84",
+					"id": "obj-86",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1503,7 +1538,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-85",
+					"id": "obj-87",
 					"maxclass": "newobj",
 					"numinlets": 4,
 					"numoutlets": 3,
@@ -1523,7 +1558,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-86",
+					"id": "obj-88",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1541,7 +1576,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-87",
+					"id": "obj-89",
 					"maxclass": "newobj",
 					"numinlets": 3,
 					"numoutlets": 2,
@@ -1560,7 +1595,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-88",
+					"id": "obj-90",
 					"maxclass": "newobj",
 					"numinlets": 3,
 					"numoutlets": 0,
@@ -1576,7 +1611,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-89",
+					"id": "obj-91",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1591,7 +1626,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-90",
+					"id": "obj-92",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1608,7 +1643,7 @@
 			{
 				"box": {
 					"fontsize": 10.0,
-					"id": "obj-91",
+					"id": "obj-93",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1623,7 +1658,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-92",
+					"id": "obj-94",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1640,7 +1675,7 @@
 			{
 				"box": {
 					"fontsize": 10.0,
-					"id": "obj-93",
+					"id": "obj-95",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1655,7 +1690,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-94",
+					"id": "obj-96",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1672,7 +1707,7 @@
 			{
 				"box": {
 					"fontsize": 10.0,
-					"id": "obj-95",
+					"id": "obj-97",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1687,7 +1722,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-96",
+					"id": "obj-98",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -2069,7 +2104,7 @@
 						0
 					],
 					"source": [
-						"obj-56",
+						"obj-57",
 						0
 					]
 				}
@@ -2117,7 +2152,7 @@
 						0
 					],
 					"source": [
-						"obj-63",
+						"obj-64",
 						0
 					]
 				}
@@ -2173,18 +2208,6 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-73",
-						0
-					],
-					"source": [
-						"obj-74",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
 						"obj-3",
 						0
 					],
@@ -2197,163 +2220,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-80",
-						0
-					],
-					"source": [
-						"obj-3",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-81",
-						0
-					],
-					"source": [
-						"obj-80",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-82",
-						0
-					],
-					"source": [
-						"obj-81",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-83",
-						0
-					],
-					"source": [
-						"obj-82",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-85",
-						3
-					],
-					"source": [
-						"obj-83",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-84",
-						0
-					],
-					"source": [
-						"obj-81",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-85",
-						0
-					],
-					"source": [
-						"obj-84",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-87",
-						0
-					],
-					"source": [
-						"obj-85",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-87",
-						1
-					],
-					"source": [
-						"obj-85",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-86",
-						0
-					],
-					"source": [
-						"obj-85",
-						2
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-87",
-						2
-					],
-					"source": [
-						"obj-86",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-88",
-						0
-					],
-					"source": [
-						"obj-87",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-88",
-						1
-					],
-					"source": [
-						"obj-87",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-77",
+						"obj-75",
 						0
 					],
 					"source": [
@@ -2365,11 +2232,23 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-78",
+						"obj-3",
 						0
 					],
 					"source": [
-						"obj-77",
+						"obj-75",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-82",
+						0
+					],
+					"source": [
+						"obj-3",
 						0
 					]
 				}
@@ -2378,10 +2257,46 @@
 				"patchline": {
 					"destination": [
 						"obj-83",
-						1
+						0
 					],
 					"source": [
-						"obj-78",
+						"obj-82",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-84",
+						0
+					],
+					"source": [
+						"obj-83",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-85",
+						0
+					],
+					"source": [
+						"obj-84",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-87",
+						3
+					],
+					"source": [
+						"obj-85",
 						0
 					]
 				}
@@ -2390,10 +2305,70 @@
 				"patchline": {
 					"destination": [
 						"obj-86",
+						0
+					],
+					"source": [
+						"obj-83",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-87",
+						0
+					],
+					"source": [
+						"obj-86",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-89",
+						0
+					],
+					"source": [
+						"obj-87",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-89",
 						1
 					],
 					"source": [
-						"obj-78",
+						"obj-87",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-88",
+						0
+					],
+					"source": [
+						"obj-87",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-89",
+						2
+					],
+					"source": [
+						"obj-88",
 						0
 					]
 				}
@@ -2405,8 +2380,68 @@
 						0
 					],
 					"source": [
-						"obj-3",
+						"obj-89",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-90",
 						1
+					],
+					"source": [
+						"obj-89",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-79",
+						0
+					],
+					"source": [
+						"obj-78",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-80",
+						0
+					],
+					"source": [
+						"obj-79",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-85",
+						1
+					],
+					"source": [
+						"obj-80",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-88",
+						1
+					],
+					"source": [
+						"obj-80",
+						0
 					]
 				}
 			},
@@ -2418,7 +2453,7 @@
 					],
 					"source": [
 						"obj-3",
-						2
+						1
 					]
 				}
 			},
@@ -2426,6 +2461,18 @@
 				"patchline": {
 					"destination": [
 						"obj-94",
+						0
+					],
+					"source": [
+						"obj-3",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-96",
 						0
 					],
 					"source": [

@@ -3,10 +3,11 @@
 /*
  * qbdi_device.js -- the [js] of the "QBDI Improviser" Max for Live MIDI Effect.
  *
- * Reads the clip in Detail View (Session or Arrangement) through the Live API, sends it to the
- * qbdi server over OSC, and writes the improvisation into the next empty clip slot of the same
- * track (Session) or into a new clip after the query (Arrangement). The query clip is only ever
- * read. All protocol code lives in qbdi_protocol.js.
+ * Reads the clip in Detail View, sends it to the qbdi server over OSC, and writes the
+ * improvisation(s) into new clips: the next empty Session slots of the same track, or one after
+ * another after the query in the Arrangement. Variations (1-8) writes that many clips with
+ * consecutive seeds from one press. The query clip is only ever read. Protocol code lives in
+ * qbdi_protocol.js, Live API code in qbdi_live.js, Diagnose in qbdi_diagnose.js.
  *
  * ES5 only (Max 8's [js] is SpiderMonkey 1.8.5). Wiring in "QBDI Improviser.maxpat":
  *   inlet 0   <- everything: [udpreceive PORT @defer 1] (OSC replies, selector = address),
@@ -16,11 +17,14 @@
  *   outlet 1  -> status [comment]          ("set <text>")
  *   outlet 2  -> connected LED             (0 / 1)
  *   outlet 3  -> [udpreceive]              ("port N": this device's reply port)
- *   outlet 4  -> [node.script qbdi_launcher.js]  (ensure, port, host, probe_port)
- *   outlet 5  -> UI feedback via [route seed menu model_name]: the Seed box after Re-roll
+ *   outlet 4  -> [node.script qbdi_launcher.js]  (ensure, retry, port, host, probe_port, clock, info, save_report)
+ *   outlet 5  -> UI feedback via [route seed menu model_name loaded]: the Seed box after Re-roll
  *               ("seed N"), the Model [umenu] ("menu clear" / "menu append NAME" / "menu set I"),
- *               and the stored model name ("model_name NAME" -> [pattr], a Blob parameter saved
- *               with the Live set; it comes back at load as "model_saved NAME").
+ *               the stored model name ("model_name NAME" -> [pattr], a Blob parameter saved
+ *               with the Live set; it comes back at load as "model_saved NAME"), and "loaded"
+ *               (stops the patch's "qbdi_device.js not found" timer).
+ * The launcher starts nothing until this script has sent its address: at init, when the launcher
+ * says "hello", and every ENSURE_EVERY_MS while no server answers.
  */
 
 inlets = 1;
@@ -38,36 +42,65 @@ var REPLY_PORT_SPAN = 500;
 var SEED_PARAM_MAX = 16777215;   // Live parameters are 32-bit floats: integers are exact up to 2^24
 var HEARTBEAT_MS = 5000;
 var TICK_MS = 250;
+var TASK_STALLED_MS = 1500;      // no Task tick for this long: Max's scheduler stopped (audio engine off?)
 var LAUNCHER_PROBE_MS = 1000;
+var LAUNCHER_SILENT_MS = 8000;   // no word from the launcher by then: say that it did not start
 var ENSURE_EVERY_MS = 10000;
+var MAX_VARIATIONS = 8;
 var QUERY_RANGES = ["clip", "loop", "selection"];
+var PACKAGE_JS = "~/Documents/Max 8 (or Max 9)/Packages/qbdi/javascript";
+var DIAGNOSE_START_MS = 25000;   // how long Diagnose waits for a server that is starting
 
-function loadProtocol() {
+// ---- the other scripts: require() where Max has it, include() otherwise ------------------------
+/** The module `name` if it has every function in `expected`, from require() or include(), else null. */
+function loadModule(name, expected, fromGlobal) {
+    var m = null;
     if (typeof require === "function") {
-        try { return require("qbdi_protocol"); } catch (e) { /* fall back to include */ }
+        try { m = require(name); } catch (e) { m = null; }
     }
-    include("qbdi_protocol.js");
-    return qbdi;
+    if (!hasAll(m, expected)) {
+        try { include(name + ".js"); m = fromGlobal(); } catch (e2) { m = null; }
+        if (hasAll(m, expected)) { loadedBy[name] = "include"; return m; }
+        loadedBy[name] = "MISSING";
+        return null;
+    }
+    loadedBy[name] = "require";
+    return m;
 }
-loadProtocol.local = 1;
+loadModule.local = 1;
 
-var qbdi = loadProtocol();
+function hasAll(m, names) {
+    if (!m) { return false; }
+    for (var i = 0; i < names.length; i++) { if (m[names[i]] === undefined) { return false; } }
+    return true;
+}
+hasAll.local = 1;
+
+var loadedBy = {};
+var qbdi = loadModule("qbdi_protocol", ["Settings", "Client", "PROTOCOL_VERSION"],
+                      function () { return typeof qbdi === "object" ? qbdi : null; });
+var qbdiLive = loadModule("qbdi_live", ["make"], function () { return typeof qbdiLive === "object" ? qbdiLive : null; });
+var qbdiDiagnose = loadModule("qbdi_diagnose", ["start"],
+                              function () { return typeof qbdiDiagnose === "object" ? qbdiDiagnose : null; });
 
 // ---- state --------------------------------------------------------------------------------
-var settings = new qbdi.Settings({ rate: 256 });
+var settings = qbdi ? new qbdi.Settings({ rate: 256 }) : null;
 var rateBits = 256;
 var rateFull = false;
 var queryRange = "clip";
 var continueBars = 4;
-var serverHost = qbdi.DEFAULT_HOST;
-var serverPort = qbdi.DEFAULT_PORT;
+var variations = 1;
+var serverHost = qbdi ? qbdi.DEFAULT_HOST : "";
+var serverPort = qbdi ? qbdi.DEFAULT_PORT : 0;
 var replyPort = 0;
 var portAttempt = 0;
 var portProbe = null;          // {port, since}: waiting for the launcher's answer
 var client = null;
+var live = null;               // qbdi_live.js, bound to LiveAPI
 var initialized = false;
 var task = null;
 var deviceId = 0;
+var initAt = 0;
 
 var modelNames = [];           // from the server's models reply
 var modelMaxRate = {};         // name -> max rate
@@ -76,8 +109,10 @@ var savedModel = null;         // the model chosen for this device (null: the se
 
 var connected = false;
 var serverVersion = "";
+var launcherHeard = false;     // any message from qbdi_launcher.js yet
 var launcherState = "";
 var launcherMessage = "";
+var launcherWaiter = null;     // Diagnose waiting for the launcher's "info"
 var lastEnsure = -1e12;
 var lastHeartbeat = -1e12;
 var missedPings = 0;
@@ -85,24 +120,47 @@ var lastError = "";
 var lastAction = "";
 var lastRtt = null;
 
+var batch = null;              // the press being served: {kind, prefix, seeds, index, results, ...}
+var diagnosis = null;          // the Diagnose run, while it runs
+var lastTaskTick = 0;
+var taskTicks = 0;
+var clockTicks = 0;
+var clockOn = false;
+
 // ---- start-up -------------------------------------------------------------------------------
 /** live.thisdevice -> [deferlow] -> "init": the Live API is usable from here on. */
 function init() {
     if (initialized) { return; }
+    outlet(OUT_UI, "loaded");
+    if (!qbdi) {
+        missing("qbdi_protocol.js");
+        return;
+    }
     initialized = true;
+    initAt = lastTaskTick = now();
     deviceId = readDeviceId();
+    if (qbdiLive && typeof LiveAPI !== "undefined") { live = qbdiLive.make(LiveAPI, qbdi); }
     client = new qbdi.Client({ send: sendOsc, onEvent: onEvent, now: now });
     choosePort(0);
-    outlet(OUT_LAUNCHER, "port", serverPort);
-    outlet(OUT_LAUNCHER, "ensure");
-    lastEnsure = now();
+    sendLauncherSettings();
     if (typeof Task !== "undefined") {
-        task = new Task(tick, this);
+        task = new Task(taskTick, this);
         task.interval = TICK_MS;
         task.repeat();
     }
+    if (!qbdiLive) { missing("qbdi_live.js"); return; }
     showStatus();
 }
+
+/** One line that names the missing file and where Max looked. */
+function missing(file) {
+    lastError = file + " not found: keep the .js files next to the device, or reinstall (they also live in " +
+                PACKAGE_JS + ")";
+    post("qbdi: " + file + " not found. Max looked next to the device and in its search path (the qbdi package: " +
+         PACKAGE_JS + "). Load the device once from the unzipped release folder to install them.\n");
+    outlet(OUT_STATUS, "set", "○ ⚠ " + lastError);
+}
+missing.local = 1;
 
 function readDeviceId() {
     try {
@@ -136,8 +194,18 @@ function usePort(port) {
 }
 usePort.local = 1;
 
+/** The address first, then "ensure": the launcher starts a server only on the address it was given. */
+function sendLauncherSettings() {
+    lastEnsure = now();
+    outlet(OUT_LAUNCHER, "host", serverHost);
+    outlet(OUT_LAUNCHER, "port", serverPort);
+    outlet(OUT_LAUNCHER, "ensure");
+}
+sendLauncherSettings.local = 1;
+
 function notifydeleted() {
     if (task) { task.cancel(); task = null; }
+    if (clockOn) { outlet(OUT_LAUNCHER, "clock", 0); }
 }
 
 // ---- messages -------------------------------------------------------------------------------
@@ -145,6 +213,8 @@ function notifydeleted() {
 function anything() {
     var args = arrayfromargs(arguments);
     var name = messagename;
+    if (!qbdi) { return; }
+    pump();
     if (name.charAt(0) === "/") {
         if (client) { client.handle(name, args); }
         return;
@@ -171,6 +241,9 @@ function applySetting(name, args) {
     case "continue_bars":
         continueBars = Math.max(1, Math.min(qbdi.MAX_BARS, Math.round(Number(v)) || 1));
         break;
+    case "variations":
+        variations = Math.max(1, Math.min(MAX_VARIATIONS, Math.round(Number(v)) || 1));
+        break;
     case "model_index":
         // the Model menu: ignored until the server's list has filled it (at load it says 0)
         if (modelNames.length === 0) { break; }
@@ -185,17 +258,21 @@ function applySetting(name, args) {
     case "server_port":
         var p = Math.round(Number(v));
         if (p > 0 && p < 65536) {
+            var changed = p !== serverPort;
             serverPort = p;
             outlet(OUT_OSC, "port", p);
-            outlet(OUT_LAUNCHER, "port", p);
-            connected = false;
-            heartbeat();
+            if (changed && initialized) {
+                // the launcher restarts its server there (or finds one); ping the new address
+                connected = false;
+                sendLauncherSettings();
+                heartbeat();
+            }
         } else { problem = "server port must be 1..65535"; }
         break;
     case "host":
         serverHost = String(v);
         outlet(OUT_OSC, "host", serverHost);
-        outlet(OUT_LAUNCHER, "host", serverHost);
+        if (initialized) { sendLauncherSettings(); }
         break;
     default:
         var key = qbdi.settingKey(name);
@@ -239,13 +316,14 @@ showModelMenu.local = 1;
 
 /** "model NAME" typed or sent from a message box. */
 function model(name) {
+    if (!qbdi) { return; }
     var problem = settings.set("model", name === undefined ? null : name);
     if (problem) { fail("bad_setting", problem); return; }
     chooseModel(settings.get("model"), true);
     if (modelNames.length) { showModelMenu(); }
 }
 
-/** Buttons. A 0 (button release from a MIDI/automation map) is ignored. */
+// ---- buttons: a 0 (button release from a MIDI map) is ignored ---------------------------------
 function improvise(v) {
     if (v === 0) { return; }
     startImprovise("improv", 0);
@@ -257,7 +335,7 @@ function continue_clip(v) {
 }
 
 function reroll(v) {
-    if (v === 0) { return; }
+    if (v === 0 || !ready()) { return; }
     var seed = Math.floor(Math.random() * (SEED_PARAM_MAX + 1));
     settings.set("seed", seed);
     outlet(OUT_UI, "seed", seed);
@@ -267,15 +345,31 @@ function reroll(v) {
 function free(v) {
     if (v === 0) { return; }
     if (!ready()) { return; }
-    var target = freeTarget();
+    var target = live.freeTarget();
     if (target.error) { fail("live_api", target.error); return; }
     var s = settings.copy({ beats_per_bar: target.beatsPerBar, continue_bars: 0 });
-    var ctx = { mode: "free", prefix: "free", beatsPerBar: target.beatsPerBar, span: s.get("bars") * target.beatsPerBar,
-                target: target.target, requested: s.values };
-    client.free(s, ctx);
-    lastAction = "free improvisation, " + s.get("bars") + " bars…";
+    startBatch({ kind: "free", prefix: "free", beatsPerBar: target.beatsPerBar, span: s.get("bars") * target.beatsPerBar,
+                 target: target.target, settings: s, label: "free improvisation, " + s.get("bars") + " bars" });
+}
+
+function diagnose(v) {
+    if (v === 0 || !qbdi) { return; }
+    if (!qbdiDiagnose) { missing("qbdi_diagnose.js"); return; }
+    if (!initialized) { fail("live_api", "the device is still loading; try again in a moment"); return; }
+    if (diagnosis && !diagnosis.finished) { return; }
+    taskTicks = clockTicks = 0;
     lastError = "";
+    lastAction = "Diagnose running… (Max Console)";
     showStatus();
+    diagnosis = qbdiDiagnose.start(diagnoseHost(), {
+        protocol: qbdi.PROTOCOL_VERSION, notesPerChunk: qbdi.NOTES_PER_CHUNK, title: "QBDI Improviser",
+        startMs: DIAGNOSE_START_MS,
+        onDone: function (run) {
+            lastAction = "Diagnose: " + run.summary() + " — report in the Max Console";
+            lastError = "";
+            showStatus();
+        }
+    });
 }
 
 function ping() {
@@ -294,7 +388,13 @@ function models() {
 function server() {
     var args = arrayfromargs(arguments);
     var kind = String(args[0]);
-    if (kind === "state") {
+    if (!qbdi) { return; }
+    launcherHeard = true;
+    if (kind === "tick") { clockTicks++; tick(); return; }
+    pump();
+    if (kind === "hello") {
+        if (initialized) { sendLauncherSettings(); }   // whatever it missed before Node was up
+    } else if (kind === "state") {
         launcherState = String(args[1] || "");
         launcherMessage = args.slice(2).join(" ");
         if (launcherState === "running" || launcherState === "external") { heartbeat(); }
@@ -306,6 +406,16 @@ function server() {
         launcherState = "running";
         serverVersion = String(args[1] || "");
         heartbeat();
+    } else if (kind === "installed") {
+        lastAction = args.slice(1).join(" ");
+    } else if (kind === "info") {
+        var info = null;
+        try { info = JSON.parse(String(args.slice(1).join(" "))); } catch (e) { info = null; }
+        if (launcherWaiter) { var w = launcherWaiter; launcherWaiter = null; w(info); }
+        return;
+    } else if (kind === "report_saved") {
+        if (args[1]) { post("qbdi diagnose: report saved to " + args[1] + "\n"); }
+        return;
     } else if (kind === "port_free") {
         var port = Math.round(Number(args[1]));
         if (portProbe && port === portProbe.port) {
@@ -316,6 +426,26 @@ function server() {
 }
 
 // ---- timers ---------------------------------------------------------------------------------
+/** The js Task. If it stops (Max's scheduler does when Live's audio engine is off, say), pump()
+ *  notices on the next message and has the launcher's clock drive tick() instead. */
+function taskTick() {
+    lastTaskTick = now();
+    taskTicks++;
+    if (clockOn) { clockOn = false; outlet(OUT_LAUNCHER, "clock", 0); }
+    tick();
+}
+taskTick.local = 1;
+
+function pump() {
+    if (!initialized) { return; }
+    var t = now();
+    if (t - lastTaskTick > TASK_STALLED_MS) {
+        if (!clockOn) { clockOn = true; outlet(OUT_LAUNCHER, "clock", TICK_MS); }
+        tick();
+    }
+}
+pump.local = 1;
+
 function tick() {
     if (!client) { return; }
     var t = now();
@@ -323,7 +453,14 @@ function tick() {
         usePort(portProbe.port);      // no launcher answer (Node missing?): just use it
     }
     client.tick();
+    if (diagnosis && !diagnosis.finished) { diagnosis.tick(); }
     if (replyPort && t - lastHeartbeat > HEARTBEAT_MS && !client.isPending("ping")) { heartbeat(); }
+    if (!launcherHeard && !connected && t - initAt > LAUNCHER_SILENT_MS && launcherState !== "silent") {
+        launcherState = "silent";
+        launcherMessage = "the launcher (qbdi_launcher.js, Node for Max) has not started: see the Max Console; " +
+                          "or start the server yourself (qbdi serve)";
+        showStatus();
+    }
 }
 
 function heartbeat() {
@@ -337,15 +474,124 @@ function now() { return new Date().getTime(); }
 now.local = 1;
 
 function ready() {
+    if (!qbdi) { return false; }
     if (!initialized || !client) { fail("live_api", "the device is still loading; try again in a moment"); return false; }
+    if (!live) { missing("qbdi_live.js"); return false; }
     if (!replyPort) { usePort(portProbe ? portProbe.port : REPLY_PORT_BASE); }
     return true;
 }
 ready.local = 1;
 
+// ---- a press: 1 to 8 variations with consecutive seeds -----------------------------------------
+function startImprovise(prefix, contBars) {
+    if (!ready()) { return; }
+    var q = live.readQuery(queryRange);
+    if (q.error) { fail(q.code || "no_query", q.error); return; }
+    if (q.notes.length === 0) {
+        fail("no_query", "the clip has no unmuted notes" + (queryRange === "clip" ? "" : " in its " + queryRange) +
+             "; add notes or use Free");
+        return;
+    }
+    // the clip's length travels too: trailing silent bars are part of the query
+    var s = settings.copy({ beats_per_bar: q.beatsPerBar, length_beats: q.span, continue_bars: contBars });
+    startBatch({ kind: "improvise", prefix: prefix, beatsPerBar: q.beatsPerBar, span: q.span + contBars * q.beatsPerBar,
+                 target: q.target, settings: s, notes: q.notes, queryClipId: q.clipId,
+                 label: (contBars > 0 ? "continuing '" : "improvising on '") + q.name + "' (" + q.notes.length + " notes" +
+                        (q.warning ? "; " + q.warning : "") + ")" });
+}
+startImprovise.local = 1;
+
+/** Seeds seed, seed+1, ... (Variations of them); requests one at a time; writes all at the end. */
+function startBatch(b) {
+    var seed = Number(b.settings.get("seed")) || 0;
+    b.seeds = [];
+    for (var i = 0; i < variations; i++) { b.seeds.push((seed + i) % (qbdi.MAX_SEED + 1)); }
+    b.index = 0;
+    b.results = [];
+    batch = b;                 // a press while another runs replaces it: late replies are ignored
+    lastError = "";
+    if (!sendVariation(b)) { return; }
+    showStatus();
+}
+startBatch.local = 1;
+
+function sendVariation(b) {
+    var s = b.settings.copy({ seed: b.seeds[b.index] });
+    var ctx = { batch: b, requested: s.values };
+    try {
+        if (b.kind === "free") { client.free(s, ctx); } else { client.improvise(b.notes, s, ctx); }
+    } catch (e) {
+        batch = null;
+        fail("too_large", String(e.message || e));
+        return false;
+    }
+    lastAction = b.label + (b.seeds.length > 1 ? ", " + (b.index + 1) + "/" + b.seeds.length : "") + "…";
+    return true;
+}
+sendVariation.local = 1;
+
+/** A reply for the current press: keep it, ask for the next seed, or write them all. */
+function onBatchReply(b, ev) {
+    if (b !== batch) { return; }
+    if (ev.type === "result") {
+        b.results.push(ev);
+        if (++b.index < b.seeds.length) { sendVariation(b); return; }
+    } else {
+        b.failure = ev.type === "timeout" ? ev.message + " (is the server running? see the status line)"
+                                          : ev.code + ": " + ev.message;
+    }
+    batch = null;
+    writeBatch(b);
+}
+onBatchReply.local = 1;
+
+/** Write every result of a press in one go (one Live undo step where the LOM allows it). */
+function writeBatch(b) {
+    var written = [];
+    var target = b.target;
+    var problem = null;
+    var undo = b.results.length > 1 ? live.beginUndo() : false;
+    for (var i = 0; i < b.results.length && !problem; i++) {
+        var ev = b.results[i];
+        var notes = cleanNotes(ev.notes);
+        var effective = ev.settings || {};
+        if (effective.rate === undefined) { effective.rate = ev.request.context.requested.rate; }
+        if (effective.seed === undefined) { effective.seed = ev.request.context.requested.seed; }
+        var end = 0;
+        for (var j = 0; j < notes.length; j++) { end = Math.max(end, notes[j].start + notes[j].duration); }
+        var length = Math.max(b.span, Math.ceil(end / b.beatsPerBar - 1e-9) * b.beatsPerBar, b.beatsPerBar);
+        var name = qbdi.clipName(b.prefix, effective);
+        var r = live.write(target, notes, length, name);
+        if (!r.ok) { problem = r.reason; break; }
+        written.push({ name: name, where: r.where, notes: notes.length });
+        target = r.next;
+    }
+    live.endUndo(undo);
+    if (problem) { fail("live_api", problem); return; }
+    if (written.length === 0) { fail(b.failure ? "error" : "live_api", b.failure || "nothing to write"); return; }
+    var w = written[0];
+    lastAction = written.length === 1 ? "wrote '" + w.name + "' (" + w.notes + " notes) to " + w.where
+        : "wrote " + written.length + " clips '" + w.name + "' … '" + written[written.length - 1].name + "' from " + w.where;
+    if (written.length === 1 && w.notes === 0) { lastAction += " — silent: lower Threshold or raise Rate"; }
+    lastError = b.failure ? "stopped after " + written.length + " of " + b.seeds.length + ": " + b.failure : "";
+}
+writeBatch.local = 1;
+
+/** Server notes -> notes Live accepts (pitch 0..127, start >= 0, duration > 0, velocity 1..127). */
+function cleanNotes(notes) {
+    var out = [];
+    for (var i = 0; i < notes.length; i++) {
+        var n = qbdi.normalizeNote(notes[i]);
+        if (n) { out.push(n); }
+    }
+    return out;
+}
+cleanNotes.local = 1;
+
 // ---- replies --------------------------------------------------------------------------------
 function onEvent(ev) {
     var kind = ev.request ? ev.request.kind : "";
+    var ctx = ev.request ? ev.request.context : null;
     switch (ev.type) {
     case "pong":
         missedPings = 0;
@@ -371,12 +617,12 @@ function onEvent(ev) {
         break;
     case "result":
         lastRtt = ev.rtt;
-        writeResult(ev);
         break;
     case "error":
-        lastError = ev.code + ": " + ev.message;
-        if (ev.code === "unknown_model") { lastError += " (pick a model from the Model menu)"; }
-        if (kind === "improvise" || kind === "free") { lastAction = ""; }
+        if (!(ctx && (ctx.batch || ctx.diagnose))) {
+            lastError = ev.code + ": " + ev.message;
+            if (ev.code === "unknown_model") { lastError += " (pick a model from the Model menu)"; }
+        } else if (ev.code === "unknown_model") { ev.message += " (pick a model from the Model menu)"; }
         break;
     case "warning":
         lastAction = "warning: " + ev.message;
@@ -392,400 +638,67 @@ function onEvent(ev) {
                 missedPings = 0;
                 choosePort(portAttempt + 1);
             }
-        } else {
-            lastError = ev.message + " (is the server running? see the status line)";
-            lastAction = "";
         }
         break;
     case "bad_reply":
         lastError = "bad reply from the server: " + ev.message;
         break;
     }
+    if (ctx && ctx.batch && ev.type !== "warning") { onBatchReply(ctx.batch, ev); }
+    if (ctx && ctx.diagnose && ev.type !== "warning") { ctx.diagnose(ev); }
     showStatus();
 }
 onEvent.local = 1;
 
 function askLauncher() {
-    var t = now();
-    if (t - lastEnsure >= ENSURE_EVERY_MS) {
-        lastEnsure = t;
-        // the settings again too: node.script may not have been running when init sent them
-        outlet(OUT_LAUNCHER, "host", serverHost);
-        outlet(OUT_LAUNCHER, "port", serverPort);
-        outlet(OUT_LAUNCHER, "ensure");
-    }
+    if (now() - lastEnsure >= ENSURE_EVERY_MS) { sendLauncherSettings(); }
 }
 askLauncher.local = 1;
 
-// ---- reading the query ----------------------------------------------------------------------
-function startImprovise(prefix, contBars) {
-    if (!ready()) { return; }
-    var q = readQuery();
-    if (q.error) { fail(q.code || "no_query", q.error); return; }
-    if (q.notes.length === 0) {
-        fail("no_query", "the clip has no unmuted notes" + (queryRange === "clip" ? "" : " in its " + queryRange) +
-             "; add notes or use Free");
-        return;
-    }
-    // the clip's length travels too: trailing silent bars are part of the query
-    var s = settings.copy({ beats_per_bar: q.beatsPerBar, length_beats: q.span, continue_bars: contBars });
-    var ctx = { mode: contBars > 0 ? "continue" : "improvise", prefix: prefix, beatsPerBar: q.beatsPerBar,
-                span: q.span + contBars * q.beatsPerBar, target: q.target, queryClipId: q.clipId, requested: s.values };
-    try {
-        client.improvise(q.notes, s, ctx);
-    } catch (e) {
-        fail("too_large", String(e.message || e));
-        return;
-    }
-    lastError = "";
-    lastAction = (contBars > 0 ? "continuing '" : "improvising on '") + q.name + "' (" + q.notes.length + " notes" +
-                 (q.warning ? "; " + q.warning : "") + ")…";
-    showStatus();
-}
-startImprovise.local = 1;
-
-/**
- * The query: {notes: [{pitch, start, duration, velocity}] starting at 0, beatsPerBar, span (beats),
- * name, clipId, target: {kind: "session"|"arrangement", track, slot | endTime}} or {error}.
- */
-function readQuery() {
-    var view = new LiveAPI("live_set view detail_clip");
-    if (!view || !validId(view.id)) {
-        return { error: "no clip in Detail View: click a MIDI clip (Session or Arrangement), then Improvise" };
-    }
-    var clip = new LiveAPI("id " + Number(view.id));
-    if (number(clip.get("is_midi_clip"), 1) !== 1) {
-        return { error: "the clip in Detail View is an audio clip; select a MIDI clip" };
-    }
-    var where = locateClip(clip);
-    if (where.error) { return { error: where.error, code: "live_api" }; }
-    var num = number(clip.get("signature_numerator"), 4);
-    var den = number(clip.get("signature_denominator"), 4);
-    var beatsPerBar = num > 0 && den > 0 ? num * 4 / den : 4;
-
-    var loopStart = number(clip.get("loop_start"), 0);
-    var loopEnd = number(clip.get("loop_end"), NaN);
-    var startMarker = number(clip.get("start_marker"), loopStart);
-    var endMarker = number(clip.get("end_marker"), loopEnd);
-    var length = number(clip.get("length"), loopEnd - loopStart);
-    if (!(loopEnd > loopStart)) { loopEnd = loopStart + (length > 0 ? length : beatsPerBar); }
-    if (!(endMarker > startMarker)) { endMarker = loopEnd; }
-    var from, to;
-    if (queryRange === "loop") {
-        from = loopStart; to = loopEnd;
-    } else {
-        from = Math.min(startMarker, loopStart); to = Math.max(endMarker, loopEnd);
-    }
-    var read = queryRange === "selection" ? readSelectedNotes(clip) : readNotes(clip, from, to - from);
-    if (read.error) { return { error: read.error, code: "live_api" }; }
-    var notes = read.notes;
-    if (queryRange === "selection" && notes.length) {
-        var lo = 1e12, hi = 0;
-        for (var i = 0; i < notes.length; i++) {
-            lo = Math.min(lo, notes[i].start_time);
-            hi = Math.max(hi, notes[i].start_time + notes[i].duration);
-        }
-        from = Math.floor(lo / beatsPerBar) * beatsPerBar;
-        to = Math.max(from + beatsPerBar, Math.ceil(hi / beatsPerBar - 1e-9) * beatsPerBar);
-    }
-    var out = [];
-    for (var j = 0; j < notes.length; j++) {
-        var n = notes[j];
-        if (n.start_time < from || n.start_time >= to) { continue; }
-        out.push({ pitch: n.pitch, start: n.start_time - from, duration: n.duration, velocity: n.velocity });
-    }
-    var target = where;
-    if (target.kind === "arrangement") {
-        target.endTime = number(clip.get("end_time"), NaN);
-        if (!isFinite(target.endTime)) {
-            target.endTime = number(clip.get("start_time"), 0) + (to - from);
-        }
-    }
-    return { notes: out, beatsPerBar: beatsPerBar, span: to - from, name: text(clip.get("name")) || "clip",
-             clipId: Number(clip.id), target: target, warning: read.warning || "" };
-}
-readQuery.local = 1;
-
-/** Where a clip lives: {kind: "session", track, slot} or {kind: "arrangement", track}. */
-function locateClip(clip) {
-    var path = unquote(clip.unquotedpath || clip.path);
-    var m = /tracks (\d+) clip_slots (\d+)/.exec(path);
-    if (m) { return { kind: "session", track: Number(m[1]), slot: Number(m[2]) }; }
-    m = /tracks (\d+) arrangement_clips (\d+)/.exec(path);
-    if (m) { return { kind: "arrangement", track: Number(m[1]), index: Number(m[2]) }; }
-    // Not a canonical path: ask the parent (a ClipSlot for Session clips, a Track for Arrangement clips).
-    var parentId = idOf(clip.get("canonical_parent"));
-    if (parentId > 0) {
-        var parent = new LiveAPI("id " + parentId);
-        var ppath = unquote(parent.unquotedpath || parent.path);
-        m = /tracks (\d+) clip_slots (\d+)/.exec(ppath);
-        if (m) { return { kind: "session", track: Number(m[1]), slot: Number(m[2]) }; }
-        m = /tracks (\d+)$/.exec(ppath);
-        if (m) { return { kind: "arrangement", track: Number(m[1]), index: -1 }; }
-    }
-    if (/return_tracks|master_track/.test(path)) {
-        return { error: "the clip is on a return or master track; use a MIDI track" };
-    }
-    return { error: "cannot tell which track the clip is on (Live API path '" + path + "')" };
-}
-locateClip.local = 1;
-
-/** get_notes_extended (Live 11+), falling back to the legacy get_notes. */
-function readNotes(clip, from, span) {
-    var raw;
-    try { raw = clip.call("get_notes_extended", 0, 128, from, span); } catch (e) { raw = undefined; }
-    var notes = parseNotesReply(raw);
-    if (notes !== null) { return { notes: unmuted(notes) }; }
-    try { raw = clip.call("get_notes", from, 0, span, 128); } catch (e2) { raw = undefined; }
-    notes = parseLegacyNotes(raw);
-    if (notes !== null) {
-        return { notes: unmuted(notes), warning: "read with the legacy get_notes (Live 10?); Live 11+ is recommended" };
-    }
-    return { error: "could not read the clip's notes: neither get_notes_extended (Live 11+) nor get_notes answered" };
-}
-readNotes.local = 1;
-
-function readSelectedNotes(clip) {
-    var raw;
-    try { raw = clip.call("get_selected_notes_extended"); } catch (e) { raw = undefined; }
-    var notes = parseNotesReply(raw);
-    if (notes === null) {
-        return { error: "this Live version cannot report the selected notes (needs Live 11+); set Query to clip or loop" };
-    }
-    return { notes: unmuted(notes) };
-}
-readSelectedNotes.local = 1;
-
-/**
- * The reply of get_notes_extended: a JSON string (documented), a one-element array holding it,
- * an already-parsed object or a Dict. Returns the notes, normalised, or null when unusable.
- */
-function parseNotesReply(raw) {
-    if (raw === undefined || raw === null || raw === 0 || raw === "") { return null; }
-    var obj = raw;
-    if (typeof raw === "object" && raw.length !== undefined && raw.length === 1) { obj = raw[0]; }
-    if (obj && typeof obj === "object" && typeof obj.stringify === "function") { obj = obj.stringify(); }
-    if (typeof obj === "string") {
-        try { obj = JSON.parse(obj); } catch (e) { return null; }
-    }
-    if (!obj || typeof obj !== "object") { return null; }
-    var list = obj.notes;
-    if (!list || list.length === undefined) { return null; }
-    var out = [];
-    for (var i = 0; i < list.length; i++) {
-        var n = list[i];
-        if (!n) { continue; }
-        var note = {
-            pitch: Number(n.pitch),
-            start_time: Number(n.start_time !== undefined ? n.start_time : n.start),
-            duration: Number(n.duration),
-            velocity: n.velocity === undefined ? 100 : Number(n.velocity),
-            mute: n.mute ? Number(n.mute) : 0
-        };
-        if (isFinite(note.pitch) && isFinite(note.start_time) && note.duration > 0) { out.push(note); }
-    }
-    return out;
-}
-parseNotesReply.local = 1;
-
-/** Legacy get_notes: "notes N note p t d v m ... done" as a flat array (or a string). */
-function parseLegacyNotes(raw) {
-    if (raw === undefined || raw === null || raw === 0) { return null; }
-    var list = typeof raw === "string" ? raw.split(/\s+/) : raw;
-    if (!list || list.length === undefined || String(list[0]) !== "notes") { return null; }
-    var out = [];
-    for (var i = 0; i < list.length; i++) {
-        if (String(list[i]) === "note" && i + 5 < list.length) {
-            out.push({ pitch: Number(list[i + 1]), start_time: Number(list[i + 2]), duration: Number(list[i + 3]),
-                       velocity: Number(list[i + 4]), mute: Number(list[i + 5]) });
-            i += 5;
-        }
-    }
-    return out;
-}
-parseLegacyNotes.local = 1;
-
-function unmuted(notes) {
-    var out = [];
-    for (var i = 0; i < notes.length; i++) {
-        if (!notes[i].mute) { out.push(notes[i]); }
-    }
-    return out;
-}
-unmuted.local = 1;
-
-/** Free improvisation goes next to the Detail View clip if it is on this device's track, else
- *  into the first empty slot of this device's track. */
-function freeTarget() {
-    var devPath = "";
-    try { var dev = new LiveAPI("this_device"); devPath = unquote(dev.unquotedpath || dev.path); } catch (e) { devPath = ""; }
-    var m = /tracks (\d+) devices/.exec(devPath);
-    var track = m ? Number(m[1]) : -1;
-    var view = new LiveAPI("live_set view detail_clip");
-    if (view && validId(view.id)) {
-        var clip = new LiveAPI("id " + Number(view.id));
-        var where = locateClip(clip);
-        if (!where.error && (track < 0 || where.track === track)) {
-            var num = number(clip.get("signature_numerator"), 4);
-            var den = number(clip.get("signature_denominator"), 4);
-            if (where.kind === "arrangement") { where.endTime = number(clip.get("end_time"), 0); }
-            return { target: where, beatsPerBar: num * 4 / den };
-        }
-    }
-    if (track < 0) { return { error: "cannot tell which track this device is on; put it on a MIDI track" }; }
-    var song = new LiveAPI("live_set");
-    var sn = number(song.get("signature_numerator"), 4);
-    var sd = number(song.get("signature_denominator"), 4);
-    return { target: { kind: "session", track: track, slot: -1 }, beatsPerBar: sn * 4 / sd };
-}
-freeTarget.local = 1;
-
-// ---- writing the improvisation --------------------------------------------------------------
-function writeResult(ev) {
-    var ctx = ev.request.context;
-    var notes = cleanNotes(ev.notes);
-    var effective = ev.settings || {};
-    if (effective.rate === undefined) { effective.rate = ctx.requested.rate; }
-    if (effective.seed === undefined) { effective.seed = ctx.requested.seed; }
-    var bpb = ctx.beatsPerBar;
-    var end = 0;
-    for (var i = 0; i < notes.length; i++) { end = Math.max(end, notes[i].start + notes[i].duration); }
-    var length = Math.max(ctx.span, Math.ceil(end / bpb - 1e-9) * bpb, bpb);
-    var name = qbdi.clipName(ctx.prefix, effective);
-    var result;
-    try {
-        if (ctx.target.kind === "arrangement") {
-            result = writeArrangement(ctx.target, notes, length, name);
-            if (!result.ok) {
-                var why = result.reason;
-                result = writeSession(ctx.target.track, -1, notes, length, name);
-                if (result.ok) { result.where += " (" + why + ")"; }
+// ---- Diagnose: what qbdi_diagnose.js needs from the device ------------------------------------
+function diagnoseHost() {
+    var path = "";
+    try { path = String(this.patcher && this.patcher.filepath ? this.patcher.filepath : ""); } catch (e) { path = ""; }
+    return {
+        now: now,
+        post: function (line) { post(line + "\n"); },
+        scripts: function () {
+            var parts = [], ok = true;
+            for (var k in loadedBy) {
+                if (loadedBy.hasOwnProperty(k)) { parts.push(k + ".js " + loadedBy[k]); ok = ok && loadedBy[k] !== "MISSING"; }
             }
-        } else {
-            result = writeSession(ctx.target.track, ctx.target.slot, notes, length, name);
-        }
-    } catch (e) {
-        result = { ok: false, reason: "Live API error: " + (e.message || e) };
-    }
-    if (!result.ok) { fail("live_api", result.reason); return; }
-    lastError = "";
-    lastAction = "wrote '" + name + "' (" + notes.length + " notes) " + result.where;
-    if (notes.length === 0) { lastAction += " — silent: lower Threshold or raise Rate"; }
+            return { ok: ok, detail: "device " + (path || "(path unknown)") + "; " + parts.join(", ") };
+        },
+        versions: function () {
+            var c = live.capabilities();
+            var m = typeof max !== "undefined" ? max : {};
+            return { live: c.live, max: m.version !== undefined ? String(m.version) : "",
+                     os: m.os !== undefined ? String(m.os) + (m.osversion ? " " + m.osversion : "") : "" };
+        },
+        arrangement: function () { return live.arrangementPath(); },
+        launcher: function (cb) {
+            launcherWaiter = cb;
+            outlet(OUT_LAUNCHER, "info");
+        },
+        retry: function () { outlet(OUT_LAUNCHER, "retry"); },
+        connected: function () { return connected; },
+        ping: function (cb) {
+            if (!replyPort) { usePort(portProbe ? portProbe.port : REPLY_PORT_BASE); }
+            lastHeartbeat = now();
+            client.ping({ diagnose: cb });
+        },
+        free: function (bars, cb) {
+            var s = settings.copy({ bars: bars, continue_bars: 0, beats_per_bar: 4, seed: 1, threshold: 0.3, sampling: "threshold" });
+            client.free(s, { diagnose: cb });
+        },
+        replyPort: function () { return replyPort; },
+        scratch: function () { return live.scratchCheck(); },
+        timers: function () { return { task: taskTicks, clock: clockTicks }; },
+        wake: function () { pump(); },
+        saveReport: function (text) { outlet(OUT_LAUNCHER, "save_report", text); }
+    };
 }
-writeResult.local = 1;
-
-/** Server notes -> notes Live accepts (pitch 0..127, start >= 0, duration > 0, velocity 1..127). */
-function cleanNotes(notes) {
-    var out = [];
-    for (var i = 0; i < notes.length; i++) {
-        var n = qbdi.normalizeNote(notes[i]);
-        if (n) { out.push(n); }
-    }
-    return out;
-}
-cleanNotes.local = 1;
-
-function writeSession(track, afterSlot, notes, length, name) {
-    var trackApi = new LiveAPI("live_set tracks " + track);
-    if (!validId(trackApi.id)) { return { ok: false, reason: "track " + (track + 1) + " no longer exists" }; }
-    var count = trackApi.getcount("clip_slots");
-    var target = -1;
-    for (var i = afterSlot + 1; i < count; i++) {
-        var slot = new LiveAPI("live_set tracks " + track + " clip_slots " + i);
-        if (number(slot.get("has_clip"), 1) === 0) { target = i; break; }
-    }
-    var added = "";
-    if (target < 0) {
-        var song = new LiveAPI("live_set");
-        song.call("create_scene", -1);
-        var after = trackApi.getcount("clip_slots");
-        if (after <= count) { return { ok: false, reason: "no empty clip slot after the query, and adding a scene failed" }; }
-        target = count;
-        added = ", new scene";
-    }
-    var slotApi = new LiveAPI("live_set tracks " + track + " clip_slots " + target);
-    slotApi.call("create_clip", length);
-    var clip = new LiveAPI("live_set tracks " + track + " clip_slots " + target + " clip");
-    if (!validId(clip.id)) { return { ok: false, reason: "Live did not create a clip in slot " + (target + 1) + " (is it a MIDI track?)" }; }
-    var how = addNotes(clip, notes, length);
-    if (!how.ok) { return how; }
-    clip.set("name", name);
-    return { ok: true, where: "to track " + (track + 1) + ", slot " + (target + 1) + added };
-}
-writeSession.local = 1;
-
-function arrangementClips(track) {
-    var trackApi = new LiveAPI("live_set tracks " + track);
-    var n = trackApi.getcount("arrangement_clips");
-    var out = [];
-    for (var i = 0; i < n; i++) {
-        var c = new LiveAPI("live_set tracks " + track + " arrangement_clips " + i);
-        out.push({ index: i, id: Number(c.id), start: number(c.get("start_time"), 0), end: number(c.get("end_time"), 0) });
-    }
-    return out;
-}
-arrangementClips.local = 1;
-
-/** A new Arrangement clip after the query (Live 12: Track.create_midi_clip), never over another clip. */
-function writeArrangement(target, notes, length, name) {
-    var trackApi = new LiveAPI("live_set tracks " + target.track);
-    if (!validId(trackApi.id)) { return { ok: false, reason: "track " + (target.track + 1) + " no longer exists" }; }
-    var existing = arrangementClips(target.track);
-    var pos = target.endTime;
-    var moved = true;
-    while (moved) {
-        moved = false;
-        for (var i = 0; i < existing.length; i++) {
-            var c = existing[i];
-            if (c.start < pos + length - 1e-9 && c.end > pos + 1e-9) { pos = c.end; moved = true; }
-        }
-    }
-    try {
-        trackApi.call("create_midi_clip", pos, length);
-    } catch (e) {
-        return { ok: false, reason: "Live could not create an Arrangement clip (Track.create_midi_clip needs Live 12)" };
-    }
-    var created = null;
-    var after = arrangementClips(target.track);
-    for (var j = 0; j < after.length; j++) {
-        if (Math.abs(after[j].start - pos) < 1e-6) { created = after[j]; break; }
-    }
-    if (!created) {
-        return { ok: false, reason: "Arrangement clips can only be created from Max in Live 12; wrote to Session instead" };
-    }
-    var clip = new LiveAPI("id " + created.id);
-    var how = addNotes(clip, notes, length);
-    if (!how.ok) { return how; }
-    clip.set("name", name);
-    return { ok: true, where: "to the Arrangement at beat " + (Math.round(pos * 100) / 100) };
-}
-writeArrangement.local = 1;
-
-/** add_new_notes (Live 11+); if it left the clip empty, the legacy set_notes. */
-function addNotes(clip, notes, length) {
-    if (notes.length === 0) { return { ok: true }; }
-    var payload = qbdi.toLiveNotes(notes);
-    var failed = false;
-    try { clip.call("add_new_notes", payload); } catch (e) { failed = true; }
-    if (!failed) {
-        var back = null;
-        try { back = parseNotesReply(clip.call("get_notes_extended", 0, 128, 0, length + 1)); } catch (e2) { back = null; }
-        if (back === null || back.length > 0) { return { ok: true }; }
-    }
-    try {
-        clip.call("set_notes");
-        clip.call("notes", notes.length);
-        for (var i = 0; i < notes.length; i++) {
-            var n = notes[i];
-            clip.call("note", n.pitch, n.start, n.duration, n.velocity, 0);
-        }
-        clip.call("done");
-    } catch (e3) {
-        return { ok: false, reason: "Live refused the notes (add_new_notes and set_notes failed)" };
-    }
-    return { ok: true };
-}
-addNotes.local = 1;
+diagnoseHost.local = 1;
 
 // ---- status line --------------------------------------------------------------------------
 function fail(code, message) {
@@ -797,63 +710,24 @@ function fail(code, message) {
 fail.local = 1;
 
 function showStatus() {
+    if (!qbdi) { return; }
     var parts = [];
     if (connected) {
         var m = settings.get("model") || defaultModel || "default model";
         parts.push("● " + m + (lastRtt !== null ? " · " + Math.round(lastRtt) + " ms" : ""));
     } else if (launcherState === "starting") {
         parts.push("○ starting the server…");
-    } else if (launcherState === "error" || launcherState === "failed" || launcherState === "crashed") {
-        parts.push("○ server " + launcherState + (launcherMessage ? ": " + launcherMessage : ""));
+    } else if (launcherState === "error" || launcherState === "failed" || launcherState === "crashed" ||
+               launcherState === "silent") {
+        parts.push("○ " + (launcherState === "silent" ? "" : "server " + launcherState + ": ") + launcherMessage);
     } else {
         parts.push("○ no server");
     }
-    if (lastError) { parts.push("⚠ " + lastError); } else if (lastAction) { parts.push(lastAction); }
+    if (lastError && lastError !== launcherMessage) { parts.push("⚠ " + lastError); } else if (lastAction) { parts.push(lastAction); }
     outlet(OUT_STATUS, "set", parts.join("  "));
     outlet(OUT_LED, connected ? 1 : 0);
 }
 showStatus.local = 1;
-
-// ---- Live API helpers -------------------------------------------------------------------------
-function first(x) {
-    if (x !== null && typeof x === "object" && x.length !== undefined) { return x.length ? x[0] : undefined; }
-    return x;
-}
-first.local = 1;
-
-function number(x, fallback) {
-    var v = Number(first(x));
-    return isFinite(v) ? v : fallback;
-}
-number.local = 1;
-
-function text(x) {
-    if (x !== null && typeof x === "object" && x.length !== undefined) { return x.join(" "); }
-    return x === undefined || x === null ? "" : String(x);
-}
-text.local = 1;
-
-function idOf(x) {
-    if (x && typeof x === "object" && x.length !== undefined) {
-        for (var i = 0; i + 1 < x.length; i++) {
-            if (String(x[i]) === "id") { return Number(x[i + 1]); }
-        }
-        return Number(x[0]);
-    }
-    return Number(x);
-}
-idOf.local = 1;
-
-function validId(id) {
-    var n = Number(id);
-    return isFinite(n) && n > 0;
-}
-validId.local = 1;
-
-function unquote(p) {
-    return String(p === undefined || p === null ? "" : p).replace(/^"+|"+$/g, "");
-}
-unquote.local = 1;
 
 function sendOsc(message) {
     outlet(OUT_OSC, message);

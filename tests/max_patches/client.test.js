@@ -156,3 +156,40 @@ test("ping / status / models / settings / reroll / host / port", () => {
   c.send("replyport", 7999);
   assert.deepEqual(c.out(OUT.RECEIVE).pop(), ["port", 7999]);
 });
+
+// ---- diagnose: the abstraction's checks against the fake server over real UDP ---------------------
+const { MaxUdp } = require("./helpers/udp.js");
+const { startFakeServer } = require("./helpers/fake_server.js");
+
+test("diagnose: a PASS line per check in the Max Console, the report block, a summary out of the status outlet", async () => {
+  const server = await startFakeServer({ port: 0 });
+  const udp = new MaxUdp({ sendOutlet: 0, receiveOutlet: 1, port: server.port });
+  const c = loadMaxScript("qbdi.client.js", { timers: "real", onOutlet: (n, a) => udp.onOutlet(n, a) });
+  udp.attach(c);
+  try {
+    c.send("args", server.port);
+    c.send("done");
+    c.send("diagnose");
+    await udp.waitFor(() => c.out(OUT.STATUS).some((m) => m[0] === "diagnose"), 15000, "the summary");
+    const lines = c.posts.map((p) => p.replace(/\n$/, "")).filter((p) => /^qbdi diagnose: (PASS|FAIL|SKIP)/.test(p));
+    assert.deepEqual(lines.map((l) => l.split(" ").slice(2, 3)[0]), ["PASS", "PASS", "PASS", "PASS", "PASS", "PASS", "PASS"],
+      lines.join("\n"));
+    assert.match(lines.join("\n"), /PASS scripts: \[qbdi\.client\]; qbdi_protocol\.js require, qbdi_diagnose\.js require/);
+    assert.match(lines.join("\n"), /PASS large result: 64 bars: 256 notes in 2 chunks, all arrived/);
+    assert.ok(!/launcher|scratch clip|create_midi_clip/.test(lines.join("\n")), "no Live or launcher checks in plain Max");
+    assert.deepEqual(c.out(OUT.STATUS).find((m) => m[0] === "diagnose"), ["diagnose", "7 passed, 0 failed"]);
+    assert.ok(c.posts.some((p) => p.startsWith("---- qbdi diagnose report")));
+    assert.deepEqual(c.out(OUT.LIST), [], "Diagnose's own improvisation does not come out of the notes outlet");
+  } finally {
+    c.dispose();
+    udp.close();
+    await server.close();
+  }
+});
+
+test("qbdi_protocol.js missing: one clear Console line, and no message throws", () => {
+  const c = loadMaxScript("qbdi.client.js", { missing: ["qbdi_protocol.js"] });
+  assert.ok(c.posts.some((p) => /qbdi_protocol\.js not found\. Max looked next to the abstraction/.test(p)));
+  for (const m of ["done", "improvise", "ping", "diagnose", "rate"]) c.send(m);
+  c.send("list", 60, 0, 1, 100);
+});

@@ -8,68 +8,8 @@ const test = require("node:test");
 const assert = require("node:assert/strict");
 
 const P = require("../../max_patches/qbdi_protocol.js");
-const { loadMaxScript } = require("./helpers/maxjs.js");
-const { FakeLive } = require("./helpers/fake_live.js");
 
-const OUT = { OSC: 0, STATUS: 1, LED: 2, RECEIVE: 3, LAUNCHER: 4, UI: 5 };
-
-const QUERY = [
-  { pitch: 60, start_time: 0, duration: 1, velocity: 100 },
-  { pitch: 64, start_time: 1, duration: 0.5, velocity: 37 },
-  { pitch: 67, start_time: 1.5, duration: 0.5, velocity: 90, mute: 1 },   // muted: left out
-  { pitch: 72, start_time: 2.25, duration: 0.75, velocity: 127 },
-  { pitch: 48, start_time: 5, duration: 1, velocity: 80 },                 // second bar of 3/4
-];
-
-/** A set with one MIDI track, the device on it, a query clip in slot 0 (3/4, 2 bars) selected. */
-function setup({ live: liveOptions = {}, clip = {}, slots = 4, arrangement = false, loader } = {}) {
-  const live = new FakeLive(liveOptions);
-  const t = live.addTrack({ slots });
-  live.addDevice(t);
-  const fields = Object.assign({ name: "riff", length: 6, notes: QUERY, signature_numerator: 3, signature_denominator: 4 }, clip);
-  const query = arrangement ? live.addArrangementClip(t, Object.assign({ start_time: 16 }, fields)) : live.putClip(t, 0, fields);
-  live.select(query);
-  const dev = loadMaxScript("qbdi_device.js", { LiveAPI: live.LiveAPI, loader });
-  dev.send("init");
-  const probe = dev.out(OUT.LAUNCHER).find((m) => m[0] === "probe_port");
-  assert.ok(probe, "asks the launcher whether its reply port is free");
-  dev.send("server", "port_free", probe[1], 1);
-  assert.deepEqual(dev.out(OUT.RECEIVE).pop(), ["port", probe[1]], "points [udpreceive] at its port");
-  const before = live.snapshot(query);
-  dev.clear();
-  return { live, dev, query, before, port: probe[1] };
-}
-
-function requestOf(dev) {
-  const msgs = dev.out(OUT.OSC).filter((m) => m[0] === P.IMPROVISE || m[0] === P.NOTES || m[0] === P.FREE);
-  const header = msgs[0];
-  const flat = [];
-  msgs.slice(1).forEach((m) => flat.push(...m.slice(5)));
-  const settings = P.pairsToObject(header[0] === P.FREE ? header.slice(3) : header.slice(5));
-  return { header, msgs, notes: P.unflattenNotes(flat), settings, id: header[1], port: header[2] };
-}
-
-/** Play the server: result chunks in reverse order, then the header. */
-function reply(dev, id, notes, settings = { rate: 256, seed: 0 }, model = "pop") {
-  const chunks = P.chunkArgs(P.flattenNotes(notes));
-  for (let c = chunks.length - 1; c >= 0; c--) dev.send(P.RESULT_NOTES, id, c, chunks.length, ...chunks[c]);
-  const pairs = [];
-  for (const k of Object.keys(settings)) pairs.push(k, settings[k]);
-  dev.send(P.RESULT, id, notes.length, chunks.length, model, ...pairs);
-}
-
-function statusText(dev) {
-  const s = dev.out(OUT.STATUS);
-  return s.length ? s[s.length - 1].slice(1).join(" ") : "";
-}
-
-function assertUntouched(live, query, before) {
-  assert.deepEqual(live.snapshot(query), before, "the query clip's content is unchanged");
-  for (const op of live.opsOn(query)) {
-    const reading = op.op === "get" || (op.op === "call" && /^get_/.test(op.fn));
-    assert.ok(reading, `only reads on the query clip, saw ${op.op} ${op.fn || op.prop}`);
-  }
-}
+const { OUT, QUERY, setup, requestOf, reply, statusText, assertUntouched } = require("./helpers/device.js");
 
 test("Session: reads the Detail View clip, leaves muted notes out, sends time signature and settings", () => {
   const { dev, port } = setup();
@@ -192,14 +132,49 @@ test("Arrangement (Live 12): a new clip after the query, never over the next cli
   assertUntouched(live, query, before);
 });
 
-test("Arrangement on Live 11 (no create_midi_clip): falls back to the first empty Session slot and says why", () => {
-  const { live, dev, query, before } = setup({ arrangement: true, live: { arrangementCreate: false } });
+test("Arrangement on Live 11 (no create_midi_clip): through a temporary Session clip, deleted afterwards", () => {
+  const { live, dev, query, before } = setup({ arrangement: true, live: { arrangementCreate: false, version: [11, 3, 35] } });
+  live.putClip(0, 0, { name: "theirs", notes: [] });                     // a user's clip in slot 1: left alone
+  dev.send("improvise");
+  reply(dev, requestOf(dev).id, [{ pitch: 60, start: 0, duration: 1, velocity: 90 }, { pitch: 64, start: 2, duration: 1, velocity: 70 }],
+    { rate: 128, seed: 5 });
+  const made = live.song.tracks[0].arrangement_clips.find((c) => c.name === "improv r128 s5");
+  assert.ok(made, statusText(dev));
+  assert.equal(made.start_time, 22, "right after the query (16..22)");
+  assert.deepEqual(made.notes.map((n) => [n.pitch, n.start_time]), [[60, 0], [64, 2]]);
+  const dup = live.log.find((e) => e.fn === "duplicate_clip_to_arrangement");
+  assert.match(dup.args[0], /^id \d+$/);
+  assert.equal(dup.args[1], 22);
+  assert.ok(!live.log.some((e) => e.fn === "create_midi_clip"), "not called: LiveAPI.info does not list it");
+  const slots = live.song.tracks[0].clip_slots;
+  assert.equal(slots[0].clip.name, "theirs");
+  assert.equal(slots.filter((sl) => sl.clip).length, 1, "the temporary clip is gone");
+  assert.equal(slots.length, 4, "no scene left behind");
+  assert.match(statusText(dev), /to the Arrangement at beat 22/);
+  assertUntouched(live, query, before);
+});
+
+test("Arrangement on a Live with neither function: a Session slot, and the reason names the Live 12 versions", () => {
+  const { live, dev, query, before } = setup({ arrangement: true,
+    live: { arrangementCreate: false, duplicateToArrangement: false, version: [11, 0, 2] } });
   dev.send("improvise");
   reply(dev, requestOf(dev).id, [{ pitch: 60, start: 0, duration: 1, velocity: 90 }]);
   const slot = live.song.tracks[0].clip_slots[0];
   assert.ok(slot.clip, "written to slot 1");
   assert.equal(slot.clip.notes.length, 1);
-  assert.match(statusText(dev), /slot 1 \(Arrangement clips can only be created from Max in Live 12/);
+  assert.match(statusText(dev), /slot 1 \(Live 11\.0\.2 has neither Track\.create_midi_clip \(Live 12; sources name 12\.0\.5, 12\.1\.10 or 12\.2/);
+  assert.equal(live.printed.length, 0, "no call to a function this Live lacks (each would print a console error)");
+  assertUntouched(live, query, before);
+});
+
+test("Arrangement with a full Session: the temporary clip's scene is added and deleted again", () => {
+  const { live, dev, query, before } = setup({ arrangement: true, slots: 1, live: { arrangementCreate: false } });
+  live.putClip(0, 0, { name: "theirs", notes: [] });
+  dev.send("improvise");
+  reply(dev, requestOf(dev).id, [{ pitch: 60, start: 0, duration: 1, velocity: 90 }]);
+  assert.ok(live.song.tracks[0].arrangement_clips.some((c) => c.start_time === 22 && c.notes.length === 1));
+  assert.equal(live.song.tracks[0].clip_slots.length, 1, "the added scene is deleted");
+  assert.ok(live.log.some((e) => e.fn === "create_scene") && live.log.some((e) => e.fn === "delete_scene"));
   assertUntouched(live, query, before);
 });
 
@@ -371,4 +346,104 @@ test("the device script also loads with include() when require() is missing", ()
   const { dev } = setup({ loader: "include" });
   dev.send("improvise");
   assert.equal(requestOf(dev).notes.length, 4);
+});
+
+// ---- the launcher: nothing before the device has spoken; the address first, then ensure -----------
+const { FakeLive } = require("./helpers/fake_live.js");
+const { loadMaxScript } = require("./helpers/maxjs.js");
+
+function bareDevice(options = {}) {
+  const live = new FakeLive();
+  live.addDevice(live.addTrack({ slots: 2 }));
+  return { live, dev: loadMaxScript("qbdi_device.js", Object.assign({ LiveAPI: live.LiveAPI }, options)) };
+}
+
+test("a set saved with Server Port 7410: the stored value arrives before init; the launcher hears 7410 first", () => {
+  const { dev } = bareDevice();
+  dev.send("server_port", 7410);                       // the parameter's stored value, at load
+  assert.deepEqual(dev.out(OUT.LAUNCHER), [], "nothing to the launcher before init");
+  dev.send("init");
+  const toLauncher = dev.out(OUT.LAUNCHER).filter((m) => m[0] !== "probe_port");
+  assert.deepEqual(toLauncher, [["host", "127.0.0.1"], ["port", 7410], ["ensure"]]);
+  assert.ok(dev.out(OUT.OSC).some((m) => m[0] === "port" && m[1] === 7410), "[udpsend] points at 7410");
+});
+
+test("the launcher's hello (Node came up after init): the device sends its address and ensure again", () => {
+  const { dev } = bareDevice();
+  dev.send("server_port", 7410);
+  dev.send("init");
+  dev.clear();
+  dev.send("server", "hello", 1, "v20.11.0", "/x");
+  assert.deepEqual(dev.out(OUT.LAUNCHER), [["host", "127.0.0.1"], ["port", 7410], ["ensure"]]);
+});
+
+test("Server Port changed while running: the launcher gets the new address and ensure; the device pings there", () => {
+  const { dev, port } = setup();
+  dev.send("server_port", 7420);
+  assert.deepEqual(dev.out(OUT.LAUNCHER), [["host", "127.0.0.1"], ["port", 7420], ["ensure"]]);
+  assert.ok(dev.out(OUT.OSC).some((m) => m[0] === "port" && m[1] === 7420));
+  const ping = dev.out(OUT.OSC).find((m) => m[0] === P.PING);
+  assert.ok(ping && ping[2] === port, "a ping on the new address right away");
+  dev.clear();
+  dev.send("server_port", 7420);
+  assert.deepEqual(dev.out(OUT.LAUNCHER), [], "the same port again changes nothing");
+});
+
+test("no word from the launcher within 8 s: the status line says it did not start", () => {
+  const { dev } = bareDevice();
+  dev.send("init");
+  const t0 = Date.now();
+  dev.context.Date = class extends Date { constructor(...a) { super(...(a.length ? a : [t0 + 9000])); } };
+  dev.context.tick();
+  const status = dev.out(OUT.STATUS).pop().join(" ");
+  assert.match(status, /the launcher \(qbdi_launcher\.js, Node for Max\) has not started/);
+});
+
+// ---- missing scripts: said clearly, with where Max looked ------------------------------------------
+test("require() that gives {} (not the module): the device checks the exports and falls back to include()", () => {
+  const { dev } = setup({ loader: "require-empty", missing: [], requireGivesEmpty: true });
+  assert.deepEqual(dev.includes.sort(), ["qbdi_diagnose.js", "qbdi_live.js", "qbdi_protocol.js"]);
+  dev.send("improvise");
+  assert.ok(dev.out(OUT.OSC).some((m) => m[0] === P.IMPROVISE));
+});
+
+test("qbdi_protocol.js missing: the status line names it and where to put it; nothing throws", () => {
+  const { dev } = bareDevice({ missing: ["qbdi_protocol.js"] });
+  dev.send("init");
+  dev.send("improvise");
+  dev.send("rate", 64);
+  dev.send("server", "hello", 1, "v20", "/x");
+  const status = dev.out(OUT.STATUS).map((m) => m.join(" "));
+  assert.equal(status.length, 1);
+  assert.match(status[0], /qbdi_protocol\.js not found: keep the \.js files next to the device/);
+  assert.ok(dev.posts.some((p) => /Max looked next to the device and in its search path/.test(p)));
+  assert.deepEqual(dev.out(OUT.UI), [["loaded"]], "the patch's own missing-script timer is stopped");
+});
+
+test("qbdi_live.js missing: the buttons say so instead of failing", () => {
+  const { dev } = bareDevice({ missing: ["qbdi_live.js"] });
+  dev.send("init");
+  dev.send("improvise");
+  assert.match(dev.out(OUT.STATUS).pop().join(" "), /qbdi_live\.js not found/);
+  assert.equal(dev.out(OUT.OSC).filter((m) => m[0] === P.IMPROVISE).length, 0);
+});
+
+// ---- timers: if Max's scheduler stops (audio engine off?), the launcher's clock takes over --------
+test("a Task that stops ticking: the launcher's clock is asked for, drives tick(), and is stopped again", () => {
+  const { dev } = setup();
+  const t0 = Date.now();
+  let offset = 0;
+  dev.context.Date = class extends Date { constructor(...a) { super(...(a.length ? a : [t0 + offset])); } };
+  offset = 2000;                                   // 2 s without a Task tick, then a message arrives
+  dev.send(P.PONG, 1, "0.1.0", 1);
+  assert.deepEqual(dev.out(OUT.LAUNCHER).pop(), ["clock", 250]);
+  dev.send("ping");
+  const ping = dev.out(OUT.OSC).filter((m) => m[0] === P.PING).pop();
+  offset = 10000;
+  dev.send("server", "tick");                      // the launcher's clock: the ping times out through it
+  assert.match(dev.out(OUT.STATUS).pop().join(" "), /server not answering/);
+  assert.ok(ping);
+  dev.clear();
+  dev.tasks[0].execute();                          // Max's Task again
+  assert.deepEqual(dev.out(OUT.LAUNCHER).filter((m) => m[0] === "clock"), [["clock", 0]]);
 });

@@ -32,14 +32,16 @@ DEVICE_AMXD = MAXP / "QBDI Improviser.amxd"
 CLIENT_MAXPAT = MAXP / "qbdi.client.maxpat"
 CLIENT_HELP = MAXP / "qbdi.client.maxhelp"
 JSON_PATCHERS = [DEVICE_MAXPAT, CLIENT_MAXPAT, CLIENT_HELP]
-MAX_JS = ["qbdi_protocol.js", "qbdi_device.js", "qbdi.client.js"]          # loaded by Max's [js]: ES5
-NODE_JS = ["qbdi_launcher.js", "qbdi_osc.js"]                               # Node for Max: modern JS
+MAX_JS = ["qbdi_protocol.js", "qbdi_device.js", "qbdi_live.js", "qbdi_diagnose.js", "qbdi.client.js"]  # [js]: ES5
+NODE_JS = ["qbdi_launcher.js", "qbdi_install.js", "qbdi_osc.js"]           # Node for Max: modern JS
 
 DEVICE_PARAMETERS = {
     "Model Name", "Query Range", "Sampling", "Z", "Allocation", "Source", "Rate", "Full Rate", "Threshold",
-    "Temperature", "Structure", "Seed", "Bars", "Continue Bars", "Server Port",
-    "Improvise", "Continue", "Re-roll", "Free Improvise",
+    "Temperature", "Structure", "Seed", "Bars", "Continue Bars", "Variations", "Server Port",
+    "Improvise", "Continue", "Re-roll", "Free Improvise", "Diagnose",
 }
+ACTION_BUTTONS = {"Improvise", "Continue", "Re-roll", "Free Improvise", "Diagnose"}
+HIDDEN, STORED_ONLY, AUTOMATED = 2, 1, 0
 
 
 def node() -> str:
@@ -219,11 +221,22 @@ def test_device_wiring():
     assert (recv, 0, js, 0) in lines and (js, 0, send, 0) in lines and (js, 3, recv, 0) in lines
     assert (js, 4, launcher, 0) in lines
     assert "@autostart 1" in text[launcher]
-    # live.thisdevice -> deferlow -> init -> js
+    # live.thisdevice -> deferlow -> [t b b]: left -> init -> js; right (first) -> the missing-script timer
     (d,) = [dst for src, _, dst, _ in lines if src == thisdev]
     assert text[d] == "deferlow"
-    (m,) = [dst for src, _, dst, _ in lines if src == d]
+    (t,) = [dst for src, _, dst, _ in lines if src == d]
+    assert text[t] == "t b b"
+    (m,) = [dst for src, o, dst, _ in lines if src == t and o == 0]
     assert by_id[m]["maxclass"] == "message" and by_id[m]["text"] == "init" and (m, 0, js, 0) in lines
+    # if qbdi_device.js is missing, nothing in it can say so: the patch does, unless the script answers
+    (timer,) = [dst for src, o, dst, _ in lines if src == t and o == 1]
+    assert text[timer].startswith("delay ")
+    (say,) = [dst for src, _, dst, _ in lines if src == timer]
+    status = [dst for src, o, dst, _ in lines if src == js and o == 1]
+    assert "qbdi_device.js not found" in text[say] and [dst for src, _, dst, _ in lines if src == say] == status
+    route = one("route seed menu model_name loaded")
+    (stop,) = [dst for src, o, dst, _ in lines if src == route and o == 3]
+    assert text[stop] == "stop" and (stop, 0, timer, 0) in lines and (js, 5, route, 0) in lines
     # MIDI passes through
     assert (one("midiin"), 0, one("midiout"), 0) in lines
     # every button reaches the js through [deferlow] (Live API calls off the high-priority thread)
@@ -232,6 +245,40 @@ def test_device_wiring():
             (pre,) = [dst for src, _, dst, _ in lines if src == box["id"]]
             (low,) = [dst for src, _, dst, _ in lines if src == pre]
             assert text[low] == "deferlow" and (low, 0, js, 0) in lines, box["varname"]
+
+
+def test_action_buttons_are_hidden_and_settings_stored():
+    """Ableton's guideline: a live.text in button mode is Hidden, so no automation lane or clip envelope
+    fires improvisations during playback (the audit, finding 3)."""
+    params = {b["saved_attribute_attributes"]["valueof"]["parameter_longname"]: b
+              for b in parameter_boxes(DEVICE_MAXPAT)}
+    for name, box in params.items():
+        visibility = box["saved_attribute_attributes"]["valueof"]["parameter_invisible"]
+        is_button = box["maxclass"] == "live.text" and box.get("mode") == 0
+        assert is_button == (name in ACTION_BUTTONS), name
+        if is_button:
+            assert visibility == HIDDEN, f"{name}: action buttons are Hidden"
+        elif name in ("Server Port", "Model Name", "Variations"):
+            assert visibility == STORED_ONLY, name
+        else:
+            assert visibility == AUTOMATED, name
+
+
+def test_device_fields_are_written_as_max_writes_them():
+    """The audit's findings 10, 12, 13 and 14: what Max-saved devices hold."""
+    patcher = patcher_of(DEVICE_AMXD)
+    assert patcher["minimum_live_version"] == "" and patcher["minimum_max_version"] == ""
+    assert patcher["dependency_cache"] == []
+    for path in JSON_PATCHERS:
+        for box in boxes(patcher_of(path)).values():
+            words = box.get("text", "").split() if box["maxclass"] == "newobj" else []
+            if words[:1] == ["route"]:
+                assert (box["numinlets"], box["numoutlets"]) == (2, len(words)), box["text"]
+            if words[:1] == ["dict"]:
+                assert box["numoutlets"] == 5 and len(box["outlettype"]) == 5, box["text"]
+            assert "hint" not in box, f"{box.get('text', box['maxclass'])}: annotation (Live's Info View), not hint"
+    (menu,) = [b for b in boxes(patcher).values() if b["maxclass"] == "umenu"]
+    assert menu["annotation"] and menu["annotation_name"] == "Model"
 
 
 def js_messages(script: str) -> set[str]:

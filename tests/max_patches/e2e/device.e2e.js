@@ -108,3 +108,70 @@ test("Free against the real server", async () => {
     udp.close();
   }
 });
+
+test("Variations 3 against the real server: three clips, consecutive seeds, each equal to qbdi improvise", async () => {
+  const live = new FakeLive();
+  live.addTrack({ slots: 4 });
+  live.addDevice(0);
+  const query = live.putClip(0, 0, { name: "phrase", length: 8, notes: PHRASE });
+  live.select(query);
+  const before = live.snapshot(query);
+  const { dev, udp } = device(live);
+  try {
+    await udp.waitFor(() => dev.out(2).some((m) => m[0] === 1), 10000, "pong from the real server");
+    dev.send("rate", 32);
+    dev.send("seed", 40);
+    dev.send("sampling", "sample");
+    dev.send("variations", 3);
+    dev.send("improvise");
+    const slots = live.song.tracks[0].clip_slots;
+    await udp.waitFor(() => slots.filter((s) => s.clip).length === 4 || /⚠/.test(status(dev)), 60000, "three clips");
+    assert.equal(slots.filter((s) => s.clip).length, 4, status(dev));
+    const sent = udp.sent.filter((m) => m.address === P.IMPROVISE);
+    assert.equal(sent.length, 3);
+    const seeds = sent.map((m) => P.pairsToObject(m.args.slice(4)).seed);
+    assert.deepEqual(seeds, [40, 41, 42], "consecutive seeds");
+    for (let i = 0; i < 3; i++) {
+      const id = sent[i].args[0];
+      const flat = [];
+      udp.sent.filter((m) => m.address === P.NOTES && m.args[0] === id).forEach((m) => flat.push(...m.args.slice(4)));
+      const expected = reference("improvise", sent[i].args.slice(4), flat);
+      const clip = slots[1 + i].clip;
+      assert.equal(clip.name, `improv r32 s${seeds[i]}`);
+      assert.deepEqual(rows(clip.notes), rows(expected.notes), `seed ${seeds[i]}: the engine's notes`);
+    }
+    assert.notDeepEqual(rows(slots[1].clip.notes), rows(slots[2].clip.notes), "different seeds, different notes");
+    assert.deepEqual(live.snapshot(query), before, "query clip unchanged");
+  } finally {
+    dev.dispose();
+    udp.close();
+  }
+});
+
+test("Diagnose against the real server started by the real launcher: every check passes", async () => {
+  const { makeRig, until, diagnoseLines, reportBlock } = require("../helpers/rig.js");
+  const { freePort } = require("../helpers/udp.js");
+  const { PYTHON, MODEL, pythonEnv } = require("./real_server.js");
+  const rig = makeRig({ port: await freePort(), launcher: { python: PYTHON, model: MODEL, env: pythonEnv(),
+    exists: (p) => p === PYTHON } });
+  try {
+    const mine = rig.live.putClip(0, 0, { name: "mine", notes: PHRASE });
+    const before = rig.live.snapshot(mine);
+    await until(() => rig.dev.out(2).some((m) => m[0] === 1), 60000, "the real server, started by the launcher");
+    rig.dev.send("diagnose");
+    await until(() => /Diagnose: \d+ passed/.test(rig.status()), 60000, "the end of Diagnose");
+    const lines = diagnoseLines(rig.posts());
+    const failed = Object.entries(lines).filter(([, r]) => r.status !== "PASS");
+    assert.deepEqual(failed, [], rig.posts().join("\n"));
+    assert.equal(Object.keys(lines).length, 12);
+    assert.match(lines["server binary"].detail, /found python:/);
+    assert.match(lines["server started"].detail, /started by the launcher \(python, pid \d+\), ends with Live \(--exit-with-stdin\)/);
+    assert.match(lines["server answering"].detail, /^qbdi \d+\.\d+\.\d+/);
+    assert.match(lines["large result"].detail, /^64 bars: \d+ notes in \d+ chunks, all arrived/);
+    assert.ok(reportBlock(rig.posts()).length > 12);
+    assert.deepEqual(rig.live.snapshot(mine), before, "the user's clip is untouched");
+    assert.equal(rig.live.song.tracks[0].clip_slots.filter((s) => s.clip).length, 1, "the scratch clip is gone");
+  } finally {
+    rig.close();
+  }
+});

@@ -2,9 +2,13 @@
 // SPDX-License-Identifier: MIT
 // A stand-in for Live's object model as Max's LiveAPI shows it (see shared/notes/m4l.md, section 3):
 // get() returns arrays, ids come back as ["id", N], get_notes_extended returns a JSON *string*,
-// add_new_notes takes {notes: [...]}, ClipSlot.create_clip(length), Track.create_midi_clip
-// (Live 12 only), Song.create_scene. Every get/set/call is logged so tests can check that the
-// query clip is only ever read.
+// add_new_notes takes {notes: [...]}, ClipSlot.create_clip(length) / delete_clip,
+// Track.create_midi_clip (Live 12 only), Track.duplicate_clip_to_arrangement("id N", time),
+// Song.create_scene / delete_scene (/ begin_undo_step, end_undo_step where the option says so),
+// live_app's get_major/minor/bugfix_version, and LiveAPI.info: the text Max gives, one
+// "id N" / "type T" / "description ..." / "children ..." / "property name type" /
+// "function name" line each, ending with "done". Every get/set/call is logged so tests can check
+// that the query clip is only ever read.
 "use strict";
 
 class FakeLive {
@@ -15,14 +19,21 @@ class FakeLive {
    *   arrangementCreate: true (Live 12 Track.create_midi_clip) | false (Live 11)
    *   canonicalPaths: true (a clip's path is canonical) | false (it is not: use canonical_parent)
    *   addNewNotes: true | false (Live 10: only set_notes)
+   *   duplicateToArrangement: true | false (Track.duplicate_clip_to_arrangement)
+   *   undoSteps: false | true (Song.begin_undo_step / end_undo_step in the LOM: UNCONFIRMED, so off)
+   *   version: [major, minor, bugfix] of live_app
    */
   constructor(options = {}) {
-    this.options = Object.assign({ notesApi: "string", arrangementCreate: true, canonicalPaths: true, addNewNotes: true }, options);
+    this.options = Object.assign({ notesApi: "string", arrangementCreate: true, canonicalPaths: true, addNewNotes: true,
+      duplicateToArrangement: true, undoSteps: false, version: [12, 1, 10] }, options);
     this.objects = new Map();
     this.nextId = 1;
     this.log = [];
     this.printed = [];
     this.song = this.register({ type: "Song", tempo: 120, signature_numerator: 4, signature_denominator: 4, tracks: [] });
+    this.app = this.register({ type: "Application" });
+    this.undoDepth = 0;
+    this.undoSteps = [];     // [{begin: log index, end: log index}]
     this.detailClip = null;
     this.device = null;
     const live = this;
@@ -42,6 +53,7 @@ class FakeLive {
       }
       get unquotedpath() { return this.path.replace(/^"|"$/g, ""); }
       get type() { return this._obj ? this._obj.type : ""; }
+      get info() { return live.infoOf(this._obj); }
       get(prop) {
         live.log.push({ op: "get", id: this._obj && this._obj.id, prop });
         return live.getProp(this._obj, prop);
@@ -140,6 +152,7 @@ class FakeLive {
       if (t[1] === "canonical_parent") obj = obj && obj.parent;
       return obj || null;
     }
+    if (t[0] === "live_app") return t.length === 1 ? this.app : null;
     if (t[0] !== "live_set") return null;
     let obj = this.song;
     for (let i = 1; i < t.length; i++) {
@@ -185,6 +198,26 @@ class FakeLive {
     return { notes: notes.map((n) => ({ note_id: n.note_id, pitch: n.pitch, start_time: n.start_time, duration: n.duration,
       velocity: n.velocity, mute: n.mute, probability: n.probability, velocity_deviation: n.velocity_deviation,
       release_velocity: n.release_velocity })) };
+  }
+
+  /** What LiveAPI.info says about an object: the functions this "Live version" has. */
+  infoOf(obj) {
+    if (!obj) return "No object";
+    const o = this.options;
+    const functions = {
+      Song: ["create_scene", "delete_scene", "create_midi_track", "undo", "redo"].concat(o.undoSteps ? ["begin_undo_step", "end_undo_step"] : []),
+      Track: ["delete_clip", "delete_device", "stop_all_clips"].concat(o.arrangementCreate ? ["create_midi_clip"] : [],
+        o.duplicateToArrangement ? ["duplicate_clip_to_arrangement"] : []),
+      ClipSlot: ["create_clip", "delete_clip", "fire", "stop"],
+      Clip: ["add_new_notes", "get_notes_extended", "get_selected_notes_extended", "remove_notes_extended"],
+      Application: ["get_bugfix_version", "get_document", "get_major_version", "get_minor_version"],
+    }[obj.type] || [];
+    const lines = [`id ${obj.id}`, `type ${obj.type}`, `description This class represents a ${obj.type}.`];
+    if (obj.type === "Track") lines.push("children arrangement_clips Clip", "children clip_slots ClipSlot", "property name unicode");
+    if (obj.type === "Song") lines.push("children tracks Track", "property tempo float");
+    for (const f of functions.slice().sort()) lines.push(`function ${f}`);
+    lines.push("done");
+    return lines.join("\n");
   }
 
   noSuchFunction(obj, fn) {
@@ -234,6 +267,41 @@ class FakeLive {
         case "done": obj._legacy.forEach((n) => obj.notes.push(this.liveNote(obj, n))); return 0;
         default: return this.noSuchFunction(obj, fn);
       }
+    }
+    if (obj.type === "Application") {
+      const v = o.version;
+      if (fn === "get_major_version") return v[0];
+      if (fn === "get_minor_version") return v[1];
+      if (fn === "get_bugfix_version") return v[2];
+      return this.noSuchFunction(obj, fn);
+    }
+    if (obj.type === "ClipSlot" && fn === "delete_clip") {
+      if (obj.clip) { this.objects.delete(obj.clip.id); obj.clip = null; }
+      return 0;
+    }
+    if (obj.type === "Track" && fn === "duplicate_clip_to_arrangement") {
+      if (!o.duplicateToArrangement) return this.noSuchFunction(obj, fn);
+      const src = this.resolve(String(args[0]));
+      if (!src || src.type !== "Clip") throw new Error("duplicate_clip_to_arrangement: invalid clip");
+      const copy = this.addArrangementClip(this.song.tracks.indexOf(obj), { start_time: Number(args[1]), length: src.length,
+        name: src.name, notes: src.notes.map((n) => ({ pitch: n.pitch, start_time: n.start_time, duration: n.duration,
+          velocity: n.velocity, mute: n.mute })) });
+      return ["id", copy.id];
+    }
+    if (obj.type === "Song" && fn === "delete_scene") {
+      const i = Number(args[0]);
+      if (!(i >= 0 && i < this.song.tracks[0].clip_slots.length)) throw new Error("delete_scene: index out of range");
+      for (const track of this.song.tracks) {
+        const [slot] = track.clip_slots.splice(i, 1);
+        if (slot.clip) throw new Error("the fake does not delete a scene that holds clips: the device must not ask");
+      }
+      return 0;
+    }
+    if (obj.type === "Song" && (fn === "begin_undo_step" || fn === "end_undo_step")) {
+      if (!o.undoSteps) return this.noSuchFunction(obj, fn);
+      if (fn === "begin_undo_step") { this.undoDepth++; this.undoSteps.push({ begin: this.log.length - 1 }); }
+      else { this.undoDepth--; this.undoSteps[this.undoSteps.length - 1].end = this.log.length - 1; }
+      return 0;
     }
     if (obj.type === "ClipSlot" && fn === "create_clip") {
       if (obj.clip) throw new Error("create_clip: clip slot already has a clip");

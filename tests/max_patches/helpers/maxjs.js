@@ -56,7 +56,10 @@ function makeTaskClass(mode, tasks) {
 /**
  * Load a Max js file. options:
  *   LiveAPI   a LiveAPI class (tests/max_patches/helpers/fake_live.js)
- *   loader    "require" (Max 7+ CommonJS require with `exports` only) or "include"
+ *   loader    "require" (Max 7+ CommonJS require with `exports` only), "include" (no require), or
+ *             "require-empty" (require gives {} instead of throwing for a file it cannot find)
+ *   missing   script files Max cannot find (require and include fail for them)
+ *   requireGivesEmpty  with "require-empty": require gives {} for every module (include finds them)
  *   timers    "manual" (Task never fires by itself; call runTasks) or "real"
  *   onOutlet  (index, args) callback, e.g. to wire outlet 0 to UDP
  */
@@ -88,21 +91,33 @@ function loadMaxScript(file, options = {}) {
   };
   if (!options.LiveAPI) delete sandbox.LiveAPI;
   const context = vm.createContext(sandbox);
+  const missing = new Set(options.missing || []);
+  const fileOf = (name) => (name.endsWith(".js") ? name : name + ".js");
   const run = (name) => {
+    if (missing.has(name)) throw new Error(`js: can't find file ${name}`);
     const p = path.join(MAX_PATCHES, name);
     vm.runInContext(fs.readFileSync(p, "utf8"), context, { filename: p });
   };
+  const includes = [];
   if (loader === "include") {
-    context.include = (name) => run(name.endsWith(".js") ? name : name + ".js");
+    context.include = (name) => { includes.push(fileOf(name)); run(fileOf(name)); };
   } else {
     // Max's require: the module sees `exports` (no `module`), its return value is `exports`.
     context.require = (name) => {
-      const p = path.join(MAX_PATCHES, name.endsWith(".js") ? name : name + ".js");
+      if (missing.has(fileOf(name)) || options.requireGivesEmpty) {
+        if (loader === "require-empty") return {};
+        throw new Error(`require: can't find ${name}`);
+      }
+      const p = path.join(MAX_PATCHES, fileOf(name));
       const modContext = vm.createContext({ exports: {} });
       vm.runInContext(fs.readFileSync(p, "utf8"), modContext, { filename: p });
       return modContext.exports;
     };
-    context.include = () => { throw new Error("include() should not be needed when require() works"); };
+    context.include = (name) => {
+      includes.push(fileOf(name));
+      if (loader === "require-empty") return run(fileOf(name));
+      throw new Error("include() should not be needed when require() works");
+    };
   }
   run(file);
 
@@ -125,6 +140,7 @@ function loadMaxScript(file, options = {}) {
     outlets,
     posts,
     tasks,
+    includes,
     send,
     runTasks() { tasks.forEach((t) => t.timer !== undefined && t.execute()); },
     /** Messages that went out of one outlet, as arrays. */
