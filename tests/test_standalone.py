@@ -208,6 +208,52 @@ print(loaded)
     assert done.stdout.strip() == "[]", f"the serving path imported {done.stdout.strip()}"
 
 
+TRIMMED = ("numpy.fft", "numpy.polynomial", "numpy.ma", "numpy.ctypeslib", "numpy.matlib", "typing_extensions",
+           "_decimal", "_bz2", "_lzma", "_codecs_jp", "_codecs_cn", "_multibytecodec", "unicodedata")
+
+
+def test_spec_trims_what_the_serving_path_never_loads_and_runs_in_utf8_mode(spec_tree, monkeypatch):
+    calls = run_spec(spec_tree / "build" / SPEC.name, monkeypatch)
+    excludes = calls["Analysis"][1]["excludes"]
+    for name in TRIMMED:
+        assert name in excludes, name
+    assert ("X utf8", None, "OPTION") in calls["EXE"][0][2], "UTF-8 mode: no East Asian codec needed, stderr UTF-8"
+
+
+def test_serve_improvise_and_models_work_without_the_trimmed_modules(tmp_path):
+    """What the spec leaves out must not be needed: with every trimmed module made unimportable
+    (as in the bundle), a real server round trip (improvise, continue, structure lock, sampling,
+    free, an error), the improvise command on a MIDI file and models all work."""
+    model = tiny_model(tmp_path / "tiny")
+    script = f"""
+import sys
+for name in {TRIMMED!r}:
+    sys.modules[name] = None          # import raises ImportError, as in the bundle
+from pathlib import Path
+from bridge.cli import main
+from bridge.server import Server
+from bridge.client import Client, ServerError
+from bridge.bench import realistic_query
+from bridge.midifile import write_midi
+with Server(port=0, model={str(model)!r}) as server, Client(port=server.port) as client:
+    client.ping(); client.models(); client.status()
+    client.improvise(realistic_query(4), {{"rate": 64, "structure": "lock", "continue_bars": 2, "sampling": "sample"}})
+    client.free(bars=2)
+    try:
+        client.improvise(realistic_query(1), {{"model": "nope"}})
+    except ServerError:
+        pass
+write_midi(Path({str(tmp_path)!r}) / "q.mid", [("piano", realistic_query(2))], tempo_bpm=100.0, time_signature=(4, 4))
+main(["improvise", {str(tmp_path / "q.mid")!r}, "-o", {str(tmp_path / "o.mid")!r}, "--model", {str(model)!r}])
+assert main(["models"]) == 0
+import statistics                     # bench's: decimal falls back to _pydecimal
+print("ok", statistics.median([1, 2, 3]))
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "ok 2"
+
+
 def test_build_scripts_are_wired_for_ci():
     build_sh = ROOT / "build" / "build.sh"
     assert os.access(build_sh, os.X_OK), ".ci/run only builds when build/build.sh is executable (chmod +x)"
