@@ -16,7 +16,8 @@ Checks, each on a free loopback port:
      server still answers ping afterwards;
   4. a second server on the same port exits with code 2 and one line naming the port;
   5. clean shutdown: /qbdi/quit -> exit code 0; started bare (only ``--port``, as a double-click
-     would, plus a port) and stopped with SIGTERM -> exit code 0 (not on Windows);
+     would, plus a port) and stopped with SIGTERM -> exit code 0 (not on Windows); started with
+     ``--exit-with-stdin`` and a pipe, as the launcher does: closing the pipe -> exit code 0;
   6. cold start to first pong and first improvisation (bridge.bench.measure_cold, best and median
      of --cold-runs), and the folder's size: over SIZE_BUDGET_MB (or --max-mb) fails.
 Exit code 0 when every check passes, 1 otherwise. The goals (60 MB, 1.5 s) are reported; the
@@ -88,11 +89,11 @@ def as_tuples(notes) -> list[tuple]:
 class Running:
     """The binary as a subprocess; stderr goes to a temporary file (no pipe to fill up)."""
 
-    def __init__(self, argv: list[str]) -> None:
+    def __init__(self, argv: list[str], stdin=subprocess.DEVNULL) -> None:
         self.argv = argv
         self.log = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")  # noqa: SIM115 (closed in stop)
         self.started = time.perf_counter()
-        self.process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(argv, stdin=stdin, stdout=self.log, stderr=subprocess.STDOUT)
 
     def output(self) -> str:
         self.log.flush()
@@ -246,6 +247,22 @@ def smoke(binary: Path, cold_runs: int = 3, say=print) -> dict:
                 say("  SIGTERM       ok       started without a subcommand; exit code 0")
             finally:
                 run.close()
+
+    # 5c: the launcher's watchdog: a pipe on stdin, closed -> the server stops by itself
+    port = free_port()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as notify:
+        notify.bind(("127.0.0.1", 0))
+        run = Running([str(binary), "serve", "--port", str(port), "--notify-port", str(notify.getsockname()[1]),
+                       "--exit-with-stdin"], stdin=subprocess.PIPE)
+        try:
+            wait_ready(run, notify)
+            run.process.stdin.close()
+            code = run.wait(10)
+            check(code == 0 and "stdin closed" in run.output(),
+                  f"after its stdin closed the server exited with {code}; output:\n{run.output()}")
+            say("  stdin closed  ok       --exit-with-stdin: stopped by itself, exit code 0")
+        finally:
+            run.close()
 
     # 6: cold start and size
     command = shlex.quote(binary.as_posix())    # measure_cold splits it POSIX-style, also on Windows
