@@ -474,7 +474,9 @@ class Launcher {
     this.setState(this.child ? "running" : "external", `server ${ev.serverVersion}, model ${ev.model || "default"}`);
     this.out("ready", ev.serverVersion, ev.protocolVersion, ev.port || this.port, ev.model || "");
     this.watch();
-    this.firstRunInstall();
+    // a second later: the copy (tens of MB, synchronous) must not hold up the messages above
+    const later = setTimeout(() => this.firstRunInstall(), 1000);
+    if (later.unref) later.unref();
   }
 
   lastLine() {
