@@ -5,11 +5,13 @@
 Three layers, as ``pip install`` and its extras install them:
 
 * **core** (``pip install qbdi-bridge``: NumPy, mido, python-osc, safetensors), in data-flow order:
-  ``config`` (shapes, caps, settings) -> ``midifile`` (MIDI file <-> notes) -> ``pianoroll``
-  (notes <-> bar frames) -> ``vae`` (frames <-> latents, NumPy) -> ``channel`` (the rate-limited
-  Gaussian test channel) -> ``structure`` (repeats, continuation) -> ``improvise`` (query ->
-  improvisation); ``models`` (verified model folders); serving: ``protocol`` and ``osc`` (the OSC
-  contract and codec), ``reassembly``, ``admission``, ``workers``, ``server``, ``client``, ``bench``;
+  ``config`` (shapes, caps, settings) -> ``smf`` (MIDI bytes <-> events) -> ``midifile`` (MIDI
+  file <-> notes) -> ``pianoroll`` (notes <-> bar frames) -> ``vae`` (frames <-> latents, NumPy)
+  -> ``channel`` (the rate-limited Gaussian test channel) -> ``structure`` (repeats,
+  continuation) -> ``improvise`` (query -> improvisation); ``models`` (verified model folders,
+  ``models.schema``); ``paths`` and ``folders`` (untrusted paths: inputs read safely, outputs
+  written exclusively, atomically or staged); serving: ``protocol`` and ``osc`` (the OSC contract
+  and codec), ``reassembly``, ``admission``, ``workers``, ``server``, ``client``, ``bench``;
   ``cli`` (``qbdi``).
 * **training** (``[train]``: PyTorch): ``training.corpus`` -> ``training.train`` ->
   ``training.evaluate``.

@@ -36,6 +36,7 @@ import numpy as np
 
 from . import protocol as P
 from .client import Client, NoReply
+from .config import MAX_BARS
 from .errors import QbdiError
 from .osc import OscError, decode
 from .pianoroll import Note
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 BENCH_SETTINGS = {"rate": 256, "seed": 1}        # a typical dial setting: the channel is exercised
 PROGRESSION = ((48, (60, 64, 67)), (45, (57, 60, 64)), (41, (53, 57, 60)), (43, (55, 59, 62)))
 START_TIMEOUT_S = 60.0
+MAX_CLIENTS = 256
 WARMUP = 10
 
 
@@ -318,10 +320,21 @@ def bench_from_args(args) -> int:
     """``qbdi bench``: print the table (or JSON with ``--json``); 0 on success."""
     bars = _int_list(args.bars, "--bars")
     clients = _int_list(args.clients, "--clients")
-    if args.requests < 1 or args.seconds <= 0:
-        raise QbdiError("--requests must be 1 or more and --seconds above 0")
-    if max(bars) > 512:
-        raise QbdiError("--bars must be at most 512")
+    if not (args.requests >= 1 and 0 < args.seconds <= 3600 and 0 <= args.port <= 65535):
+        raise QbdiError("--requests must be 1 or more, --seconds above 0 (at most 3600), --port 0 to 65535")
+    if max(bars) > MAX_BARS:
+        raise QbdiError(f"--bars must be at most {MAX_BARS}")
+    if max(clients) > MAX_CLIENTS:
+        raise QbdiError(f"--clients must be at most {MAX_CLIENTS} (one thread and socket each)")
+    if args.cold is not None:
+        try:
+            argv = shlex.split(args.cold, posix=os.name != "nt")
+        except ValueError as exc:
+            raise QbdiError(f"--cold {args.cold!r} is not a command line ({exc})") from None
+        if not argv:
+            raise QbdiError("--cold needs a server command, e.g. --cold 'qbdi serve'")
+    if getattr(args, "cold_only", False) and not args.cold:
+        raise QbdiError("--cold-only measures the cold start of --cold CMD; give --cold too")
     report = run_bench(port=args.port, model=args.model, requests=args.requests, bars=bars, clients=clients,
                        seconds=args.seconds, cold=args.cold, cold_only=getattr(args, "cold_only", False))
     print(json.dumps(report, indent=2) if args.json else format_report(report))

@@ -27,6 +27,18 @@ MAX_BARS = 512
 MAX_NOTES = 20_000   # notes in one query and in one improvisation (the OSC protocol's cap too)
 MAX_RATE = 1_000_000
 SWEEP_RATES = "full,1024,512,256,128,64,32,0"   # qbdi sweep's default dial steps
+MAX_SWEEP_SEEDS = 1000
+MIN_BEATS_PER_BAR, MAX_BEATS_PER_BAR = 0.25, 32.0
+METER_STEP = 0.25     # a bar is a whole number of 16ths: every such meter has an exact MIDI time signature
+MAX_WORKERS = 64      # server improvisation threads
+MIDI_PITCHES = 128
+# model folders (bridge.models.schema): what a representation and an architecture may be
+MAX_STEPS_PER_BEAT = 24
+MAX_BEATS_PER_FRAME = 32
+MAX_FRAME_SIZE = 8192          # steps x 2 x pitches (the reference: 16 x 2 x 78 = 2496)
+MAX_HIDDEN = 8192
+MAX_LATENT = 4096
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 @dataclass(frozen=True)
@@ -125,8 +137,8 @@ class Settings:
             raise QbdiError(f"temperature must be between 0.01 and 10, got {self.temperature!r}; try 1.0")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
             raise QbdiError(f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed!r}")
-        if self.beats_per_bar is not None and (not _finite(self.beats_per_bar) or not 0.25 <= self.beats_per_bar <= 32):
-            raise QbdiError(f"beats per bar must be between 0.25 and 32, got {self.beats_per_bar!r}")
+        if self.beats_per_bar is not None:
+            check_beats_per_bar(self.beats_per_bar)
         if self.length_beats is not None and (not _finite(self.length_beats)
                                               or not 0 <= self.length_beats <= MAX_BARS * 32):
             raise QbdiError(f"length must be between 0 and {MAX_BARS * 32} beats, got {self.length_beats!r}")
@@ -154,6 +166,58 @@ class Settings:
     @property
     def rate_label(self) -> str:
         return "full" if self.rate is None else str(self.rate)
+
+
+def check_beats_per_bar(value: Any) -> float:
+    """A bar length in quarter-note beats: 0.25 to 32, a whole number of 16ths (so a MIDI meter holds it)."""
+    if not _finite(value) or not MIN_BEATS_PER_BAR <= value <= MAX_BEATS_PER_BAR:
+        raise QbdiError(f"beats per bar must be between {MIN_BEATS_PER_BAR:g} and {MAX_BEATS_PER_BAR:g}, got {value!r}")
+    if not (value / METER_STEP).is_integer():
+        raise QbdiError(f"beats per bar must be a whole number of 16ths (a multiple of {METER_STEP:g}), so that a MIDI "
+                        f"time signature holds it; got {value!r} (e.g. 3.25 is 13/16, 3.5 is 7/8)")
+    return float(value)
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """What ``qbdi serve`` is started with; ``None`` takes the default (bridge.protocol, bridge.workers)."""
+
+    host: str | None = None
+    port: int | None = None
+    model: str | None = None
+    notify_port: int | None = None
+    workers: int | None = None
+    log_level: str | None = None
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise :class:`QbdiError` naming the first bad field and its allowed values."""
+        if self.host is not None and (not isinstance(self.host, str) or not 0 < len(self.host) <= 253
+                                      or not all(c.isprintable() and not c.isspace() for c in self.host)):
+            raise QbdiError(f"host must be an address or host name such as 127.0.0.1, got {self.host!r}")
+        _check_int("port", self.port, 0, 65535, "0 picks a free one")
+        _check_int("notify port", self.notify_port, 1, 65535, "a local UDP port")
+        _check_int("workers", self.workers, 0, MAX_WORKERS, "0 improvises in the receive thread")
+        if self.model is not None and (not isinstance(self.model, str) or not self.model or "\0" in self.model):
+            raise QbdiError(f"model must be an installed model's name or a model folder, got {self.model!r}")
+        if self.log_level is not None and str(self.log_level).upper() not in LOG_LEVELS:
+            raise QbdiError(f"unknown log level {self.log_level!r}; use {', '.join(LOG_LEVELS[:-1])} or ERROR")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ServeConfig:
+        return _from_dict(cls, data)
+
+
+def _check_int(name: str, value: Any, lo: int, hi: int, hint: str) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise QbdiError(f"{name} must be a whole number from {lo} to {hi} ({hint}), got {value!r}")
 
 
 def parse_rate(value: Any) -> int | None:

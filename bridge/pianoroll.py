@@ -212,3 +212,28 @@ def from_frames(frames: np.ndarray, grid: BarGrid, velocities: np.ndarray | None
 def length_of(notes: Iterable[Note]) -> float:
     """End of the last note in beats (0 for no notes)."""
     return max((n.start + max(n.duration, 0.0) for n in notes), default=0.0)
+
+
+def check_output_notes(notes: Sequence[Note], max_beats: float | None = None, code: str = "bad_request") -> None:
+    """Raise :class:`QbdiError` unless every note is one MIDI and the protocol can carry: a whole
+    pitch in 0..127, a whole velocity in 1..127, a finite start >= 0 and duration >= 0 (ending by
+    ``max_beats`` when given). The last guard before notes are written or sent, whatever made them."""
+    if not notes:
+        return
+    try:
+        a = np.array([(n.pitch, n.start, n.duration, n.velocity) for n in notes], dtype=np.float64)
+    except (TypeError, ValueError, AttributeError):
+        raise QbdiError("the notes are not (pitch, start, duration, velocity) numbers", code=code) from None
+    pitch, start, duration, velocity = a.T
+    finite = np.isfinite(a).all(axis=1)
+    bad = (~finite | (pitch < 0) | (pitch > 127) | (pitch != np.floor(pitch)) | (velocity < 1) | (velocity > 127)
+           | (velocity != np.floor(velocity)) | (start < 0) | (duration < 0))
+    if max_beats is not None:
+        bad |= finite & (start + duration > max_beats)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        n = notes[i]
+        raise QbdiError(f"note {i} (pitch {n.pitch}, start {n.start}, duration {n.duration}, velocity {n.velocity}) "
+                        "is not one MIDI can hold: pitches 0..127, velocities 1..127, finite times"
+                        + (f" within {max_beats:g} beats" if max_beats is not None else "")
+                        + f"; {int(bad.sum())} such note(s), so none was written or sent", code=code)

@@ -19,6 +19,7 @@ threads spun against the other process and made improvisations up to 8 times slo
 from __future__ import annotations
 
 import errno
+import ipaddress
 import logging
 import signal
 import socket
@@ -33,6 +34,7 @@ from threadpoolctl import threadpool_limits
 from . import __version__
 from . import protocol as P
 from .admission import Admission
+from .config import ServeConfig
 from .errors import QbdiError
 from .models import Model
 from .osc import OscError, decode, encode
@@ -56,10 +58,7 @@ class Server:
     def __init__(self, host: str = P.DEFAULT_HOST, port: int = P.DEFAULT_PORT, model: str | None = None,
                  notify_port: int | None = None, workers: int = DEFAULT_WORKERS,
                  ttl: float = P.REQUEST_TTL_S) -> None:
-        if not 0 <= int(port) <= 65535:
-            raise QbdiError(f"port must be between 0 and 65535, got {port}")
-        if notify_port is not None and not 1 <= int(notify_port) <= 65535:
-            raise QbdiError(f"notify port must be between 1 and 65535, got {notify_port}")
+        ServeConfig(host=host, port=port, notify_port=notify_port, workers=workers)   # validates, names the field
         self.host, self.requested_port, self.notify_port = host, int(port), notify_port
         self.sock: socket.socket | None = None
         self._own_port: int | None = None
@@ -95,9 +94,6 @@ class Server:
 
     def bind(self) -> None:
         """Bind the UDP socket; a port in use raises :class:`QbdiError` naming the port and --port."""
-        if self.host not in LOOPBACK_HOSTS:
-            log.warning("binding %s: the server is reachable from other machines on this network, and anyone "
-                        "who can reach it can use or quit it; use --host 127.0.0.1 unless you need that", self.host)
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
         try:
@@ -114,6 +110,9 @@ class Server:
                 sock.setsockopt(socket.SOL_SOCKET, option, SOCKET_BUFFER)
             except OSError:  # the OS may cap it; the default still works for normal loads
                 pass
+        if not _is_loopback(sock.getsockname()[0]):    # after the bind: a host that failed reaches no one
+            log.warning("binding %s: the server is reachable from other machines on this network, and anyone "
+                        "who can reach it can use or quit it; use --host 127.0.0.1 unless you need that", self.host)
         sock.settimeout(POLL_S)
         self.sock = sock
         self._own_port = sock.getsockname()[1]
@@ -276,6 +275,13 @@ class Server:
             self.reply(dest, P.ERROR, [request_id, code, P.clip_text(message)], count=False)
         except Exception:  # never let an error report stop the server
             log.exception("could not send an error reply")
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address.split("%")[0]).is_loopback
+    except ValueError:
+        return False
 
 
 def serve_from_args(args) -> int:

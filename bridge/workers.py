@@ -21,7 +21,7 @@ from .config import Settings
 from .errors import QbdiError
 from .improvise import Improvisation, free_improvise, improvise
 from .models import Model, installed_names, list_models, load_model
-from .pianoroll import Note
+from .pianoroll import Note, check_output_notes
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +155,9 @@ class Workers:
             self._error(job.dest, job.request_id, "internal", f"internal error: {type(exc).__name__}: {exc}")
 
     def _send_result(self, job: Job, result: Improvisation) -> None:
-        # the engine refuses more than P.MAX_NOTES notes (config.MAX_NOTES), so every result fits
+        # the engine refuses more than P.MAX_NOTES notes (config.MAX_NOTES), so every result fits;
+        # and whatever the model folder says, no note outside MIDI's ranges goes out
+        check_output_notes(result.notes, code="bad_model")
         for warning in result.warnings:
             self._reply(job.dest, P.WARNING, [job.request_id, P.clip_text(warning)], False)
         chunks = P.chunk_args(P.flatten_notes(result.notes))

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import numpy as np
 from bridge.config import Architecture, Representation
 from bridge.midifile import write_midi
 from bridge.models import save_model
+from bridge.models.schema import CHECKSUM_KEY, config_digest
 from bridge.pianoroll import Note
 from bridge.vae import expected_shapes
 
@@ -52,6 +54,33 @@ def tiny_model(folder: Path, latent: int = 16, hidden: int = 32, seed: int = 0, 
         "max_rate": 512 if sparse else 256, "training": {"corpus": "none", "bars": 0},
     }
     return save_model(folder, tensors, config)
+
+
+NULL = object()     # edit_config(folder, key=NULL) writes JSON null; None deletes the key
+
+
+def edit_config(folder: Path, reseal: bool = True, **changes) -> dict:
+    """Change keys of a model folder's config.json (``None`` deletes one, ``NULL`` writes null).
+    ``reseal`` writes the config's checksum again, as a consistent (if wrong) folder would have;
+    without it the edit shows as tampering."""
+    path = folder / "config.json"
+    config = json.loads(path.read_text())
+    for key, value in changes.items():
+        if value is None:
+            config.pop(key, None)
+        else:
+            config[key] = None if value is NULL else value
+    if reseal:
+        config[CHECKSUM_KEY] = config_digest(config)
+    path.write_text(json.dumps(config))
+    return config
+
+
+def old_format_model(folder: Path, **kwargs) -> Path:
+    """A model folder as qbdi 0.1 wrote it: format 1, no checksum over the config."""
+    tiny_model(folder, **kwargs)
+    edit_config(folder, reseal=False, format_version=1, config_sha256=None)
+    return folder
 
 
 def midi_file(path: Path, notes: list[Note], tempo: float = 100.0, signature=(4, 4)) -> Path:

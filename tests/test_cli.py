@@ -6,7 +6,7 @@ import sys
 
 import mido
 import pytest
-from builders import chord_bars, midi_file, tiny_model
+from builders import chord_bars, edit_config, midi_file, tiny_model
 
 from bridge.midifile import read_midi
 from bridge.pianoroll import Note
@@ -140,14 +140,7 @@ def test_bad_midi_files_give_one_line_and_exit_2(tmp_path, tiny, kind, words):
     assert not (tmp_path / "out.mid").exists()
 
 
-def _edit_config(folder, **changes):
-    config = json.loads((folder / "config.json").read_text())
-    for key, value in changes.items():
-        if value is None:
-            del config[key]
-        else:
-            config[key] = value
-    (folder / "config.json").write_text(json.dumps(config))
+_edit_config = edit_config
 
 
 def _broken_model(kind, folder, marker):
@@ -157,7 +150,7 @@ def _broken_model(kind, folder, marker):
         data[-7] ^= 0x01
         (folder / "model.safetensors").write_bytes(bytes(data))
     elif kind == "format version":
-        _edit_config(folder, format_version=2)
+        _edit_config(folder, format_version=3)
     elif kind == "missing key":
         _edit_config(folder, architecture=None)
     elif kind == "not json":
@@ -173,15 +166,13 @@ def _broken_model(kind, folder, marker):
                 return (open, (str(marker), "w"))
 
         (folder / "weights.pkl").write_bytes(pickle.dumps(Boom()))
-        config = json.loads((folder / "config.json").read_text())
         digest = hashlib.sha256((folder / "weights.pkl").read_bytes()).hexdigest()
-        config["weights"] = {"file": "weights.pkl", "sha256": digest}
-        (folder / "config.json").write_text(json.dumps(config))
+        _edit_config(folder, weights={"file": "weights.pkl", "sha256": digest})
     return folder
 
 
 @pytest.mark.parametrize("kind, words", [
-    ("changed weights", "does not match its checksum"), ("format version", "format version 2 is not supported"),
+    ("changed weights", "does not match its checksum"), ("format version", "format version 3 is not supported"),
     ("missing key", "lacks key(s) architecture"), ("not json", "not valid JSON"), ("no weights", "is missing"),
     ("pickle", "not a readable safetensors file"),
 ])

@@ -26,6 +26,7 @@ from .piece import PieceAnalysis, analyze_piece, resolve_model
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
+KIND = "qbdi-analysis"
 FIGURES = ("ir_threshold", "ir_time", "motifs")
 
 
@@ -42,11 +43,12 @@ def run_analyze(paths: Sequence[str | Path], out_dir: str | Path, model: Any = N
         latents: ``False`` skips the latent view (no model is loaded).
         progress: tqdm bars on stderr.
     """
+    from bridge.folders import holds_report, plan_folder
     from bridge.midifile import read_midi
 
+    folder = plan_folder(out_dir, "analysis report", owned=lambda p: holds_report(p / "analysis.json", KIND),
+                         produces=("analysis.json", "index.html"))   # checked first; written whole at the end
     scores = [(Path(p), read_midi(p)) for p in paths]  # bad files fail before any work
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     loaded, skipped = _load(model) if latents else (None, "latent view turned off")
     pieces: list[tuple[Path, Any, PieceAnalysis]] = []
     for path, score in _progress(scores, progress, "files"):
@@ -56,7 +58,8 @@ def run_analyze(paths: Sequence[str | Path], out_dir: str | Path, model: Any = N
             piece.latent_skipped = skipped
         log.info("analysed %s in %.2f s", path, time.perf_counter() - started)
         pieces.append((path, score, piece))
-    return write_report(pieces, out)
+    with folder.staged() as staging:
+        return write_report(pieces, staging)
 
 
 def analyze_from_args(args: Any) -> int:
@@ -100,10 +103,9 @@ def write_report(pieces: Sequence[tuple[Path, Any, PieceAnalysis]], out_dir: Pat
             signature = getattr(score, "time_signature", None)
             entry["time_signature"] = list(signature) if signature else None
         entries.append(entry)
-    document = {"format_version": FORMAT_VERSION, "kind": "qbdi-analysis", "files": entries}
+    document = {"format_version": FORMAT_VERSION, "kind": KIND, "files": entries}
     (out_dir / "analysis.json").write_text(json.dumps(document, indent=1, allow_nan=False))
     (out_dir / "index.html").write_text(render_html(document))
-    log.info("wrote the report to %s", out_dir)
     return document
 
 

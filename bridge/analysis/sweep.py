@@ -176,17 +176,18 @@ def run_sweep(query_path: str | Path, rates: Sequence[int | None] | str, seeds: 
     """
     from bridge.config import Settings
     from bridge.errors import QbdiError
+    from bridge.folders import holds_report, plan_folder
     from bridge.improvise import improvise
-    from bridge.midifile import read_midi
-    from bridge.midifile import write_midi as save_midi
+    from bridge.midifile import encode_midi, read_midi
 
     rates = parse_rates(rates) if isinstance(rates, str) else list(rates)
     settings = Settings() if settings is None else settings
     seed_list = [settings.seed + i for i in range(seeds)] if isinstance(seeds, int) else [int(s) for s in seeds]
     if not seed_list:
         raise QbdiError("give at least one seed (--seeds 1 or more)")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    folder = plan_folder(out_dir, "sweep", owned=lambda p: holds_report(p / "sweep.json", "qbdi-sweep"),
+                         produces=("sweep.csv", "sweep.json", "sweep.png", "midi"))   # written whole at the end
+    midi_files: dict[str, bytes] = {}
     query_path = Path(query_path)
     score = read_midi(query_path)
     if not score.notes:
@@ -206,10 +207,10 @@ def run_sweep(query_path: str | Path, rates: Sequence[int | None] | str, seeds: 
 
     def save(rate: int | None, seed: int, notes: Sequence[NoteLike]) -> None:
         if write_midi:
-            path = out / "midi" / f"{query_path.stem}_rate-{rate_label(rate)}_seed-{seed}.mid"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            save_midi(path, [("query", list(score.notes)), (f"qbdi rate {rate_label(rate)} seed {seed}", list(notes))],
-                      tempo_bpm=score.tempo_bpm, time_signature=tuple(score.time_signature))
+            name = f"{query_path.stem}_rate-{rate_label(rate)}_seed-{seed}.mid"
+            midi_files[name] = encode_midi([("query", list(score.notes)),
+                                            (f"qbdi rate {rate_label(rate)} seed {seed}", list(notes))],
+                                           tempo_bpm=score.tempo_bpm, time_signature=tuple(score.time_signature))
 
     runs = sweep_notes(score.notes, beats_per_bar, length, rates, seed_list, improviser, steps_per_beat, progress, save)
     reference: dict[str, Any] = compare(score.notes, score.notes, beats_per_bar, length).to_dict()
@@ -226,7 +227,12 @@ def run_sweep(query_path: str | Path, rates: Sequence[int | None] | str, seeds: 
     }
     if write_midi:
         document["midi"] = "midi/"
-    write_outputs(document, out)
+    with folder.staged() as out:
+        if midi_files:
+            (out / "midi").mkdir()
+        for name, data in midi_files.items():
+            (out / "midi" / name).write_bytes(data)
+        write_outputs(document, out)
     return document
 
 

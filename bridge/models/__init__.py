@@ -3,7 +3,9 @@
 """Model folders: safetensors weights + config.json, shipped inside this package and loaded by name.
 
 A model folder holds ``config.json`` (format, format version, representation, architecture,
-training data card, the weights' SHA-256) and ``model.safetensors``. Loading verifies all of it
+training data card, the weights' SHA-256 and, from format 2, the config's own checksum) and
+``model.safetensors``. A folder is untrusted input: loading checks the whole config against its
+schema (:mod:`bridge.models.schema`) and the weights against the config, reading each file once,
 and raises :class:`ModelError` naming the problem; nothing is ever unpickled.
 """
 
@@ -23,16 +25,21 @@ import numpy as np
 
 from ..config import Architecture, Representation
 from ..errors import ModelError, QbdiError
+from ..folders import OutputFolder, plan_folder
+from ..paths import read_input, shown, write_file
 from ..vae import VAE, expected_shapes
+from .schema import CHECKSUM_KEY, FORMAT, FORMAT_VERSION, REQUIRED_KEYS, ModelSpec, check_config, parse_config, seal
+
+__all__ = ["CHECKSUM_KEY", "CONFIG_FILE", "DEFAULT_MODEL", "FORMAT", "FORMAT_VERSION", "REQUIRED_KEYS",
+           "WEIGHTS_FILE", "Model", "ModelSpec", "installed_names", "installed_root", "list_models", "load_model",
+           "plan_model_folder", "read_config", "read_spec", "resolve", "save_model", "sha256_of", "upgrade_model"]
 
 log = logging.getLogger(__name__)
 
-FORMAT = "qbdi-vae"
-FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 DEFAULT_MODEL = "pop"
-REQUIRED_KEYS = ("format", "format_version", "name", "representation", "architecture", "weights", "training")
+HEADER_SLACK = 1 << 20          # bytes a weight file may hold beyond its tensors (header, metadata)
 
 
 @dataclass
@@ -47,19 +54,20 @@ class Model:
     vae: VAE
     prior_mean: np.ndarray = field(repr=False, default=None)   # (latent,) training-set mean of z
     prior_var: np.ndarray = field(repr=False, default=None)    # (latent,) aggregate posterior variance
+    spec: ModelSpec | None = field(repr=False, default=None)
 
     @property
     def max_rate(self) -> int:
         """Bits per frame past which the output no longer changes audibly (the dial's top)."""
-        return int(self.config.get("max_rate", 2048))
+        return self.spec.max_rate if self.spec else int(self.config.get("max_rate", 2048))
 
     @property
     def card(self) -> dict[str, Any]:
-        return self.config.get("training", {})
+        return self.spec.card if self.spec else self.config.get("training", {})
 
     @property
     def description(self) -> str:
-        return str(self.config.get("description", ""))
+        return self.spec.description if self.spec else str(self.config.get("description", ""))
 
 
 def sha256_of(path: Path) -> str:
@@ -84,135 +92,185 @@ def resolve(name_or_path: str | os.PathLike | None) -> Path:
     """A model name or a path (folder or its config.json) -> the model folder."""
     if name_or_path is None or str(name_or_path) == "":
         name_or_path = os.environ.get("QBDI_MODEL") or DEFAULT_MODEL
-    text = str(name_or_path)
+    text = os.fspath(name_or_path) if not isinstance(name_or_path, str) else name_or_path
+    if "\0" in text:
+        raise ModelError(f"the model {shown(text)} holds a NUL character; give a model name or folder")
     if text in installed_names():
         return installed_root() / text
-    path = Path(text).expanduser()
-    if path.is_file() and path.name == CONFIG_FILE:
-        path = path.parent
-    if path.is_dir():
-        return path
+    try:
+        path = Path(text).expanduser()
+    except RuntimeError:          # ~user with no such user, or no home
+        path = Path(text)
+    try:
+        if path.is_file() and path.name == CONFIG_FILE:
+            path = path.parent
+        if path.is_dir():
+            return path
+    except OSError as exc:        # a name too long, a loop of links
+        raise ModelError(f"cannot read the model folder {shown(text)} ({exc.strerror})") from None
     if os.sep in text or "/" in text or path.suffix:
-        raise ModelError(f"no model folder at {text}; give a folder holding {CONFIG_FILE} and {WEIGHTS_FILE}")
-    err = QbdiError(f"unknown model '{text}'; installed: {', '.join(installed_names()) or 'none'} "
+        raise ModelError(f"no model folder at {shown(text)}; give a folder holding {CONFIG_FILE} and {WEIGHTS_FILE}")
+    raise QbdiError(f"unknown model '{shown(text)}'; installed: {', '.join(installed_names()) or 'none'} "
                     "(or give the path to a model folder)", code="unknown_model")
-    raise err
 
 
 def load_model(name_or_path: str | os.PathLike | None = None) -> Model:
     """Load and verify a model by name or path; cached, so the second call is free."""
     folder = resolve(name_or_path).resolve()
-    cfg = folder / CONFIG_FILE
-    weights = folder / WEIGHTS_FILE
-    stamp = tuple((p.stat().st_mtime_ns, p.stat().st_size) if p.exists() else None for p in (cfg, weights))
-    return _load(folder, stamp)
+    return _load(folder, _stamp(folder))
+
+
+def _stamp(folder: Path) -> tuple:
+    """What changes when a file of the folder changes (the cache key's second half)."""
+    try:
+        return tuple(sorted((e.name, e.stat().st_mtime_ns, e.stat().st_size) for e in os.scandir(folder)
+                            if e.is_file()))
+    except OSError:
+        return ()
 
 
 @functools.lru_cache(maxsize=8)
 def _load(folder: Path, _stamp: tuple) -> Model:
-    config = read_config(folder)
-    rep = Representation.from_dict(config["representation"])
-    arch = Architecture.from_dict(config["architecture"])
-    if rep.frame_size != arch.input_size:
-        raise ModelError(f"{folder}: representation frame size {rep.frame_size} does not match the "
-                         f"architecture's input size {arch.input_size}; the config is inconsistent")
-    weights = folder / config["weights"].get("file", WEIGHTS_FILE)
-    if not weights.is_file():
-        raise ModelError(f"{folder}: weight file {weights.name} is missing; reinstall or retrain the model")
-    expected = config["weights"].get("sha256")
-    if not expected:
-        raise ModelError(f"{folder}: config.json has no weights.sha256 checksum; re-save the model with qbdi train")
-    actual = sha256_of(weights)
-    if actual != expected:
-        raise ModelError(f"{folder}: {weights.name} does not match its checksum (expected {expected[:12]}..., "
-                         f"got {actual[:12]}...); the file is corrupt or was changed, reinstall or retrain")
-    tensors = _read_tensors(weights)
-    wanted = expected_shapes(arch)
-    missing = sorted(set(wanted) - set(tensors))
-    if missing:
-        raise ModelError(f"{folder}: weights lack tensor(s) {', '.join(missing)}; "
-                         "the file does not fit this architecture")
-    for name, shape in wanted.items():
-        if tuple(tensors[name].shape) != shape:
-            raise ModelError(f"{folder}: tensor {name} has shape {tuple(tensors[name].shape)}, expected {shape}")
-        if not np.all(np.isfinite(tensors[name])):
-            raise ModelError(f"{folder}: tensor {name} holds NaN or infinite values; retrain the model")
-    vae = VAE({k: tensors[k] for k in wanted}, arch)
-    latent = arch.latent_size
-    prior_mean = np.asarray(config.get("latent_stats", {}).get("mean", np.zeros(latent)), dtype=np.float64)
-    prior_var = np.asarray(config.get("latent_stats", {}).get("var", np.ones(latent)), dtype=np.float64)
-    if prior_mean.shape != (latent,) or prior_var.shape != (latent,):
-        raise ModelError(f"{folder}: latent_stats do not have {latent} entries; the config is inconsistent")
-    model = Model(str(config["name"]), folder, config, rep, arch, vae, prior_mean, prior_var)
-    log.info("loaded model %s from %s (latent %d, max rate %d)", model.name, folder, latent, model.max_rate)
+    spec = read_spec(folder)
+    model = _build(folder, spec)
+    if spec.format_version < FORMAT_VERSION:
+        log.warning("%s is a model in format %d, whose config.json is not under a checksum; it loads, and "
+                    "qbdi models --upgrade %s re-saves it in format %d", shown(folder), spec.format_version,
+                    shown(folder), FORMAT_VERSION)
+    log.info("loaded model %s from %s (latent %d, max rate %d)", model.name, folder, spec.architecture.latent_size,
+             model.max_rate)
     return model
 
 
+def read_spec(folder: Path, verify_checksum: bool = True) -> ModelSpec:
+    """Read and check config.json (the whole schema, and its checksum in format 2)."""
+    where = shown(folder / CONFIG_FILE)
+    try:
+        data = read_input(folder / CONFIG_FILE, "model config", 4 << 20)
+    except QbdiError as exc:
+        if not (folder / CONFIG_FILE).exists():
+            raise ModelError(f"{shown(folder)}: no {CONFIG_FILE}; a model folder holds {CONFIG_FILE} and "
+                             f"{WEIGHTS_FILE}") from None
+        raise ModelError(str(exc)) from None
+    return check_config(parse_config(data, where), where, verify_checksum)
+
+
 def read_config(folder: Path) -> dict[str, Any]:
-    """Parse and check config.json's format, version and required keys."""
-    path = folder / CONFIG_FILE
-    if not path.is_file():
-        raise ModelError(f"{folder}: no {CONFIG_FILE}; a model folder holds {CONFIG_FILE} and {WEIGHTS_FILE}")
+    """config.json as checked JSON (see :func:`read_spec`)."""
+    return read_spec(folder).config
+
+
+def _build(folder: Path, spec: ModelSpec) -> Model:
+    """Check the weights against the config (size, checksum, tensors, shapes, finiteness) -> Model."""
+    arch = spec.architecture
+    wanted = expected_shapes(arch)
+    limit = sum(4 * int(np.prod(s)) for s in wanted.values()) + HEADER_SLACK
+    path = folder / spec.weights_file
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{path} is not valid JSON ({exc}); reinstall or retrain the model") from None
-    if not isinstance(config, dict):
-        raise ModelError(f"{path} must hold a JSON object")
-    missing = [k for k in REQUIRED_KEYS if k not in config]
+        data = read_input(path, "weight file", limit)
+    except QbdiError as exc:
+        if not path.exists():
+            raise ModelError(f"{shown(folder)}: weight file {shown(spec.weights_file)} is missing; reinstall or "
+                             "retrain the model") from None
+        raise ModelError(f"{shown(folder)}: {exc}") from None
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != spec.weights_sha256:
+        raise ModelError(f"{shown(folder)}: {shown(spec.weights_file)} does not match its checksum (expected "
+                         f"{spec.weights_sha256[:12]}..., got {actual[:12]}...); the file is corrupt or was changed, "
+                         "reinstall or retrain")
+    tensors = _read_tensors(data, path)
+    missing = sorted(set(wanted) - set(tensors))
     if missing:
-        raise ModelError(f"{path} lacks key(s) {', '.join(missing)}; it is not a complete qbdi model config")
-    if config["format"] != FORMAT:
-        raise ModelError(f"{path}: format is {config['format']!r}, expected {FORMAT!r}")
-    if config["format_version"] != FORMAT_VERSION:
-        raise ModelError(f"{path}: format version {config['format_version']!r} is not supported "
-                         f"(this qbdi reads version {FORMAT_VERSION}); upgrade qbdi or retrain the model")
-    if not isinstance(config["weights"], dict):
-        raise ModelError(f"{path}: 'weights' must be an object with 'file' and 'sha256'")
-    return config
+        raise ModelError(f"{shown(folder)}: weights lack tensor(s) {', '.join(missing)}; "
+                         "the file does not fit this architecture")
+    for name, shape in wanted.items():
+        tensor = tensors[name]
+        if tuple(tensor.shape) != shape:
+            raise ModelError(f"{shown(folder)}: tensor {name} has shape {tuple(tensor.shape)}, expected {shape}")
+        if tensor.dtype.kind != "f":
+            raise ModelError(f"{shown(folder)}: tensor {name} holds {tensor.dtype} values, not floats; "
+                             "retrain the model")
+        if not np.all(np.isfinite(tensor)):
+            raise ModelError(f"{shown(folder)}: tensor {name} holds NaN or infinite values; retrain the model")
+    vae = VAE({k: tensors[k] for k in wanted}, arch)
+    return Model(spec.name, folder, spec.config, spec.representation, arch, vae, spec.latent_mean, spec.latent_var,
+                 spec)
 
 
-def _read_tensors(path: Path) -> dict[str, np.ndarray]:
-    from safetensors.numpy import load_file  # safetensors: a plain tensor container, no code execution
+def _read_tensors(data: bytes, path: Path) -> dict[str, np.ndarray]:
+    from safetensors.numpy import load  # safetensors: a plain tensor container, no code execution
 
     try:
-        return load_file(str(path))
+        return load(data)
     except Exception as exc:  # the library raises several types for a damaged header
-        raise ModelError(f"{path} is not a readable safetensors file ({exc}); reinstall or retrain") from None
+        raise ModelError(f"{shown(path)} is not a readable safetensors file ({str(exc)[:120]}); "
+                         "reinstall or retrain") from None
+
+
+def plan_model_folder(folder: str | os.PathLike) -> OutputFolder:
+    """Check a folder to save a model into, before any work: new, empty, or a model folder."""
+    return plan_folder(folder, "model folder", owned=lambda p: (p / CONFIG_FILE).is_file(),
+                       produces=(CONFIG_FILE, WEIGHTS_FILE))
 
 
 def save_model(folder: str | os.PathLike, tensors: dict[str, np.ndarray], config: dict[str, Any],
                dtype: str = "float32") -> Path:
     """Write weights (``float32`` or ``float16`` on disk; always float32 in memory) and config
-    (with format, version and checksum) into ``folder``."""
-    from safetensors.numpy import save_file
+    (format, version, checksums) into ``folder``: a new folder appears whole; in an existing one
+    each file is replaced atomically, the config last. The config is checked before anything is
+    written."""
+    from safetensors.numpy import save
 
     if dtype not in ("float32", "float16"):
         raise ValueError(f"weights are stored as float32 or float16, not {dtype}")
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    weights = folder / WEIGHTS_FILE
-    save_file({k: np.ascontiguousarray(v, dtype=dtype) for k, v in sorted(tensors.items())}, str(weights))
-    config = {"format": FORMAT, "format_version": FORMAT_VERSION, **config}
-    config["weights"] = {"file": WEIGHTS_FILE, "sha256": sha256_of(weights), "dtype": dtype}
-    (folder / CONFIG_FILE).write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    return folder
+    data = save({k: np.ascontiguousarray(v, dtype=dtype) for k, v in sorted(tensors.items())})
+    config = dict(config)
+    config["weights"] = {"file": WEIGHTS_FILE, "sha256": hashlib.sha256(data).hexdigest(), "dtype": dtype}
+    config = seal(config)
+    check_config(config, f"the config for {shown(folder)}")
+    text = (json.dumps(config, indent=2, allow_nan=False) + "\n").encode("utf-8")
+    target = plan_model_folder(folder)
+    if target.exists:
+        write_file(target.path / WEIGHTS_FILE, data)
+        write_file(target.path / CONFIG_FILE, text)
+        return Path(folder)
+    with target.staged() as staging:
+        (staging / WEIGHTS_FILE).write_bytes(data)
+        (staging / CONFIG_FILE).write_bytes(text)
+    return Path(folder)
+
+
+def upgrade_model(folder: str | os.PathLike) -> tuple[int, int]:
+    """Re-save a model folder's config in the current format (weights untouched), after checking the
+    whole folder loads; ``(old version, new version)``. Also re-seals a config edited on purpose."""
+    path = resolve(folder).resolve()
+    spec = read_spec(path, verify_checksum=False)
+    _build(path, spec)
+    config = seal(spec.config)
+    if spec.format_version == FORMAT_VERSION and spec.config.get(CHECKSUM_KEY) == config[CHECKSUM_KEY]:
+        return spec.format_version, FORMAT_VERSION
+    text = (json.dumps(config, indent=2, allow_nan=False) + "\n").encode("utf-8")
+    write_file(path / CONFIG_FILE, text)
+    _load.cache_clear()
+    return spec.format_version, FORMAT_VERSION
 
 
 def list_models() -> list[dict[str, Any]]:
-    """One summary per installed model, default first."""
+    """One summary per installed model, default first (its config checked; its weights are checked
+    when it loads)."""
     out = []
     for name in installed_names():
         try:
-            config = read_config(installed_root() / name)
+            spec = read_spec(installed_root() / name)
         except ModelError as exc:
             out.append({"name": name, "error": str(exc)})
             continue
-        card = config.get("training", {})
+        card = spec.card
         out.append({
-            "name": name, "default": name == DEFAULT_MODEL, "description": config.get("description", ""),
-            "latent_size": config["architecture"].get("latent_size"), "max_rate": config.get("max_rate", 2048),
+            "name": name, "default": name == DEFAULT_MODEL, "description": spec.description,
+            "latent_size": spec.architecture.latent_size, "max_rate": spec.max_rate,
             "corpus": card.get("corpus", ""), "bars": card.get("bars"), "onset_f1": card.get("heldout_onset_f1"),
+            "format_version": spec.format_version,
         })
     out.sort(key=lambda m: (not m.get("default"), m["name"]))
     return out
