@@ -42,20 +42,20 @@ def _rate(text: str):
     return value
 
 
-def _int_in(lo: int, hi: int, hint: str = ""):
+def _int_in(lo: int, hi: int):
     """An argparse type: a whole number from ``lo`` to ``hi``."""
     def parse(text: str) -> int:
         try:
             value = int(text.strip())
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a whole number from {lo} to {hi}{hint}, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"must be a whole number from {lo} to {hi}, got {text!r}") from None
         if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"must be a whole number from {lo} to {hi}{hint}, got {value}")
+            raise argparse.ArgumentTypeError(f"must be a whole number from {lo} to {hi}, got {value}")
         return value
     return parse
 
 
-def _float_in(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False, hint: str = ""):
+def _float_in(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False):
     """An argparse type: a finite number in the interval (``lo_open``/``hi_open`` exclude the ends)."""
     import math
 
@@ -65,10 +65,10 @@ def _float_in(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False
         try:
             value = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a number {span}{hint}, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"must be a number {span}, got {text!r}") from None
         if (not math.isfinite(value) or value < lo or value > hi or (lo_open and value == lo)
                 or (hi_open and value == hi)):
-            raise argparse.ArgumentTypeError(f"must be a number {span}{hint}, got {text}")
+            raise argparse.ArgumentTypeError(f"must be a number {span}, got {text}")
         return value
     return parse
 
@@ -85,7 +85,7 @@ def _name(what: str, limit: int = 1000, empty: bool = False):
 
 
 def _path(what: str):
-    """An argparse type: a non-empty path without NUL (the rest is checked by bridge.paths)."""
+    """An argparse type: a non-empty path (the rest is checked by bridge.paths before any work)."""
     def parse(text: str) -> str:
         if not text:
             raise argparse.ArgumentTypeError(f"needs {what}, got an empty string")
@@ -135,7 +135,8 @@ def _settings_from(args):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .config import INT32_MAX, MAX_HIDDEN, MAX_LATENT, MAX_SEED, MAX_SWEEP_SEEDS, MAX_WORKERS, SWEEP_RATES, Settings
+    from . import config as C
+    from .config import SWEEP_RATES, Settings
 
     parser = _Parser(prog="qbdi",
                      description="Query-Based Deep Improvisation: improvise on MIDI with a rate-limited VAE.")
@@ -161,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model on a folder of MIDI files (needs the [train] extra)")
     p.add_argument("corpus", type=_path("a corpus folder"), help="folder of .mid files, or music21:bach")
     p.add_argument("--out", required=True, type=_path("a model folder"), help="model folder to write")
-    p.add_argument("--name", default="", type=_name("a model name", 64, empty=True),
+    p.add_argument("--name", default="", type=_name("a model name", C.MAX_MODEL_NAME, empty=True),
                    help="model name (default: the folder's name)")
     p.add_argument("--epochs", type=_int_in(1, 100_000), default=60)
     p.add_argument("--batch-size", type=_int_in(1, 65_536), default=64)
@@ -174,12 +175,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="augment with shifts -K..+K semitones")
     p.add_argument("--input-dropout", type=_float_in(0, 1, hi_open=True), default=0.0,
                    help="denoising: share of input cells dropped")
-    p.add_argument("--latent", type=_int_in(1, MAX_LATENT), default=500)
-    p.add_argument("--hidden", type=_int_in(1, MAX_HIDDEN), default=500)
+    p.add_argument("--latent", type=_int_in(1, C.MAX_LATENT), default=500)
+    p.add_argument("--hidden", type=_int_in(1, C.MAX_HIDDEN), default=500)
     p.add_argument("--heldout", type=_float_in(0, 1, hi_open=True), default=0.1,
                    help="share of songs held out (default 0.1)")
-    p.add_argument("--seed", type=_int_in(0, MAX_SEED), default=0)
-    p.add_argument("--max-steps", type=_int_in(0, INT32_MAX), default=0, help=argparse.SUPPRESS)
+    p.add_argument("--seed", type=_int_in(0, C.MAX_SEED), default=0)
+    p.add_argument("--max-steps", type=_int_in(0, C.INT32_MAX), default=0, help=argparse.SUPPRESS)
     p.add_argument("--description", default="", type=_name("a description", 1000, empty=True))
     p.add_argument("--no-progress", action="store_true")
 
@@ -196,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="default model name or folder (default: pop)")
     p.add_argument("--notify-port", type=int, default=None, help="send /qbdi/ready to this local port once loaded")
     p.add_argument("--workers", type=int, default=None,
-                   help=f"improvisation threads, 0 to {MAX_WORKERS} (default 2; 0: in the receive thread)")
+                   help=f"improvisation threads, 0 to {C.MAX_WORKERS} (default 2; 0: in the receive thread)")
     p.add_argument("--log-level", dest="serve_log_level", default=None, metavar="LEVEL",
                    help="DEBUG, INFO (one line per request), WARNING (default) or ERROR")
     p.add_argument("--exit-with-stdin", action="store_true",
@@ -227,7 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sweep", help="improvise at several rates and measure how much harmony survives")
     p.add_argument("query", type=_path("a query MIDI file"))
     p.add_argument("--rates", default=SWEEP_RATES, help=f"comma-separated rates (default {SWEEP_RATES})")
-    p.add_argument("--seeds", type=_int_in(1, MAX_SWEEP_SEEDS), default=5, help="seeds per rate, starting at --seed")
+    p.add_argument("--seeds", type=_int_in(1, C.MAX_SWEEP_SEEDS), default=5, help="seeds per rate, starting at --seed")
     p.add_argument("--out", required=True, type=_path("a report folder"))
     p.add_argument("--no-midi", action="store_true", help="do not write the improvisations")
     p.add_argument("--no-progress", action="store_true")
@@ -322,8 +323,8 @@ def _check_improvise_options(args) -> None:
 
 
 def cmd_train(args) -> int:
+    from .config import MAX_MODEL_NAME as MAX_NAME
     from .models import plan_model_folder
-    from .models.schema import MAX_NAME
 
     plan_model_folder(args.out)          # before hours of training: a file, a full folder or no permission fail now
     name = args.name or Path(args.out).resolve().name

@@ -38,6 +38,7 @@ MAX_BEATS_PER_FRAME = 32
 MAX_FRAME_SIZE = 8192          # steps x 2 x pitches (the reference: 16 x 2 x 78 = 2496)
 MAX_HIDDEN = 8192
 MAX_LATENT = 4096
+MAX_MODEL_NAME = 64
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 

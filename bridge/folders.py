@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import QbdiError
-from .paths import blocking_parent, check_text, kind_of, os_error, read_input, shown
+from .paths import blocking_parent, check_text, kind_of, os_error, probe_writable, read_input, shown
 
 STAGING_PREFIX = ".qbdi-tmp-"
 
@@ -92,6 +92,7 @@ def _plan_new_folder(target: Path, what: str) -> OutputFolder:
     if not os.access(base, os.W_OK | os.X_OK):
         raise QbdiError(f"cannot create the {what} {shown(target)}: no write permission in {shown(base)} "
                         "(or a read-only disk); choose another --out")
+    probe_writable(base)
     return OutputFolder(target, False)
 
 
@@ -136,6 +137,7 @@ def plan_folder(path: str | os.PathLike, what: str, owned: Callable[[Path], bool
     if not os.access(real, os.W_OK | os.X_OK):
         raise QbdiError(f"cannot write in {shown(text)}: no write permission (or a read-only disk); "
                         "choose another --out")
+    probe_writable(real)
     for name in produces:
         existing = real / name
         if existing.is_symlink() or (existing.exists() and not (existing.is_file() or existing.is_dir())):

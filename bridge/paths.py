@@ -291,6 +291,19 @@ def _check_parent(target: Path, what: str) -> None:
     if not os.access(parent, os.W_OK | os.X_OK):
         raise QbdiError(f"cannot write in folder {shown(parent)}: no write permission (or a read-only disk); "
                         f"choose another path for the {what}")
+    probe_writable(parent)
+
+
+def probe_writable(folder: str | os.PathLike) -> None:
+    """Create and remove a file in ``folder``: the one test that holds on every file system (/proc
+    and /sys, network and FUSE mounts, ACLs, root on a read-only mount), before hours of work."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=".qbdi-probe-", dir=folder)
+    except OSError as exc:
+        raise os_error(exc, "write in", folder) from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(name)
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -215,25 +215,35 @@ def length_of(notes: Iterable[Note]) -> float:
 
 
 def check_output_notes(notes: Sequence[Note], max_beats: float | None = None, code: str = "bad_request") -> None:
-    """Raise :class:`QbdiError` unless every note is one MIDI and the protocol can carry: a whole
-    pitch in 0..127, a whole velocity in 1..127, a finite start >= 0 and duration >= 0 (ending by
-    ``max_beats`` when given). The last guard before notes are written or sent, whatever made them."""
-    if not notes:
+    """Raise :class:`QbdiError` unless every note is one MIDI and the protocol can carry (see
+    :func:`check_output_flat`). The last guard before notes are written or sent, whatever made them."""
+    try:
+        flat = [x for n in notes for x in (n.pitch, n.start, n.duration, n.velocity)]
+    except AttributeError:
+        raise QbdiError("the notes are not (pitch, start, duration, velocity) numbers", code=code) from None
+    check_output_flat(flat, max_beats, code)
+
+
+def check_output_flat(flat: Sequence[float], max_beats: float | None = None, code: str = "bad_request") -> None:
+    """Flat ``[pitch, start, duration, velocity, ...]`` (the wire layout, ``(4 n,)``): a whole pitch
+    in 0..127, a whole velocity in 1..127, a finite start >= 0 and duration >= 0 (ending by
+    ``max_beats`` when given), else :class:`QbdiError` naming the first bad note."""
+    if not len(flat):
         return
     try:
-        a = np.array([(n.pitch, n.start, n.duration, n.velocity) for n in notes], dtype=np.float64)
-    except (TypeError, ValueError, AttributeError):
+        a = np.asarray(flat, dtype=np.float64).reshape(-1, 4)
+    except (TypeError, ValueError):
         raise QbdiError("the notes are not (pitch, start, duration, velocity) numbers", code=code) from None
     pitch, start, duration, velocity = a.T
-    finite = np.isfinite(a).all(axis=1)
-    bad = (~finite | (pitch < 0) | (pitch > 127) | (pitch != np.floor(pitch)) | (velocity < 1) | (velocity > 127)
-           | (velocity != np.floor(velocity)) | (start < 0) | (duration < 0))
-    if max_beats is not None:
-        bad |= finite & (start + duration > max_beats)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        n = notes[i]
-        raise QbdiError(f"note {i} (pitch {n.pitch}, start {n.start}, duration {n.duration}, velocity {n.velocity}) "
-                        "is not one MIDI can hold: pitches 0..127, velocities 1..127, finite times"
+    with np.errstate(invalid="ignore"):
+        ok = ((pitch >= 0) & (pitch <= 127) & (pitch == np.floor(pitch)) & (velocity >= 1) & (velocity <= 127)
+              & (velocity == np.floor(velocity)) & (start >= 0) & (duration >= 0) & np.isfinite(start + duration))
+        if max_beats is not None:
+            ok &= start + duration <= max_beats
+    if not ok.all():
+        bad = np.flatnonzero(~ok)
+        p, s, d, v = a[bad[0]]
+        raise QbdiError(f"note {bad[0]} (pitch {p:g}, start {s:g}, duration {d:g}, velocity {v:g}) is not one MIDI "
+                        "can hold: pitches 0..127, velocities 1..127, finite times"
                         + (f" within {max_beats:g} beats" if max_beats is not None else "")
-                        + f"; {int(bad.sum())} such note(s), so none was written or sent", code=code)
+                        + f"; {len(bad)} such note(s), so none was written or sent", code=code)

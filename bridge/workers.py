@@ -21,7 +21,7 @@ from .config import Settings
 from .errors import QbdiError
 from .improvise import Improvisation, free_improvise, improvise
 from .models import Model, installed_names, list_models, load_model
-from .pianoroll import Note, check_output_notes
+from .pianoroll import Note, check_output_flat
 
 log = logging.getLogger(__name__)
 
@@ -157,10 +157,11 @@ class Workers:
     def _send_result(self, job: Job, result: Improvisation) -> None:
         # the engine refuses more than P.MAX_NOTES notes (config.MAX_NOTES), so every result fits;
         # and whatever the model folder says, no note outside MIDI's ranges goes out
-        check_output_notes(result.notes, code="bad_model")
+        flat = P.flatten_notes(result.notes)
+        check_output_flat(flat, code="bad_model")
         for warning in result.warnings:
             self._reply(job.dest, P.WARNING, [job.request_id, P.clip_text(warning)], False)
-        chunks = P.chunk_args(P.flatten_notes(result.notes))
+        chunks = P.chunk_args(flat)
         header = [job.request_id, len(result.notes), len(chunks), result.model,
                   *P.settings_args(result.settings.to_dict())]
         self._reply(job.dest, P.RESULT, header, False)
