@@ -113,6 +113,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--gamma", type=float, default=0.0, help="next-bar predictive information weight (default 0)")
     p.add_argument("--transpose", type=int, default=0, metavar="K", help="augment with shifts -K..+K semitones")
     p.add_argument("--input-dropout", type=float, default=0.0, help="denoising: share of input cells dropped")
+    p.add_argument("--note-dropout", type=float, default=0.0,
+                   help="denoising: share of a bar's pitches the encoder does not see (default 0)")
+    p.add_argument("--octave", type=float, default=0.0,
+                   help="denoising: share of a bar's pitches the encoder sees an octave up or down (default 0)")
+    p.add_argument("--jitter", type=int, default=0, metavar="STEPS",
+                   help="denoising: the encoder sees each pitch shifted in time by up to +-STEPS 16ths (default 0)")
+    p.add_argument("--free-bits", type=float, default=0.0, metavar="NATS",
+                   help="KL per latent dimension below NATS is not penalised (default 0)")
+    p.add_argument("--kl-anneal", type=int, default=0, metavar="EPOCHS",
+                   help="raise beta linearly from 0 over EPOCHS epochs (default 0: off)")
+    p.add_argument("--select-queries", default="", metavar="DIR",
+                   help="keep the epoch whose frontier on these out-of-style MIDI queries scores best")
+    p.add_argument("--select-every", type=int, default=1, metavar="EPOCHS",
+                   help="with --select-queries: epochs between evaluations (default 1)")
+    p.add_argument("--onset-threshold", type=float, default=0.5, metavar="P",
+                   help="calibrate: an onset the trained decoder gives probability P decodes at threshold 0.5")
+    p.add_argument("--sounding-threshold", type=float, default=0.5, metavar="P",
+                   help="calibrate: the same for the sounding plane (default 0.5)")
     p.add_argument("--latent", type=int, default=500)
     p.add_argument("--hidden", type=int, default=500)
     p.add_argument("--heldout", type=float, default=0.1, help="share of songs held out (default 0.1)")
@@ -157,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
 
     p = sub.add_parser("sweep", help="improvise at several rates and measure how much harmony survives")
-    p.add_argument("query")
+    p.add_argument("query", nargs="+", help="query MIDI file(s); with several, the table averages over them")
     p.add_argument("--rates", default=SWEEP_RATES, help=f"comma-separated rates (default {SWEEP_RATES})")
     p.add_argument("--seeds", type=int, default=5, help="seeds per rate, starting at --seed")
     p.add_argument("--out", required=True)
@@ -240,16 +258,44 @@ def cmd_train(args) -> int:
         raise QbdiError(f"training needs PyTorch ({exc}); install it with: pip install 'qbdi-bridge[train]'") from None
     if args.epochs < 1 or args.batch_size < 1:
         raise QbdiError("epochs and batch size must be at least 1")
+    _check_train_args(args)
     cfg = TrainConfig(corpus=args.corpus, out=args.out, name=args.name, epochs=args.epochs, batch_size=args.batch_size,
                       learning_rate=args.learning_rate, weight_decay=args.weight_decay,
                       beta=args.beta, gamma=args.gamma, transpose=args.transpose,
-                      input_dropout=args.input_dropout,
+                      input_dropout=args.input_dropout, note_dropout=args.note_dropout, octave=args.octave,
+                      jitter=args.jitter, free_bits=args.free_bits, kl_anneal=args.kl_anneal,
+                      select_queries=args.select_queries, select_every=args.select_every,
+                      onset_threshold=args.onset_threshold, sounding_threshold=args.sounding_threshold,
                       hidden=args.hidden, latent=args.latent, heldout=args.heldout, seed=args.seed,
                       max_steps=args.max_steps, description=args.description)
     card = train(cfg, progress=not args.no_progress)
     if card:
         print(json.dumps(card, indent=2))
     return 0
+
+
+def _check_train_args(args) -> None:
+    """One line naming the bad training option and what it accepts."""
+    for flag, value in (("--input-dropout", args.input_dropout), ("--note-dropout", args.note_dropout),
+                        ("--octave", args.octave)):
+        if not 0.0 <= value < 1.0:
+            raise QbdiError(f"{flag} must be a share from 0 up to (not including) 1, got {value}; try 0.2")
+    if not 0 <= args.jitter <= 8:
+        raise QbdiError(f"--jitter must be 0 to 8 sixteenth steps, got {args.jitter}; try 2")
+    if not 0.0 <= args.free_bits <= 16.0:
+        raise QbdiError(f"--free-bits must be 0 to 16 nats per latent dimension, got {args.free_bits}; try 0.1")
+    if args.kl_anneal < 0 or args.kl_anneal > args.epochs:
+        raise QbdiError(f"--kl-anneal must be 0 to --epochs ({args.epochs}) epochs, got {args.kl_anneal}")
+    for flag, value in (("--onset-threshold", args.onset_threshold), ("--sounding-threshold", args.sounding_threshold)):
+        if not 0.05 <= value <= 0.95:
+            raise QbdiError(f"{flag} must be a probability from 0.05 to 0.95, got {value}; try 0.5")
+    if args.select_every < 1:
+        raise QbdiError(f"--select-every must be at least 1 epoch, got {args.select_every}")
+    if args.select_queries:
+        folder = Path(args.select_queries)
+        if not folder.is_dir() or not any(p.suffix.lower() in (".mid", ".midi") for p in folder.rglob("*")):
+            raise QbdiError(f"--select-queries {folder} is not a folder of .mid files; build one with "
+                            "python -m tools.heldout --out DIR and give DIR/search")
 
 
 def cmd_models(args) -> int:
@@ -264,7 +310,7 @@ def cmd_models(args) -> int:
             print(f"  {m['name']:<10} BROKEN: {m['error']}")
             continue
         mark = "*" if m["default"] else " "
-        f1 = f"onset F1 {m['onset_f1']:.3f}" if m.get("onset_f1") is not None else ""
+        f1 = f"grid onset F1 {m['onset_f1']:.3f}" if m.get("onset_f1") is not None else ""
         print(f"{mark} {m['name']:<10} {m['description']}  "
               f"({m['bars']} bars of {m['corpus']}; max rate {m['max_rate']}; {f1})")
     return 0

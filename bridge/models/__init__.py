@@ -47,6 +47,7 @@ class Model:
     vae: VAE
     prior_mean: np.ndarray = field(repr=False, default=None)   # (latent,) training-set mean of z
     prior_var: np.ndarray = field(repr=False, default=None)    # (latent,) aggregate posterior variance
+    texture_bank: np.ndarray | None = field(repr=False, default=None)  # (k, texture_size) corpus bars' texture counts
 
     @property
     def max_rate(self) -> int:
@@ -143,9 +144,27 @@ def _load(folder: Path, _stamp: tuple) -> Model:
     prior_var = np.asarray(config.get("latent_stats", {}).get("var", np.ones(latent)), dtype=np.float64)
     if prior_mean.shape != (latent,) or prior_var.shape != (latent,):
         raise ModelError(f"{folder}: latent_stats do not have {latent} entries; the config is inconsistent")
-    model = Model(str(config["name"]), folder, config, rep, arch, vae, prior_mean, prior_var)
+    bank = _texture_bank(folder, config, rep)
+    model = Model(str(config["name"]), folder, config, rep, arch, vae, prior_mean, prior_var, bank)
     log.info("loaded model %s from %s (latent %d, max rate %d)", model.name, folder, latent, model.max_rate)
     return model
+
+
+def _texture_bank(folder: Path, config: dict[str, Any], rep: Representation) -> np.ndarray | None:
+    """config.json's optional ``texture_bank`` (corpus bars' texture counts, see
+    :mod:`bridge.analysis.texture`) as a ``(k, rep.texture_size)`` int array, checked."""
+    if "texture_bank" not in config:
+        return None
+    width = rep.texture_size
+    try:
+        bank = np.asarray(config["texture_bank"], dtype=np.float64)
+    except (TypeError, ValueError):
+        bank = np.zeros((0, 0))
+    if bank.ndim != 2 or bank.shape[1] != width or not len(bank) or not np.all(np.isfinite(bank)) \
+            or np.any(bank < 0) or np.any(bank != np.round(bank)):
+        raise ModelError(f"{folder}: texture_bank must be a list of rows of {width} non-negative whole numbers; "
+                         "retrain the model or remove the key")
+    return bank.astype(np.int64)
 
 
 def read_config(folder: Path) -> dict[str, Any]:
