@@ -93,6 +93,30 @@ def _path(what: str):
     return parse
 
 
+def _train_args(p: argparse.ArgumentParser) -> None:
+    """``qbdi train``'s options, one per TrainConfig field: flag, type, default, range and help come
+    from bridge.training.config (torch-free), so the CLI cannot drift from the data card."""
+    from .config import MAX_MODEL_NAME
+    from .training.config import cli_fields, flag
+
+    special = {"name": _name("a model name", MAX_MODEL_NAME, empty=True),
+               "description": _name("a description", 1000, empty=True),
+               "select_queries": _name("a folder of MIDI queries", 4096, empty=True)}
+    for f in cli_fields():
+        meta = f.metadata
+        if f.name in special:
+            kind = special[f.name]
+        elif isinstance(f.default, bool) or not isinstance(f.default, (int, float)):
+            kind = str
+        elif isinstance(f.default, int):
+            kind = _int_in(int(meta["lo"]), int(meta["hi"]))
+        else:
+            kind = _float_in(meta["lo"], meta["hi"], lo_open=meta["lo_open"], hi_open=meta["hi_open"])
+        hidden = f.name == "max_steps"
+        p.add_argument(flag(f.name), dest=f.name, type=kind, default=f.default, metavar=meta.get("metavar"),
+                       help=argparse.SUPPRESS if hidden else f"{meta['help']} (default {f.default!r})")
+
+
 def _settings_args(p: argparse.ArgumentParser) -> None:
     """The improvisation settings as options: choices and defaults come from bridge.config."""
     from .config import ALLOCATIONS, SAMPLING_MODES, SOURCES, STRUCTURES, Z_MODES, Settings
@@ -162,26 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a model on a folder of MIDI files (needs the [train] extra)")
     p.add_argument("corpus", type=_path("a corpus folder"), help="folder of .mid files, or music21:bach")
     p.add_argument("--out", required=True, type=_path("a model folder"), help="model folder to write")
-    p.add_argument("--name", default="", type=_name("a model name", C.MAX_MODEL_NAME, empty=True),
-                   help="model name (default: the folder's name)")
-    p.add_argument("--epochs", type=_int_in(1, 100_000), default=60)
-    p.add_argument("--batch-size", type=_int_in(1, 65_536), default=64)
-    p.add_argument("--learning-rate", type=_float_in(0, 10, lo_open=True), default=1e-3)
-    p.add_argument("--weight-decay", type=_float_in(0, 10), default=0.0, help="AdamW weight decay (default 0)")
-    p.add_argument("--beta", type=_float_in(0, 1000), default=1.0, help="KL weight (default 1)")
-    p.add_argument("--gamma", type=_float_in(0, 1000), default=0.0,
-                   help="next-bar predictive information weight (default 0)")
-    p.add_argument("--transpose", type=_int_in(0, 12), default=0, metavar="K",
-                   help="augment with shifts -K..+K semitones")
-    p.add_argument("--input-dropout", type=_float_in(0, 1, hi_open=True), default=0.0,
-                   help="denoising: share of input cells dropped")
-    p.add_argument("--latent", type=_int_in(1, C.MAX_LATENT), default=500)
-    p.add_argument("--hidden", type=_int_in(1, C.MAX_HIDDEN), default=500)
-    p.add_argument("--heldout", type=_float_in(0, 1, hi_open=True), default=0.1,
-                   help="share of songs held out (default 0.1)")
-    p.add_argument("--seed", type=_int_in(0, C.MAX_SEED), default=0)
-    p.add_argument("--max-steps", type=_int_in(0, C.INT32_MAX), default=0, help=argparse.SUPPRESS)
-    p.add_argument("--description", default="", type=_name("a description", 1000, empty=True))
+    _train_args(p)
     p.add_argument("--no-progress", action="store_true")
 
     p = sub.add_parser("models", help="list the installed models, or re-save model folders in the current format")
@@ -226,7 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true")
 
     p = sub.add_parser("sweep", help="improvise at several rates and measure how much harmony survives")
-    p.add_argument("query", type=_path("a query MIDI file"))
+    p.add_argument("query", nargs="+", type=_path("a query MIDI file"),
+                   help="query MIDI file(s); with several, the table averages over them")
     p.add_argument("--rates", default=SWEEP_RATES, help=f"comma-separated rates (default {SWEEP_RATES})")
     p.add_argument("--seeds", type=_int_in(1, C.MAX_SWEEP_SEEDS), default=5, help="seeds per rate, starting at --seed")
     p.add_argument("--out", required=True, type=_path("a report folder"))
@@ -325,6 +331,7 @@ def _check_improvise_options(args) -> None:
 def cmd_train(args) -> int:
     from .config import MAX_MODEL_NAME as MAX_NAME
     from .models import plan_model_folder
+    from .paths import shown
 
     plan_model_folder(args.out)          # before hours of training: a file, a full folder or no permission fail now
     name = args.name or Path(args.out).resolve().name
@@ -332,15 +339,18 @@ def cmd_train(args) -> int:
         raise QbdiError(f"the model name {name[:MAX_NAME]!r} (from the folder's name) must be 1 to {MAX_NAME} "
                         "printable characters; give one with --name")
     try:
-        from .training.train import TrainConfig, train
+        from .training.train import train
     except ImportError as exc:
         raise QbdiError(f"training needs PyTorch ({exc}); install it with: pip install 'qbdi-bridge[train]'") from None
-    cfg = TrainConfig(corpus=args.corpus, out=args.out, name=name, epochs=args.epochs, batch_size=args.batch_size,
-                      learning_rate=args.learning_rate, weight_decay=args.weight_decay,
-                      beta=args.beta, gamma=args.gamma, transpose=args.transpose,
-                      input_dropout=args.input_dropout,
-                      hidden=args.hidden, latent=args.latent, heldout=args.heldout, seed=args.seed,
-                      max_steps=args.max_steps, description=args.description)
+    from .training.config import TrainConfig, cli_fields
+
+    if args.select_queries:
+        folder = Path(args.select_queries)
+        if not folder.is_dir() or not any(p.suffix.lower() in (".mid", ".midi") for p in folder.rglob("*")):
+            raise QbdiError(f"--select-queries {shown(folder)} is not a folder of .mid files; build one with "
+                            "python -m tools.heldout --out DIR and give DIR/search")
+    options = {f.name: getattr(args, f.name) for f in cli_fields()}
+    cfg = TrainConfig(corpus=args.corpus, out=args.out, **{**options, "name": name})
     card = train(cfg, progress=not args.no_progress)
     if card:
         print(json.dumps(card, indent=2))

@@ -70,6 +70,17 @@ class Representation:
     def frame_size(self) -> int:
         return self.steps_per_frame * self.step_size
 
+    @property
+    def octave_bands(self) -> int:
+        """Octave bands of the pitch range (12 pitches each, the last may be shorter)."""
+        return -(-self.n_pitches // 12)
+
+    @property
+    def texture_size(self) -> int:
+        """Length of a bar's texture profile (bridge.analysis.texture): onsets and sounding
+        notes per step, sounding per octave band."""
+        return 2 * self.steps_per_frame + self.octave_bands
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

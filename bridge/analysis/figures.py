@@ -1,7 +1,8 @@
 # SPDX-FileCopyrightText: 2026 The qbdi authors
 # SPDX-License-Identifier: MIT
 """PNG figures (matplotlib, Agg backend): IR vs threshold, IR over time, motifs over a piano roll,
-and the sweep's metrics against rate. Each function writes one file and returns its path.
+the sweep's metrics against rate, and the frontier (retained harmony against copy). Each function
+writes one file and returns its path.
 """
 
 from __future__ import annotations
@@ -153,5 +154,42 @@ def plot_sweep(rows: Sequence[dict[str, Any]], metrics: Sequence[tuple[str, str]
     for ax in axes.ravel()[len(metrics):]:
         ax.set_visible(False)
     fig.suptitle(title or "rate sweep", fontsize=11)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+FRONTIER_GOALS = ((0.75, 0.25, "full-rate goal"), (0.60, 0.15, "goal"), (0.46, 0.10, "goal"))
+PAPER_POINT = (0.46, 0.13)   # the paper's own improvisations on its query (full rate)
+
+
+def plot_frontier(rows: Sequence[dict[str, Any]], path: Path, title: str = "") -> Path:
+    """Retained harmony (x) against copy (y), one point per rate joined in dial order.
+
+    Args:
+        rows: one dict per rate with ``rate``, ``retained`` and ``copy`` (means; ``None`` skipped).
+    The issue-12 goals are drawn as corners (a point below and right of one meets it) and the
+    paper's published improvisations as a star.
+    """
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.6, 4.4))
+    pts = [(r["retained"], r["copy"], str(r["rate"])) for r in rows
+           if r.get("retained") is not None and r.get("copy") is not None]
+    if pts:
+        xs, ys, labels = zip(*pts)
+        ax.plot(xs, ys, "-o", color="#1f77b4", ms=5, lw=1.2, label="qbdi, one point per rate")
+        for x, y, text in pts:
+            ax.annotate(text, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    for x, y, text in FRONTIER_GOALS:
+        ax.plot([x, x, 1.05], [-0.02, y, y], color="#2ca02c", lw=0.8, ls="--")
+        ax.annotate(f"{text} {x:.2f} / {y:.2f}", (x, y), textcoords="offset points", xytext=(3, 3), fontsize=6,
+                    color="#2ca02c")
+    ax.plot([PAPER_POINT[0]], [PAPER_POINT[1]], "*", color="#d62728", ms=10, label="the paper's improvisations")
+    ax.set_xlabel("retained harmony (1 = the query's, 0 = the key only)")
+    ax.set_ylabel("copy (F1 of the query's notes replayed)")
+    ax.set_xlim(-0.05, 1.05)
+    top = max([0.3] + [y for _, y, _ in pts]) if pts else 0.3
+    ax.set_ylim(-0.02, min(1.02, top + 0.08))
+    ax.legend(fontsize=7, loc="upper left")
+    ax.set_title(title or "harmony against copy", fontsize=10)
     fig.tight_layout()
     return _save(fig, path)

@@ -1,6 +1,7 @@
 # SPDX-FileCopyrightText: 2026 The qbdi authors
 # SPDX-License-Identifier: MIT
-"""How much of the query's harmony an improvisation keeps (issue 5's definitions).
+"""How much of the query's harmony an improvisation keeps (issue 5's definitions), and how much
+of its surface it replays (issue 12: copy and texture, :mod:`.texture`).
 
 All comparisons use pitch-class duration profiles per bar (:func:`chroma.bar_profiles`):
 (n_bars, 12) arrays of beats sounded per pitch class. The query's bar grid is used for both
@@ -20,6 +21,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .chroma import NoteLike, bar_profiles, count_bars, top_pitch_classes
+from .texture import copy_score, corpus_likeness
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,9 @@ class HarmonyMetrics:
         key_agreement: cos of the two whole-piece pitch-class profiles.
         vocabulary: distinct bar-level top-3 pitch-class sets in the output.
         density: output notes per bar.
+        copy: F1 of the (pitch, onset step) pairs: 1 = the query replayed, 0 = all new notes.
+        texture: corpus likeness of the bars' rhythm and voicing, 0 = the query's, 1 = the
+            corpus's (NaN without a corpus texture bank).
     """
 
     agreement: float
@@ -42,6 +47,8 @@ class HarmonyMetrics:
     key_agreement: float
     vocabulary: int
     density: float
+    copy: float = math.nan
+    texture: float = math.nan
 
     def to_dict(self) -> dict[str, float | int | None]:
         return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
@@ -151,13 +158,34 @@ def repeat_agreement(query: Sequence[NoteLike], output: Sequence[NoteLike], beat
     return kept / len(repeated)
 
 
+def texture_of(query: Sequence[NoteLike], output: Sequence[NoteLike], beats_per_bar: float, bars: int,
+               bank: np.ndarray | None, steps_per_beat: int = 4) -> float:
+    """Corpus likeness (:func:`.texture.corpus_likeness`) on the model's frames of the query's
+    bar grid; NaN without a bank."""
+    if bank is None or not len(bank):
+        return math.nan
+    from bridge.config import Representation
+    from bridge.pianoroll import BarGrid, Note, to_frames
+
+    rep = Representation(steps_per_beat=steps_per_beat)
+    grid = BarGrid(beats_per_bar, bars, rep)
+
+    def frames(notes: Sequence[NoteLike]) -> np.ndarray:
+        plain = [Note(int(n.pitch), float(n.start), float(n.duration)) for n in notes]
+        return to_frames(plain, grid)
+
+    return corpus_likeness(frames(query), frames(output), np.asarray(bank), rep.steps_per_frame, rep.n_pitches)
+
+
 def compare(query: Sequence[NoteLike], output: Sequence[NoteLike], beats_per_bar: float,
-            length_beats: float | None = None) -> HarmonyMetrics:
-    """All harmony metrics of ``output`` against ``query`` on the query's bar grid.
+            length_beats: float | None = None, bank: np.ndarray | None = None,
+            steps_per_beat: int = 4) -> HarmonyMetrics:
+    """All harmony, copy and texture metrics of ``output`` against ``query`` on the query's bar grid.
 
     Args:
         beats_per_bar: the query's bar length in beats.
         length_beats: the query's length (default: where its last note ends).
+        bank: the model's corpus texture counts ``(k, 39)`` for ``texture`` (NaN without).
     """
     bars = count_bars(query, beats_per_bar, length_beats)
     q = bar_profiles(query, beats_per_bar, bars)
@@ -169,4 +197,6 @@ def compare(query: Sequence[NoteLike], output: Sequence[NoteLike], beats_per_bar
         key_agreement=key_agreement(q, o),
         vocabulary=chord_vocabulary(o),
         density=note_density(kept, bars),
+        copy=copy_score(query, output, steps_per_beat, bars * beats_per_bar),
+        texture=texture_of(query, output, beats_per_bar, bars, bank, steps_per_beat),
     )

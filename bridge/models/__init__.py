@@ -40,6 +40,8 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 DEFAULT_MODEL = "pop"
 HEADER_SLACK = 1 << 20          # bytes a weight file may hold beyond its tensors (header, metadata)
+TEXTURE_BANK = "texture.bank"   # optional tensor: corpus bars' texture counts (bridge.analysis.texture)
+MAX_BANK_ROWS = 4096
 
 
 @dataclass
@@ -55,6 +57,7 @@ class Model:
     prior_mean: np.ndarray = field(repr=False, default=None)   # (latent,) training-set mean of z
     prior_var: np.ndarray = field(repr=False, default=None)    # (latent,) aggregate posterior variance
     spec: ModelSpec | None = field(repr=False, default=None)
+    texture_bank: np.ndarray | None = field(repr=False, default=None)  # (k, texture_size) corpus bars' texture counts
 
     @property
     def max_rate(self) -> int:
@@ -164,7 +167,8 @@ def _build(folder: Path, spec: ModelSpec) -> Model:
     """Check the weights against the config (size, checksum, tensors, shapes, finiteness) -> Model."""
     arch = spec.architecture
     wanted = expected_shapes(arch)
-    limit = sum(4 * int(np.prod(s)) for s in wanted.values()) + HEADER_SLACK
+    limit = (sum(4 * int(np.prod(s)) for s in wanted.values()) + 4 * MAX_BANK_ROWS * spec.representation.texture_size
+             + HEADER_SLACK)
     path = folder / spec.weights_file
     try:
         data = read_input(path, "weight file", limit)
@@ -193,8 +197,21 @@ def _build(folder: Path, spec: ModelSpec) -> Model:
         if not np.all(np.isfinite(tensor)):
             raise ModelError(f"{shown(folder)}: tensor {name} holds NaN or infinite values; retrain the model")
     vae = VAE({k: tensors[k] for k in wanted}, arch)
+    bank = _texture_bank(folder, tensors.get(TEXTURE_BANK), spec.representation)
     return Model(spec.name, folder, spec.config, spec.representation, arch, vae, spec.latent_mean, spec.latent_var,
-                 spec)
+                 spec, bank)
+
+
+def _texture_bank(folder: Path, tensor: np.ndarray | None, rep: Representation) -> np.ndarray | None:
+    """The weight file's optional ``texture.bank`` tensor as a ``(k, rep.texture_size)`` int array, checked."""
+    if tensor is None:
+        return None
+    bank = np.asarray(tensor, dtype=np.float64)
+    if bank.ndim != 2 or bank.shape[1] != rep.texture_size or not 0 < len(bank) <= MAX_BANK_ROWS \
+            or not np.all(np.isfinite(bank)) or np.any(bank < 0) or np.any(bank != np.round(bank)):
+        raise ModelError(f"{shown(folder)}: tensor {TEXTURE_BANK} must be 1 to {MAX_BANK_ROWS} rows of "
+                         f"{rep.texture_size} non-negative whole numbers; retrain the model")
+    return bank.astype(np.int64)
 
 
 def _read_tensors(data: bytes, path: Path) -> dict[str, np.ndarray]:

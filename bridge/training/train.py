@@ -17,7 +17,7 @@ import os
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -25,35 +25,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..analysis.texture import texture_bank
 from ..config import Architecture, Representation
+from .config import TrainConfig
 from .corpus import BACH, Corpus, load_corpus, split_by_piece
+from .corrupt import Corruption, corrupt
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Hyperparameters of one training run (recorded in the data card)."""
-
-    corpus: str
-    out: str
-    name: str = ""
-    epochs: int = 60
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    weight_decay: float = 0.0   # AdamW's decoupled weight decay (0 = plain Adam)
-    beta: float = 1.0
-    gamma: float = 0.0
-    transpose: int = 0
-    hidden: int = 500
-    latent: int = 500
-    predictor_hidden: int = 256  # the next-bar predictor (a probe when gamma = 0; 0 = none)
-    heldout: float = 0.1
-    seed: int = 0
-    weights_dtype: str = "float16"  # on disk: half the size, same notes in practice (F1 measured on it)
-    input_dropout: float = 0.0  # denoising: drop this share of input cells (the target stays clean)
-    max_steps: int = 0          # > 0 stops early (tests)
-    description: str = ""
 
 
 class TorchVAE(nn.Module):
@@ -88,18 +66,19 @@ class TorchVAE(nn.Module):
         return z + self.predictor["out"](torch.relu(self.predictor["hidden"](z)))
 
     def forward(self, x: torch.Tensor, x_next: torch.Tensor | None = None, shape_latent: bool = False,
-                dropout: float = 0.0):
-        """-> (reconstruction, KL, next-bar prediction) losses, each averaged over the batch.
+                corruption: Corruption | None = None, rep: Representation | None = None):
+        """-> (reconstruction, KL per latent dimension ``(latent,)``, next-bar prediction) losses,
+        each averaged over the batch. The encoder sees ``x`` corrupted, the target is ``x``.
 
         With ``shape_latent`` False the predictor learns from detached latents: a probe that
         measures how predictable the latent already is, without changing it (gamma = 0).
         """
-        seen = x * (torch.rand_like(x) >= dropout) if dropout > 0 else x
+        seen = corrupt(x, corruption, rep or Representation()) if corruption is not None else x
         mu, logvar = self.encode(seen)
         z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
         logits = self.decode_logits(z)
         rec = nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="none").sum(1).mean()
-        kl = (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp()).sum(1)).mean()
+        kl = (-0.5 * (1 + logvar - mu.pow(2) - logvar.exp())).mean(0)
         pred = torch.zeros((), device=x.device)
         if x_next is not None and self.arch.predictor_hidden > 0:
             with torch.no_grad():
@@ -128,6 +107,10 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     corpus = load_corpus(cfg.corpus, rep, transpose=cfg.transpose)
     train_idx, held_idx = split_by_piece(corpus, cfg.heldout, cfg.seed)
     held_idx = held_idx[corpus.shift[held_idx] == 0]  # evaluate in the original keys only
+    corruption = Corruption(cfg.note_dropout, cfg.octave, cfg.jitter, cfg.input_dropout)
+    corruption.check()
+    bank = texture_bank(corpus.frames[corpus.shift == 0], rng, steps=rep.steps_per_frame, n_pitches=rep.n_pitches)
+    selector = Selector(cfg, rep, arch, bank) if cfg.select_queries and rank == 0 else None
     model = TorchVAE(arch)
     wrapped = model
     if world > 1:
@@ -144,7 +127,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
         from tqdm import tqdm
 
         bar = tqdm(total=cfg.epochs, desc="training", unit="epoch", file=sys.stderr)
-    for _epoch in range(cfg.epochs):
+    for epoch in range(cfg.epochs):
         order = rng.permutation(train_idx)          # same permutation on every rank (same seed)
         shard = order[rank::world]
         sums = np.zeros(3)
@@ -157,8 +140,11 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
                 has_next = nxt[idx] >= 0
                 idx_next = np.where(has_next, nxt[idx], idx)
                 x_next = frames[idx_next]
-            rec, kl, pred = wrapped(x, x_next, cfg.gamma > 0, cfg.input_dropout)
-            loss = rec + cfg.beta * kl + (cfg.gamma if cfg.gamma > 0 else 1.0) * pred
+            rec, kl_dims, pred = wrapped(x, x_next, cfg.gamma > 0, corruption, rep)
+            kl = kl_dims.sum()
+            penalised = torch.clamp(kl_dims, min=cfg.free_bits).sum() if cfg.free_bits > 0 else kl
+            warm = min(1.0, (epoch + b / n_batches) / cfg.kl_anneal) if cfg.kl_anneal > 0 else 1.0
+            loss = rec + cfg.beta * warm * penalised + (cfg.gamma if cfg.gamma > 0 else 1.0) * pred
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -171,26 +157,102 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
         if bar:
             bar.update(1)
             bar.set_postfix(rec=f"{history[-1][0]:.1f}", kl=f"{history[-1][1]:.1f}")
+        last = epoch == cfg.epochs - 1 or bool(cfg.max_steps and steps >= cfg.max_steps)
+        if selector is not None and ((epoch + 1) % cfg.select_every == 0 or last):
+            selector.consider(model, epoch + 1)
         if cfg.max_steps and steps >= cfg.max_steps:
             break
     if bar:
         bar.close()
+    if selector is not None:
+        selector.restore(model)
     if world > 1:
         torch.distributed.barrier()
     card: dict[str, Any] = {}
     if rank == 0:
-        card = _finish(model, cfg, arch, rep, corpus, train_idx, held_idx, history, steps, time.time() - started, world)
+        card = _finish(model, cfg, arch, rep, corpus, train_idx, held_idx, history, steps, time.time() - started, world,
+                       bank, selector)
     if world > 1:
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
     return card
 
 
-def _finish(model, cfg, arch, rep, corpus: Corpus, train_idx, held_idx, history, steps, seconds, world) -> dict:
-    from ..models import load_model, save_model
-    from .evaluate import evaluate
+def _losses(row) -> dict[str, float]:
+    return {"reconstruction": round(row[0], 3), "kl": round(row[1], 3), "prediction": round(row[2], 3)}
 
-    tensors = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
+
+class Selector:
+    """Early stopping on a held-out frontier: every ``select_every`` epochs, the frontier score
+    (:func:`bridge.analysis.frontier.frontier_score`) of the current weights on the
+    ``select_queries`` MIDI files (out-of-style, never trained on); the best epoch's weights win."""
+
+    def __init__(self, cfg: TrainConfig, rep: Representation, arch: Architecture, bank: np.ndarray) -> None:
+        from ..errors import QbdiError
+
+        self.paths = sorted(p for p in Path(cfg.select_queries).rglob("*") if p.suffix.lower() in (".mid", ".midi"))
+        if not self.paths:
+            raise QbdiError(f"--select-queries {cfg.select_queries} holds no .mid files; give a folder of queries")
+        self.rep, self.arch, self.bank = rep, arch, bank
+        self.thresholds = (cfg.sounding_threshold, cfg.onset_threshold)
+        self.best: tuple[float, int, dict[str, torch.Tensor]] | None = None
+        self.history: list[dict[str, Any]] = []
+
+    def consider(self, model: TorchVAE, epoch: int) -> float:
+        from ..analysis.frontier import frontier_score, run, summarize
+
+        numpy_model = _numpy_model(model, self.rep, self.arch, self.bank, self.thresholds)
+        rows = summarize(run(numpy_model, self.paths))
+        score = frontier_score(rows)
+        by_rate = {r["rate"]: r for r in rows}
+        self.history.append({"epoch": epoch, "score": score, **{
+            f"{k}_{rate}": by_rate[rate][k] for rate in ("full", "16") for k in ("retained", "copy")}})
+        log.info("epoch %d: frontier score %.4f", epoch, score)
+        if self.best is None or score > self.best[0]:
+            self.best = (score, epoch, {k: v.detach().clone() for k, v in model.state_dict().items()})
+        return score
+
+    def restore(self, model: TorchVAE) -> None:
+        if self.best is not None:
+            model.load_state_dict(self.best[2])
+
+    def card(self) -> dict[str, Any]:
+        return {"queries": Path(self.paths[0]).parent.name if self.paths else "", "files": len(self.paths),
+                "best_epoch": self.best[1] if self.best else None, "history": self.history}
+
+
+def calibrated(model: TorchVAE, rep: Representation, thresholds: tuple[float, float]) -> dict[str, np.ndarray]:
+    """The weights as NumPy arrays (float32) with the decoder's output biases shifted so that a
+    cell the trained decoder gives probability ``thresholds`` = (sounding, onset) decodes at 0.5:
+    the model's operating point, chosen on out-of-style queries (see docs/ENGINE.md)."""
+    tensors = {k: v.detach().cpu().numpy().astype(np.float32) for k, v in model.state_dict().items()}
+    sounding, onset = thresholds
+    if (sounding, onset) != (0.5, 0.5):
+        shift = np.zeros((rep.steps_per_frame, 2, rep.n_pitches), dtype=np.float64)
+        shift[:, 0] = np.log(sounding / (1 - sounding))
+        shift[:, 1] = np.log(onset / (1 - onset))
+        tensors["decoder.out.bias"] = (tensors["decoder.out.bias"] - shift.ravel()).astype(np.float32)
+    return tensors
+
+
+def _numpy_model(model: TorchVAE, rep: Representation, arch: Architecture, bank: np.ndarray,
+                 cfg_thresholds: tuple[float, float] = (0.5, 0.5)):
+    """The NumPy inference model of the current weights (float32, in memory), for selection."""
+    from ..models import Model
+    from ..vae import VAE
+
+    tensors = calibrated(model, rep, cfg_thresholds)
+    zeros, ones = np.zeros(arch.latent_size), np.ones(arch.latent_size)
+    return Model("selecting", Path("."), {"max_rate": 2048}, rep, arch, VAE(tensors, arch), zeros, ones, bank)
+
+
+def _finish(model, cfg, arch, rep, corpus: Corpus, train_idx, held_idx, history, steps, seconds, world,
+            bank: np.ndarray, selector: Selector | None) -> dict:
+    from ..models import TEXTURE_BANK, load_model, save_model
+    from .evaluate import evaluate, frontier_card
+
+    tensors = calibrated(model, rep, (cfg.sounding_threshold, cfg.onset_threshold))
+    tensors[TEXTURE_BANK] = bank.astype(np.float32)   # counts: exact in float16 too
     with torch.no_grad():
         mu, _ = model.encode(torch.from_numpy(corpus.frames[train_idx].astype(np.float32)))
     mu = mu.numpy().astype(np.float64)
@@ -205,9 +267,10 @@ def _finish(model, cfg, arch, rep, corpus: Corpus, train_idx, held_idx, history,
         "augmentation": f"transposition -{cfg.transpose}..+{cfg.transpose} semitones" if cfg.transpose else "none",
         "epochs": len(history), "steps": steps, "processes": world,
         "hyperparameters": {k: v for k, v in asdict(cfg).items() if k not in ("corpus", "out", "description")},
-        "final_losses": {"reconstruction": round(history[-1][0], 3), "kl": round(history[-1][1], 3),
-                         "prediction": round(history[-1][2], 3)} if history else {},
+        "final_losses": _losses(history[-1]) if history else {},
+        "loss_history": [_losses(h) for h in history],   # per epoch: the selected epoch's weights are shipped
         "seconds": round(seconds, 1),
+        **({"selection": selector.card()} if selector is not None else {}),
         "torch": torch.__version__, "python": platform.python_version(),
     }
     config = {
@@ -222,6 +285,9 @@ def _finish(model, cfg, arch, rep, corpus: Corpus, train_idx, held_idx, history,
     save_model(cfg.out, tensors, config, cfg.weights_dtype)
     if len(held_idx):
         card.update(evaluate(load_model(cfg.out), corpus, held_idx))   # on the weights as shipped
+        if selector is not None:
+            shipped = load_model(cfg.out)
+            card["frontier"] = {"select": frontier_card(shipped, selector.paths, selector.card()["queries"])}
         config["training"] = card
         config["max_rate"] = int(card.get("max_rate", 2048))
         save_model(cfg.out, tensors, config, cfg.weights_dtype)

@@ -127,3 +127,27 @@ def test_retained_harmony_falls_from_full_rate_to_zero_bits(tmp_path: Path):
     doc = sweep.run_sweep(query, [None, 0], 3, tmp_path / "out", model=str(model), progress=False, write_midi=False)
     full, zero = (row["retained_mean"] for row in doc["rows"])
     assert full > 0.5 and zero < 0.2 and full > zero + 0.4, doc["rows"]
+
+
+def test_sweep_averages_over_several_queries_and_draws_the_frontier(tmp_path: Path, capsys):
+    from builders import chord_bars, midi_file, tiny_model
+
+    from bridge.config import Settings
+
+    model = tiny_model(tmp_path / "tiny", latent=8, hidden=16)
+    a = midi_file(tmp_path / "a.mid", chord_bars())
+    moved = [Note(n.pitch + 2, n.start + 16, n.duration) for n in chord_bars()]
+    b = midi_file(tmp_path / "b.mid", chord_bars() + moved)
+    args = argparse.Namespace(query=[str(a), str(b)], rates="full,0", seeds=2, out=str(tmp_path / "out"),
+                              no_progress=True, no_midi=True)
+    assert sweep.sweep_from_args(args, Settings(model=str(model), seed=1)) == 0
+    doc = json.loads((tmp_path / "out" / "sweep.json").read_text())
+    assert doc["query_name"] == "2 queries" and [q["name"] for q in doc["queries"]] == ["a", "b"]
+    assert len(doc["runs"]) == 8 and {r["query"] for r in doc["runs"]} == {"a", "b"}
+    assert all(row["n"] == 4 for row in doc["rows"]) and "copy_mean" in doc["rows"][0]
+    mean_of_each = np.mean([q["rows"][0]["copy_mean"] for q in doc["queries"]])
+    assert doc["rows"][0]["copy_mean"] == pytest.approx(mean_of_each, abs=1e-6)
+    assert set(doc["goals"]) == {"full", "mid", "low", "zero", "smooth"}
+    assert (tmp_path / "out" / "frontier.png").read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(QbdiError, match="share a file name"):
+        sweep.run_sweep([a, a], [None], 1, tmp_path / "dup", model=str(model), progress=False, write_midi=False)

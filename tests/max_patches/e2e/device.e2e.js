@@ -60,7 +60,7 @@ test("Improvise: the clip written equals qbdi improvise for the same query, sett
   const before = live.snapshot(query);
   const { dev, udp } = device(live);
   try {
-    await udp.waitFor(() => dev.out(2).some((m) => m[0] === 1), 10000, "pong from the real server");
+    await udp.waitFor(() => dev.out(2).some((m) => m[0] === 1), 30000, "pong from the real server");
     dev.send("rate", 64);
     dev.send("seed", 42);
     dev.send("improvise");
@@ -118,7 +118,7 @@ test("Variations 3 against the real server: three clips, consecutive seeds, each
   const before = live.snapshot(query);
   const { dev, udp } = device(live);
   try {
-    await udp.waitFor(() => dev.out(2).some((m) => m[0] === 1), 10000, "pong from the real server");
+    await udp.waitFor(() => dev.out(2).some((m) => m[0] === 1), 30000, "pong from the real server");
     dev.send("rate", 32);
     dev.send("seed", 40);
     dev.send("sampling", "sample");
