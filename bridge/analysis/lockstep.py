@@ -103,7 +103,7 @@ class Walk:
         self.lrs.append(0)
         self.sym.append(self.n_clusters)
         self.n_clusters += 1
-        self._add_child(0, i)  # vmo's _find_better looks for an earlier state of this new symbol: none
+        self.add_child(0, i)  # vmo's _find_better looks for an earlier state of this new symbol: none
 
     def match(self, i: int, pi_1: int, candidate: int) -> None:
         """Finish state ``i``: its suffix is ``candidate``, found from state ``pi_1``."""
@@ -115,9 +115,9 @@ class Walk:
         if better is not None:
             lrs[i] += 1
             sfx[i] = better
-        self._add_child(sfx[i], i)
+        self.add_child(sfx[i], i)
 
-    def _add_child(self, p: int, i: int) -> None:
+    def add_child(self, p: int, i: int) -> None:
         children = self.rsfx[p]
         if children is None:
             self.rsfx[p] = [i]
@@ -207,7 +207,7 @@ def run(distances: FrameDistances, walks: list[Walk], max_walks: int,
                             if better is not None:
                                 lrs[i] = length + 1
                                 sfx[i] = candidate = better
-                        w._add_child(candidate, i)
+                        w.add_child(candidate, i)
                         continue
                     if m < ts[-1]:  # the thresholds above m match, the others do not
                         c = bisect_right(ts, m)

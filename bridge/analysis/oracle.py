@@ -43,7 +43,7 @@ __all__ = ["METRICS", "N_THRESHOLDS", "Oracle", "OracleAnalysis", "Sweep", "anal
 
 N_THRESHOLDS = 100
 WALK_MEMORY = 96 << 20  # bytes for the builds alive at once in a sweep (see lockstep)
-STATE_BYTES = 400  # what one state of one build holds, measured (tests/analysis/test_scale.py)
+STATE_BYTES = 400  # an upper bound on what one state of one walk holds (checked by tests/analysis/test_scale.py)
 
 
 @dataclass
@@ -88,7 +88,7 @@ class Sweep:
     """Total IR of the oracle at each threshold of a grid.
 
     Attributes:
-        thresholds: (m,) increasing thresholds.
+        thresholds: (m,) the grid, as given (increasing by default).
         ir_totals: (m,) total IR (bits) of the oracle built at each threshold.
         n_clusters: (m,) number of clusters (symbols) at each threshold.
         n_builds: how many oracles were actually built (the rest were reused).
@@ -101,7 +101,7 @@ class Sweep:
 
     @property
     def best_index(self) -> int:
-        """Index of the highest total IR; the lowest threshold wins a tie (as in vmo)."""
+        """Index of the highest total IR; on a tie the first (the lowest threshold of an increasing grid, as in vmo)."""
         return int(np.argmax(self.ir_totals))
 
     @property
