@@ -7,7 +7,8 @@ the ``analysis`` extra (scipy, matplotlib, tqdm; vmo for the reference checks).
 
 Modules, from notes to report:
 ``chroma`` (pitch classes per step and per bar) -> ``tonnetz`` (tonal centroid, distance) ->
-``oracle`` (VMO build, IR, fast exact threshold sweep) -> ``motifs`` (repeated motifs) ->
+``distances`` (exact frame distances on demand) -> ``lockstep`` (VMO builds for many thresholds in
+one pass) -> ``oracle`` (VMO build, IR, fast exact threshold sweep) -> ``motifs`` (repeated motifs) ->
 ``piece`` (surface and latent views of one piece) -> ``figures`` / ``report`` (PNG, HTML, JSON);
 ``metrics`` (harmony agreement, retained harmony, ...) -> ``sweep`` (rates x seeds);
 entry points ``report.analyze_from_args`` and ``sweep.sweep_from_args`` for ``qbdi analyze`` / ``qbdi sweep``.

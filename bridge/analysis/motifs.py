@@ -72,14 +72,21 @@ def repeat_proposals(sfx: np.ndarray, lrs: np.ndarray, min_length: int = 1) -> l
 
 
 def occurrences(symbols: np.ndarray, pattern: np.ndarray) -> list[int]:
-    """Non-overlapping starts of ``pattern`` (m,) in ``symbols`` (n,), scanning left to right."""
+    """Non-overlapping starts of ``pattern`` (m,) in ``symbols`` (n,), scanning left to right.
+
+    Candidates are narrowed one position at a time: O(n) memory, never an (n, m) window array.
+    """
     symbols = np.asarray(symbols)
+    pattern = np.asarray(pattern)
     m = len(pattern)
     n = len(symbols)
     if m == 0 or m > n:
         return []
-    windows = np.lib.stride_tricks.sliding_window_view(symbols, m)
-    hits = np.flatnonzero((windows == pattern).all(axis=1))
+    hits = np.flatnonzero(symbols[:n - m + 1] == pattern[0])
+    for j in range(1, m):
+        if not hits.size:
+            break
+        hits = hits[symbols[hits + j] == pattern[j]]
     starts: list[int] = []
     for h in hits.tolist():
         if not starts or h >= starts[-1] + m:

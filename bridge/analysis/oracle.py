@@ -3,21 +3,23 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Variable Markov Oracle (VMO): build, information rate (IR), and a fast exact threshold sweep.
 
-Licence: GPL-3.0-or-later, unlike the rest of qbdi (MIT). ``_build``, ``_len_common_suffix``,
-``_find_better`` and ``information_rate`` follow vmo's ``MO.add_state``, ``_len_common_suffix``,
-``_find_better``, ``_encode`` and ``_ir_cum`` (vmo/VMO/oracle.py, Cheng-i Wang, GPL-3.0-or-later)
-statement by statement; see LICENSES/GPL-3.0-or-later.txt.
+Licence: GPL-3.0-or-later, unlike the rest of qbdi (MIT). The build (:mod:`.lockstep`) and
+``information_rate`` follow vmo's ``MO.add_state``, ``_len_common_suffix``, ``_find_better``,
+``_encode`` and ``_ir_cum`` (vmo/VMO/oracle.py, Cheng-i Wang, GPL-3.0-or-later) statement by
+statement; see LICENSES/GPL-3.0-or-later.txt.
 
 The build follows vmo's incremental algorithm (``vmo.build_oracle(..., flag='a',
 suffix_method='inc')``, Wang & Dubnov 2014) and yields the same suffix links, repeat lengths and
 clusters; :func:`vmo_reference_sweep` runs vmo itself and the tests check that both agree.
 
-Two things make the sweep fast without changing its result:
+The sweep gives vmo's exhaustive result (one build per threshold) with far less work and memory:
 
-* all pairwise frame distances are computed once (vmo calls ``cdist`` per frame and threshold);
-* each build records the interval of thresholds ``(lo, hi]`` in which every distance comparison
-  it made (``d < threshold``) comes out the same. Any threshold in that interval builds the
-  identical oracle, so grid points inside it reuse the result instead of rebuilding.
+* one build's decisions hold for an interval of thresholds ``(lo, hi]``, so thresholds of the
+  grid that fall in it share that build (:mod:`.lockstep` keeps them in one walk and splits it
+  where a decision differs), and all builds advance together, one frame at a time;
+* distances are computed when a build asks for them, never all n x n (:mod:`.distances`), so
+  memory is linear in the length; a frame's distances to earlier ones are computed once per
+  pass for all builds.
 
 States are numbered 0..n: state 0 is the empty prefix, state ``i`` follows frame ``i - 1``.
 """
@@ -30,13 +32,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.spatial.distance import cdist
+
+from . import lockstep
+from .distances import METRICS, FrameDistances, as_features
 
 log = logging.getLogger(__name__)
 
-METRICS = ("euclidean", "cosine")
+__all__ = ["METRICS", "N_THRESHOLDS", "Oracle", "OracleAnalysis", "Sweep", "analyze", "build", "default_thresholds",
+           "distance_matrix", "from_vmo", "information_rate", "sweep", "threshold_grid", "vmo_reference_sweep"]
+
 N_THRESHOLDS = 100
-_SHORT = 24  # transition lists up to this length are scanned in Python, longer ones with NumPy
+WALK_MEMORY = 96 << 20  # bytes for the builds alive at once in a sweep (see lockstep)
+STATE_BYTES = 400  # an upper bound on what one state of one walk holds (checked by tests/analysis/test_scale.py)
 
 
 @dataclass
@@ -81,7 +88,7 @@ class Sweep:
     """Total IR of the oracle at each threshold of a grid.
 
     Attributes:
-        thresholds: (m,) increasing thresholds.
+        thresholds: (m,) the grid, as given (increasing by default).
         ir_totals: (m,) total IR (bits) of the oracle built at each threshold.
         n_clusters: (m,) number of clusters (symbols) at each threshold.
         n_builds: how many oracles were actually built (the rest were reused).
@@ -94,7 +101,7 @@ class Sweep:
 
     @property
     def best_index(self) -> int:
-        """Index of the highest total IR; the lowest threshold wins a tie (as in vmo)."""
+        """Index of the highest total IR; on a tie the first (the lowest threshold of an increasing grid, as in vmo)."""
         return int(np.argmax(self.ir_totals))
 
     @property
@@ -120,102 +127,24 @@ class OracleAnalysis:
 
 
 def distance_matrix(features: np.ndarray, metric: str = "euclidean") -> np.ndarray:
-    """All pairwise distances between frames: (n, d) features -> (n, n) float64.
+    """All pairwise distances between frames: (n, d) features -> (n, n) float64; small inputs only.
 
-    Computed with the same ``cdist`` routine vmo uses, so the values match vmo's bit for bit.
+    The same values vmo computes, bit for bit; the sweep itself never builds this matrix.
     """
-    x = _as_features(features)
-    _check_metric(metric)
-    return cdist(x, x, metric=metric)
+    return FrameDistances(features, metric).matrix()
 
 
 def build(features: np.ndarray, threshold: float, metric: str = "euclidean",
-          distances: np.ndarray | None = None) -> Oracle:
-    """Build the VMO of ``features`` (n, d) at ``threshold``; pass ``distances`` (n, n) to reuse them."""
+          distances: FrameDistances | None = None) -> Oracle:
+    """Build the VMO of ``features`` (n, d) at ``threshold``; pass ``distances`` to reuse them."""
     if distances is None:
-        distances = distance_matrix(features, metric)
-    return _build(distances, float(threshold), metric)
-
-
-def _build(dist: np.ndarray, threshold: float, metric: str, rows: list[list[float]] | None = None) -> Oracle:
-    """``rows`` is ``dist.tolist()`` (Python floats for fast scalar access), passed in to share it."""
-    n = dist.shape[0]
-    if rows is None:
-        rows = dist.tolist()
-    sfx = [-1] * (n + 1)
-    lrs = [0] * (n + 1)
-    sym = [-1] * (n + 1)
-    trn: list[list[int]] = [[] for _ in range(n + 1)]
-    rsfx: list[list[int]] = [[] for _ in range(n + 1)]
-    n_clusters = 0
-    lo, hi = -math.inf, math.inf
-    t = threshold
-    for i in range(1, n + 1):
-        trn[i - 1].append(i)
-        row = rows[i - 1]
-        k = sfx[i - 1]
-        pi_1 = i - 1
-        candidate = 0
-        while k != -1:
-            targets = trn[k]
-            best_d = math.inf
-            if len(targets) <= _SHORT:
-                for s in targets:
-                    d = row[s - 1]
-                    if d < t:
-                        if d > lo:
-                            lo = d
-                        if d < best_d:
-                            best_d, candidate = d, s
-                    elif d < hi:
-                        hi = d
-            else:
-                dvec = dist[i - 1, np.asarray(targets) - 1]
-                below = dvec < t
-                if below.any():
-                    inside = dvec[below]
-                    j = int(np.argmin(inside))
-                    best_d, candidate = float(inside[j]), targets[int(np.flatnonzero(below)[j])]
-                    lo = max(lo, float(inside.max()))
-                above = dvec[dvec >= t]  # NaN distances compare False either way: they never bind
-                if above.size:
-                    hi = min(hi, float(above.min()))
-            if best_d == math.inf:
-                trn[k].append(i)
-                pi_1 = k
-                k = sfx[k]
-            else:
-                break
-        if k == -1:
-            sfx[i], lrs[i], sym[i] = 0, 0, n_clusters
-            n_clusters += 1
-        else:
-            sfx[i] = candidate
-            lrs[i] = _len_common_suffix(sfx, lrs, pi_1, candidate - 1) + 1
-            sym[i] = sym[candidate]
-        better = _find_better(rsfx[sfx[i]], lrs, sym, lrs[i], sym[i - lrs[i]])
-        if better is not None:
-            lrs[i] += 1
-            sfx[i] = better
-        rsfx[sfx[i]].append(i)
-    return Oracle(threshold=t, metric=metric, sfx=np.array(sfx), lrs=np.array(lrs), symbols=np.array(sym),
-                  trn=trn, rsfx=rsfx, valid=(lo, hi))
-
-
-def _len_common_suffix(sfx: list[int], lrs: list[int], p1: int, p2: int) -> int:
-    if p2 == sfx[p1]:
-        return lrs[p1]
-    while sfx[p2] != sfx[p1] and p2 != 0:
-        p2 = sfx[p2]
-    return min(lrs[p1], lrs[p2])
-
-
-def _find_better(siblings: list[int], lrs: list[int], sym: list[int], length: int, symbol: int) -> int | None:
-    """A state sharing the suffix link whose repeat can be extended by one more frame."""
-    for j in siblings:  # kept sorted: states are appended in increasing order
-        if lrs[j] == length and sym[j - length] == symbol:
-            return j
-    return None
+        distances = FrameDistances(features, metric)
+    t = float(threshold)
+    with lockstep.no_gc():
+        (walk,), _ = lockstep.run(distances, [lockstep.Walk([t], [0])], max_walks=1)
+        walk.finish()
+    return Oracle(threshold=t, metric=distances.metric, sfx=np.array(walk.sfx), lrs=np.array(walk.lrs),
+                  symbols=np.array(walk.sym), trn=walk.trn, rsfx=walk.rsfx, valid=(walk.lo, walk.hi))
 
 
 def information_rate(lrs: np.ndarray, alpha: float = 1.0) -> np.ndarray:
@@ -250,68 +179,85 @@ def information_rate(lrs: np.ndarray, alpha: float = 1.0) -> np.ndarray:
     return ir
 
 
-def default_thresholds(distances: np.ndarray, n: int = N_THRESHOLDS) -> np.ndarray:
-    """``n`` evenly spaced thresholds in (0, largest finite distance]: shape (n,)."""
-    finite = distances[np.isfinite(distances)]
-    top = float(finite.max()) if finite.size else 0.0
-    if top <= 0:
+def threshold_grid(top: float, n: int = N_THRESHOLDS) -> np.ndarray:
+    """``n`` evenly spaced thresholds in (0, top]; ``top`` <= 0 counts as 1: shape (n,)."""
+    if not top > 0:
         top = 1.0
-    return np.linspace(0.0, top, n + 1)[1:]
+    return np.linspace(0.0, float(top), n + 1)[1:]
+
+
+def default_thresholds(distances: np.ndarray | FrameDistances, n: int = N_THRESHOLDS) -> np.ndarray:
+    """``n`` evenly spaced thresholds in (0, largest finite distance]: shape (n,).
+
+    Args:
+        distances: a :class:`FrameDistances` (or, for small inputs, an (n, n) matrix).
+    """
+    if isinstance(distances, FrameDistances):
+        return threshold_grid(distances.largest(), n)
+    finite = distances[np.isfinite(distances)]
+    return threshold_grid(float(finite.max()) if finite.size else 0.0, n)
 
 
 def sweep(features: np.ndarray, metric: str = "euclidean", thresholds: Sequence[float] | None = None,
-          alpha: float = 1.0, distances: np.ndarray | None = None, progress: bool = False,
-          desc: str = "threshold sweep") -> Sweep:
+          alpha: float = 1.0, distances: FrameDistances | None = None, progress: bool = False,
+          desc: str = "threshold sweep", max_walks: int | None = None) -> Sweep:
     """Total IR at every threshold of a grid; equal to vmo's exhaustive ``find_threshold``.
 
     Args:
         features: (n, d) frames.
-        thresholds: increasing grid; default :func:`default_thresholds` (100 values).
+        thresholds: a grid (any order, no NaN); default :func:`default_thresholds` (100 values).
+        max_walks: builds alive at once (default: as many as :data:`WALK_MEMORY` holds); fewer
+            means more passes over the frames, never another result.
     """
     if distances is None:
-        distances = distance_matrix(features, metric)
+        distances = FrameDistances(features, metric)
     grid = default_thresholds(distances) if thresholds is None else np.asarray(thresholds, dtype=np.float64)
     if grid.ndim != 1 or grid.size == 0:
         raise ValueError("thresholds must be a non-empty 1-D sequence")
+    if np.isnan(grid).any():
+        raise ValueError("thresholds must not be NaN")
+    if max_walks is None:
+        max_walks = max(2, WALK_MEMORY // (STATE_BYTES * (distances.n + 1)))
     totals = np.zeros(grid.size)
     clusters = np.zeros(grid.size, dtype=int)
-    builds = 0
-    done = np.zeros(grid.size, dtype=bool)
-    rows = distances.tolist()
-    bar = _progress(grid.size, desc, progress)
-    for index in range(grid.size):
-        if done[index]:
-            continue
-        oracle = _build(distances, float(grid[index]), metric, rows)
-        builds += 1
-        total = float(information_rate(oracle.lrs, alpha).sum())
-        lo, hi = oracle.valid
-        same = (grid > lo) & (grid <= hi) & ~done
-        totals[same] = total
-        clusters[same] = oracle.n_clusters
-        done |= same
+    todo = sorted((float(t), j) for j, t in enumerate(grid))
+    builds = passes = 0
+    bar = _progress(distances.n, desc, progress)
+    while todo:
+        passes += 1
         if bar is not None:
-            bar.update(int(same.sum()))
+            bar.reset()
+            bar.set_description(f"{desc} (pass {passes})" if passes > 1 else desc)
+        with lockstep.no_gc():
+            walks, todo = lockstep.run(distances, [lockstep.Walk([t for t, _ in todo], [j for _, j in todo])],
+                                       max_walks, None if bar is None else lambda _i: bar.update())
+            for w in walks:
+                totals[w.indices] = float(information_rate(np.array(w.lrs), alpha).sum())
+                clusters[w.indices] = w.n_clusters
+            builds += len(walks)
+            del walks
+        todo.sort()
     if bar is not None:
         bar.close()
-    log.debug("sweep over %d thresholds needed %d builds", grid.size, builds)
+    log.debug("sweep over %d thresholds: %d builds in %d passes of %d frames", grid.size, builds, passes,
+              distances.n)
     return Sweep(thresholds=grid, ir_totals=totals, n_clusters=clusters, n_builds=builds)
 
 
 def analyze(features: np.ndarray, metric: str = "euclidean", thresholds: Sequence[float] | None = None,
             alpha: float = 1.0, progress: bool = False, desc: str = "threshold sweep") -> OracleAnalysis:
     """Sweep thresholds, then rebuild at the best one: (n, d) features -> :class:`OracleAnalysis`."""
-    distances = distance_matrix(features, metric)
+    distances = FrameDistances(features, metric)
     result = sweep(features, metric, thresholds, alpha, distances, progress, desc)
     try:  # the reported oracle is vmo's own; the fast sweep only chose its threshold
         import vmo
 
-        x = _as_features(features)
+        x = as_features(features)
         oracle = from_vmo(vmo.build_oracle(x, flag="a", threshold=result.best_threshold, dfunc=metric,
                                            dim=x.shape[1]), result.best_threshold, metric)
     except ImportError:
         log.info("vmo is not installed; using the built-in oracle (identical by test)")
-        oracle = _build(distances, result.best_threshold, metric)
+        oracle = build(features, result.best_threshold, metric, distances)
     return OracleAnalysis(sweep=result, oracle=oracle, ir=information_rate(oracle.lrs, alpha))
 
 
@@ -332,7 +278,7 @@ def vmo_reference_sweep(features: np.ndarray, thresholds: Sequence[float], metri
     """
     import vmo
 
-    x = _as_features(features)
+    x = as_features(features)
     totals = []
     for t in thresholds:
         oracle = vmo.build_oracle(x, flag="a", threshold=float(t), dfunc=metric, dim=x.shape[1])
@@ -340,21 +286,9 @@ def vmo_reference_sweep(features: np.ndarray, thresholds: Sequence[float], metri
     return np.array(totals)
 
 
-def _as_features(features: np.ndarray) -> np.ndarray:
-    x = np.asarray(features, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] == 0:
-        raise ValueError(f"features must be a non-empty (n_frames, n_dims) array, got shape {x.shape}")
-    return x
-
-
-def _check_metric(metric: str) -> None:
-    if metric not in METRICS:
-        raise ValueError(f"metric must be one of {', '.join(METRICS)}, got {metric!r}")
-
-
 def _progress(total: int, desc: str, enabled: bool):
     if not enabled:
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=desc, unit="thr", leave=False)
+    return tqdm(total=total, desc=desc, unit="frame", leave=False)

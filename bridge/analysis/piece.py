@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import oracle as vmo_oracle
-from .chroma import NoteLike, chroma, count_bars
+from .chroma import NoteLike, chroma, count_bars, end_beats
 from .motifs import Motif, find_motifs
 from .tonnetz import tonal_centroid
 
@@ -25,6 +25,10 @@ log = logging.getLogger(__name__)
 
 MAX_MOTIFS = 50
 DIGITS = 6
+# The longest surface analysed, in steps (16ths at the default 4 steps per beat): 4,096 bars of 4/4.
+# Time grows about linearly, memory stays bounded; 4,000 bars took about 5 minutes on a loaded
+# 2-core machine (docs/ANALYSIS.md, "Scale"). The one length cap of `qbdi analyze`.
+MAX_STEPS = 65_536
 
 
 @dataclass
@@ -99,12 +103,28 @@ class PieceAnalysis:
         }
 
 
+def surface_steps(length_beats: float, steps_per_beat: int = 4) -> int:
+    """Frames of the surface view of a piece ``length_beats`` long."""
+    return max(1, int(np.ceil(length_beats * steps_per_beat - 1e-9)))
+
+
+def check_length(length_beats: float, beats_per_bar: float, steps_per_beat: int = 4, name: str = "the piece") -> None:
+    """QbdiError (one line, with the fix) when a piece is longer than :data:`MAX_STEPS` to analyse."""
+    steps = surface_steps(length_beats, steps_per_beat)
+    if steps > MAX_STEPS:
+        from bridge.errors import QbdiError
+
+        bars = count_bars([], beats_per_bar, length_beats)
+        longest = MAX_STEPS // steps_per_beat / beats_per_bar
+        raise QbdiError(f"{name} is {bars:,} bars long ({steps:,} analysis steps); qbdi analyze takes at most "
+                        f"{MAX_STEPS:,} steps ({longest:,.0f} bars of {beats_per_bar:g} beats), beyond which the "
+                        "oracle sweep takes many minutes; cut the file into parts and analyse each", code="too_large")
+
+
 def surface_features(notes: Sequence[NoteLike], steps_per_beat: int = 4,
                      length_beats: float | None = None) -> np.ndarray:
     """Tonal centroid per step: (n_steps, 6); the steps cover ``length_beats`` or the notes."""
-    n_steps = None
-    if length_beats is not None:
-        n_steps = max(1, int(np.ceil(length_beats * steps_per_beat - 1e-9)))
+    n_steps = None if length_beats is None else surface_steps(length_beats, steps_per_beat)
     return tonal_centroid(chroma(notes, steps_per_beat, n_steps).T)
 
 
@@ -188,6 +208,7 @@ def analyze_piece(notes: Sequence[NoteLike], beats_per_bar: float, length_beats:
     if length_beats is None:
         length_beats = count_bars(notes, beats_per_bar) * beats_per_bar
     steps_per_beat = 4 if model is None else int(model.representation.steps_per_beat)
+    check_length(max(length_beats, end_beats(notes)), beats_per_bar, steps_per_beat, name or "the piece")
     surface = analyze_surface(notes, beats_per_bar, steps_per_beat, length_beats, thresholds, progress=progress)
     piece = PieceAnalysis(name, notes, float(beats_per_bar), float(length_beats), surface)
     if model is None:

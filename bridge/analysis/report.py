@@ -21,7 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .piece import PieceAnalysis, analyze_piece, resolve_model
+from .chroma import end_beats
+from .piece import PieceAnalysis, analyze_piece, check_length, resolve_model
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,9 @@ def run_analyze(paths: Sequence[str | Path], out_dir: str | Path, model: Any = N
                          produces=("analysis.json", "index.html"))   # checked first; written whole at the end
     scores = [(Path(p), read_midi(p)) for p in paths]  # bad files fail before any work
     loaded, skipped = _load(model) if latents else (None, "latent view turned off")
+    steps_per_beat = 4 if loaded is None else int(loaded.representation.steps_per_beat)
+    for path, score in scores:  # and so do pieces too long to analyse, before anything is written
+        check_length(max(score.length_beats, end_beats(score.notes)), score.beats_per_bar, steps_per_beat, str(path))
     pieces: list[tuple[Path, Any, PieceAnalysis]] = []
     for path, score in _progress(scores, progress, "files"):
         started = time.perf_counter()
