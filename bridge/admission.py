@@ -34,7 +34,7 @@ from . import protocol as P
 from .config import INT32_MAX, Settings
 from .errors import QbdiError
 from .osc import encode
-from .peers import Cookies, Peer, is_loopback, shown, take_cookie
+from .peers import Cookies, Peer, is_loopback, printable, shown, take_cookie
 from .pianoroll import Note
 from .reassembly import Assembler, Partial
 from .workers import Job
@@ -102,7 +102,7 @@ class Admission:
             handler = self.handlers.get(address)
             if handler is None:
                 self.throttle.warning("address", "unknown address %s from %s", shown(address), host)
-                raise QbdiError(f"unknown address {address[:P.MAX_STRING]}; this server (protocol "
+                raise QbdiError(f"unknown address {printable(address, 64)}; this server (protocol "
                                 f"{P.PROTOCOL_VERSION}) knows {', '.join(P.REQUESTS)}", code="unknown_address")
             if dest is None:
                 self.throttle.warning("port", "%s from %s has no usable reply port (second argument); "
@@ -138,8 +138,9 @@ class Admission:
         for part in self.assembler.expire():
             log.info("request %d from %s expired: %s", part.request_id, part.key[0], part.describe())
             self.server.error((part.key[0], part.reply_port), part.request_id, "expired",
-                              f"request {part.request_id} expired: {part.describe()} within "
-                              f"{self.assembler.ttl:g} s; send it again")
+                              f"request {part.request_id} expired: {part.describe()} (a request has "
+                              f"{self.assembler.deadline:g} s, and {self.assembler.ttl:g} s between chunks); "
+                              "send it again")
 
     def _evicted(self, part: Partial) -> None:
         self.server.error((part.key[0], part.reply_port), part.request_id, "busy",
@@ -159,10 +160,12 @@ class Admission:
         pong = [request_id, __version__, P.PROTOCOL_VERSION]
         if not peer.local:
             pong.append(self.cookies.issue(*dest))
-        if not self.server.reply(dest, P.PONG, pong, limit=peer.reply_limit):
-            self.throttle.warning("handshake", "a ping of %d bytes from %s is too short for its pong and cookie; "
-                                  "peers on other machines pad it to %d bytes (docs/PROTOCOL.md)",
-                                  peer.size, peer.host, P.HANDSHAKE_BYTES)
+            if peer.reply_limit is not None and len(encode(P.PONG, pong)) > peer.reply_limit:
+                self.throttle.warning("handshake", "a ping of %d bytes from %s is too short for its pong and cookie; "
+                                      "peers on other machines pad it to %d bytes (docs/PROTOCOL.md)",
+                                      peer.size, peer.host, P.HANDSHAKE_BYTES)
+                return
+        self.server.reply(dest, P.PONG, pong, limit=peer.reply_limit)
 
     def _on_status(self, request_id: int, dest, args: list, peer: Peer) -> None:
         server = self.server

@@ -30,7 +30,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -218,7 +218,7 @@ class Client:
             self._cookie, self._cookie_at = args[3], time.monotonic()
         return args
 
-    def _with_cookie(self, call):
+    def _with_cookie(self, call: Callable[[], Any]) -> Any:
         """Run ``call()`` (a request); for a server on another machine, with a fresh cookie, and once
         more after a new handshake if the server refused the cookie."""
         if self.remote and (self._cookie is None or time.monotonic() - self._cookie_at >= P.COOKIE_PERIOD_S):
@@ -275,7 +275,7 @@ class Client:
                 return args
             log.debug("skipping %s while waiting for %s", got, expect)
 
-    def _exchange_result(self, make_messages) -> Result:
+    def _exchange_result(self, make_messages: Callable[[int], list[tuple[str, list]]]) -> Result:
         """Send the messages ``make_messages(request_id)`` of a new request; collect its result."""
         request_id = self._new_id()
         started = time.perf_counter()

@@ -11,6 +11,10 @@
   secret that rotates every COOKIE_PERIOD_S (the current and the previous period's are accepted).
   Only a peer that receives at that address can learn it; with it, replies may be as large as
   the protocol allows. Nothing is stored per peer.
+* :class:`Allowance`: how many datagrams a source may send: a token bucket per source address
+  (and one per host, for hosts other than the loopback). Past it, datagrams are dropped unread, so
+  a flood from one socket costs the server a lookup per datagram instead of a decode, and the other
+  clients' datagrams do not wait behind it in the socket's queue.
 * :func:`is_this_machine`: an address of this host (any interface), so that no request can make
   the server answer its own socket, whatever ``--host`` it bound (``::``, ``0.0.0.0``, a LAN address).
 * :func:`printable` (and its lazy form :class:`shown`, for log calls): any received value as one
@@ -28,13 +32,19 @@ import ipaddress
 import os
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .protocol import COOKIE_KEY, COOKIE_PERIOD_S
 
 MAX_SHOWN = 120          # characters of a received value in a log line
+SENDER_RATE = 3000.0     # datagrams a second one source address may send, sustained...
+SENDER_BURST = 1000.0    # ...and at once (a 20,000-note query is 158 datagrams)
+HOST_RATE = 6000.0       # all the sockets of one host other than the loopback, together
+HOST_BURST = 2000.0
+MAX_BUCKETS = 4096       # sources remembered (the least recently seen are forgotten first)
 COOKIE_BYTES = 8         # HMAC bytes in a cookie: 64 bits, sent as "q" + 16 hex digits
 _LOCAL_CACHE = 256       # addresses remembered by is_this_machine
 
@@ -141,6 +151,44 @@ def is_this_machine(host: str) -> bool:
     except OSError:
         _local[host] = False
     return _local[host]
+
+
+class Allowance:
+    """Token buckets per source address, and per host for hosts other than the loopback (where
+    every device shares one host); ``clock`` is injectable for tests. Not thread-safe: the
+    receive thread owns it."""
+
+    def __init__(self, rate: float = SENDER_RATE, burst: float = SENDER_BURST, host_rate: float = HOST_RATE,
+                 host_burst: float = HOST_BURST, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.burst, self.host_rate, self.host_burst = rate, burst, host_rate, host_burst
+        self.clock = clock
+        self.dropped = 0
+        self._buckets: OrderedDict[Hashable, list[float]] = OrderedDict()   # key -> [tokens, when]
+
+    def allow(self, host: str, port: int) -> bool:
+        """Take one datagram from ``(host, port)``'s allowance; False (and counted) when it has none."""
+        now = self.clock()
+        ok = self._take((host, port), self.rate, self.burst, now)
+        if ok and not is_loopback(host):
+            ok = self._take(plain_host(host), self.host_rate, self.host_burst, now)
+        if not ok:
+            self.dropped += 1
+        return ok
+
+    def _take(self, key: Hashable, rate: float, burst: float, now: float) -> bool:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = [burst, now]
+            if len(self._buckets) > MAX_BUCKETS:
+                self._buckets.popitem(last=False)
+        else:
+            self._buckets.move_to_end(key)
+            bucket[0] = min(burst, bucket[0] + (now - bucket[1]) * rate)
+            bucket[1] = now
+        if bucket[0] < 1.0:
+            return False
+        bucket[0] -= 1.0
+        return True
 
 
 class Cookies:

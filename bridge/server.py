@@ -8,7 +8,8 @@ Three parts, one module each, along the data flow:
   replies go to the sender's host at the request's reply port, never elsewhere (never to this
   server's own socket, on any address of the machine), each at most MAX_DATAGRAM bytes of int32,
   float32 and string arguments, and within the limit the gate set (:mod:`bridge.peers`);
-  datagrams from source port 0, or from this socket itself, are dropped unread;
+  datagrams from source port 0, or from this socket itself, or beyond a source's allowance (a
+  flood: :class:`bridge.peers.Allowance`), are dropped unread;
 * :mod:`bridge.admission`: the gate (reply addresses, reply ports, cookies for peers on other
   machines, caps), then the cheap requests answered at once and the chunked ones assembled;
 * :mod:`bridge.workers`: a bounded fair queue (full -> ``busy``) and the threads that improvise.
@@ -41,7 +42,7 @@ from .config import ServeConfig
 from .errors import QbdiError
 from .models import Model
 from .osc import OscError, decode, encode
-from .peers import is_this_machine, shown
+from .peers import Allowance, is_this_machine, shown
 from .workers import DEFAULT_WORKERS, Models, Workers
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class Server:
         self.models = Models(model)
         self.workers = Workers(workers, self.models, self.reply, self.error)
         self.admission = Admission(self, ttl=ttl)
+        self.allowance = Allowance()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -248,6 +250,12 @@ class Server:
     # --- receiving and sending ---------------------------------------------------------------
     def _on_datagram(self, data: bytes, addr: tuple) -> None:
         host, port = addr[0], addr[1]
+        if not self.allowance.allow(host, port):
+            if self.allowance.dropped % 1000 == 1:    # the drop itself must stay cheap: a flood is many
+                self.admission.throttle.warning("flood", "dropping datagrams from %s port %d: more than %g a "
+                                                "second (%d dropped so far)", host, port, self.allowance.rate,
+                                                self.allowance.dropped)
+            return
         if port == 0 or self.answers_itself(host, port):
             self.admission.throttle.warning("source", "ignoring a datagram from %s port %d: no reply can go there",
                                             host, port)

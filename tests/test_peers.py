@@ -9,7 +9,17 @@ import pytest
 
 from bridge import protocol as P
 from bridge.osc import encode
-from bridge.peers import Cookies, Peer, is_loopback, is_this_machine, plain_host, printable, shown, take_cookie
+from bridge.peers import (
+    Allowance,
+    Cookies,
+    Peer,
+    is_loopback,
+    is_this_machine,
+    plain_host,
+    printable,
+    shown,
+    take_cookie,
+)
 
 
 @pytest.mark.parametrize("host, loopback", [
@@ -96,3 +106,16 @@ def test_lan_address_fixture_is_not_loopback(lan_address):
     assert not is_loopback(lan_address)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind((lan_address, 0))
+
+
+def test_the_allowance_drops_a_flood_and_refills():
+    now = [0.0]
+    allowance = Allowance(rate=100.0, burst=10.0, host_rate=150.0, host_burst=15.0, clock=lambda: now[0])
+    assert all(allowance.allow("127.0.0.1", 5000) for _ in range(10))      # a burst
+    assert not allowance.allow("127.0.0.1", 5000) and allowance.dropped == 1
+    assert allowance.allow("127.0.0.1", 5001)                               # another socket: its own
+    now[0] += 0.05                                                          # 5 more after 50 ms at 100/s
+    assert sum(allowance.allow("127.0.0.1", 5000) for _ in range(10)) == 5
+    # on the loopback every device is one host, so only sockets count; elsewhere the host counts too
+    assert sum(allowance.allow("127.0.0.1", 6000 + k) for k in range(40)) == 40
+    assert sum(allowance.allow("192.0.2.9", 7000 + k) for k in range(40)) == 15

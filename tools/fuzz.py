@@ -715,10 +715,13 @@ def run_fuzz(datagrams: int = 100_000, seconds: float = 1800.0, burst: int = 200
     server = ServerProcess.start(model, extra, host=host)
     pid = server.process.pid
     memory = _MemoryWatch(pid)
-    tx = _udp_socket(host=host)
+    # one sending socket per reply port (and one for the rest): the server counts fairness by source
+    # address, so one socket would be one client, held to one client's share of the slots
+    txs = [_udp_socket(host=host) for _ in range(POOL_SIZE + 1)]
     control = _udp_socket(host=host)
     control.settimeout(PING_TIMEOUT_S)
-    pool = ReplyPool(watch=[tx], host=host)
+    pool = ReplyPool(watch=txs, host=host)
+    tx_for = {port: txs[k] for k, port in enumerate(pool.ports)}
     ours = frozenset(pool.ports)
     fuzzer = Fuzzer(rng, server.port, pool.ports, pool.deaf, orphans)
     dest = (host, server.port)
@@ -783,7 +786,7 @@ def run_fuzz(datagrams: int = 100_000, seconds: float = 1800.0, burst: int = 200
         if named is not None:
             sent_bytes[named] += len(data)
             sent_count[named] += 1
-        tx.sendto(data, dest)       # registered first: the reply may beat us back
+        tx_for.get(named, txs[-1]).sendto(data, dest)       # registered first: the reply may beat us back
         categories[name] += 1
         sent += 1
         return exp
@@ -875,7 +878,8 @@ def run_fuzz(datagrams: int = 100_000, seconds: float = 1800.0, burst: int = 200
         log_text = log_copy.read()
         log_copy.close()
         pool.close()
-        tx.close()
+        for tx in txs:
+            tx.close()
         control.close()
 
     with pool.lock:

@@ -16,7 +16,8 @@ The phases (docs/FAULTS.md has the figures):
 - ``chunks``: 64 sockets, each announcing MAX_CHUNKS chunks and sending one new chunk at a time
   (progress, so only the absolute deadline ends them), or MAX_CHUNKS one-note requests;
 - ``heavy``: 16 sockets sending complete requests for the longest free improvisation allowed
-  (1,024 model frames each) as fast as they are refused or answered: a queue full of long jobs.
+  (1,024 model frames each) as fast as they are refused or answered: a queue full of long jobs;
+- ``flood``: one socket sending status requests as fast as it can, whatever ``--rate`` says.
 
 The hostile client writes only to the server's port and names only its own (unread) sockets as
 reply ports. Exit code 0 when every real request in every phase got its improvisation, 1 when one
@@ -43,7 +44,7 @@ from bridge.client import Client, NoReply, ServerError
 from bridge.errors import QbdiError
 from bridge.osc import encode
 
-VARIANTS = ("headers", "sockets", "chunks", "heavy")
+VARIANTS = ("headers", "sockets", "chunks", "heavy", "flood")
 ROOT = Path(__file__).resolve().parents[1]      # where ``python -m tools.loris`` runs
 RAMP_S = 0.5              # the hostile client runs this long before the real clients start
 
@@ -64,7 +65,9 @@ def hostile(variant: str, port: int, seconds: float, rate: float, seed: int = 0)
     deaf = [_socket(rcvbuf=4096) for _ in range(64)]      # reply ports: ours, never read
     ports = [s.getsockname()[1] for s in deaf]
     next_id = rng.randrange(1, 2**30)
-    senders = [_socket() for _ in range({"headers": 1, "sockets": 128, "chunks": 64, "heavy": 16}[variant])]
+    senders = [_socket() for _ in range({"headers": 1, "sockets": 128, "chunks": 64, "heavy": 16, "flood": 1}[variant])]
+    if variant == "flood":
+        rate = float("inf")
     chunk_of: dict[int, int] = {}           # chunks: sender -> next chunk index
     id_of = {k: next_id + 1000 * k for k in range(len(senders))}
     sent = 0
@@ -91,6 +94,8 @@ def hostile(variant: str, port: int, seconds: float, rate: float, seed: int = 0)
                 else:                  # a new request announcing MAX_CHUNKS chunks, one of them sent
                     id_of[k] += 1
                     batch.append((s, encode(P.NOTES, [id_of[k], ports[k], 0, P.MAX_CHUNKS, 60, 0.0, 1.0, 90])))
+        elif variant == "flood":
+            batch = [(senders[0], encode(P.STATUS, [next_id + i, ports[i % 64]])) for i in range(256)]
         else:                          # heavy: complete requests for the longest free improvisation
             for k, s in enumerate(senders):
                 id_of[k] += 1
@@ -168,8 +173,12 @@ def run_loris(seconds: float = 10.0, clients: int = 2, variants: tuple[str, ...]
             if proc is not None:
                 out, _ = proc.communicate(timeout=seconds + 30)
                 hostile_report = json.loads(out.strip().splitlines()[-1])
-            with Client(port=server.port, timeout=timeout) as probe:
-                pending = probe.status().pending
+            try:
+                with Client(port=server.port, timeout=timeout) as probe:
+                    pending = probe.status().pending
+            except QbdiError:
+                pending = None
+                problems.append(f"{variant}: no status reply within {timeout:g} s after the phase")
             phase = {"phase": variant, **got, "pending_after": pending}
             if hostile_report:
                 phase["hostile_per_s"] = round(hostile_report["sent"] / max(hostile_report["seconds"], 1e-9))
