@@ -103,7 +103,7 @@ class ServerProcess:
     def stop(self) -> int:
         """Quit it through the protocol (SIGTERM if that fails); its exit code."""
         try:
-            with Client(host=self.host, port=self.port, timeout=2.0) as client:
+            with Client(host=self.host, port=self.port, timeout=5.0) as client:
                 client.quit()
             return self.process.wait(timeout=10)
         except (QbdiError, subprocess.TimeoutExpired):

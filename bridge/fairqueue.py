@@ -122,6 +122,14 @@ class FairQueue:
             return self._jobs
         return [job for job in self._jobs if job[2] <= self.long_cost]
 
+    def clear(self) -> int:
+        """Drop every queued job; how many there were."""
+        with self._cond:
+            n = len(self._jobs)
+            self._jobs.clear()
+            self._cond.notify_all()
+            return n
+
     def close(self) -> None:
         """No more jobs: the workers take what is queued, then :meth:`get` returns None."""
         with self._cond:

@@ -131,10 +131,18 @@ class Workers:
         return FairQueue(P.MAX_PENDING, MAX_QUEUED_PER_SENDER, max_long=max(1, self.count - 1))
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Let the queued jobs finish, then end the threads."""
+        """Let the queued jobs finish within ``timeout`` seconds in all (those still waiting then are
+        dropped: a client's backlog must not hold a quit up), then end the threads."""
         self._jobs.close()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout=timeout)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        if any(thread.is_alive() for thread in self._threads):
+            dropped = self._jobs.clear()
+            if dropped:
+                log.warning("stopping: %d queued improvisation(s) dropped", dropped)
+            for thread in self._threads:
+                thread.join(timeout=timeout)
         self._threads = []
 
     def submit(self, job: Job) -> None:

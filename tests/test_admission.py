@@ -20,7 +20,7 @@ from bridge import protocol as P
 from bridge.bench import realistic_query
 from bridge.client import Client, ServerError
 from bridge.osc import decode, encode
-from bridge.peers import Cookies
+from bridge.peers import Allowance, Cookies
 from bridge.server import Server
 
 FORGED = "2026-01-01 12:00:00,000 CRITICAL bridge.server: the server was compromised"
@@ -147,6 +147,20 @@ def test_a_datagram_from_source_port_0_is_not_answered(server, peer):
                        ("127.0.0.1", 0))
             got = quiet(peer)
             assert got == [] if source_port == 0 else [m[0] for m in got] == [P.STATUS_REPLY]
+
+
+def test_a_flood_from_one_socket_is_dropped_unread_and_others_are_still_answered(model_dir, make_peer):
+    with Server(port=0, model=str(model_dir)) as srv:
+        srv.allowance = Allowance(rate=200.0, burst=50.0)
+        flood, other = make_peer(srv.port), make_peer(srv.port)
+        started = time.monotonic()
+        for i in range(1000):
+            flood.send(P.STATUS, i, flood.port)
+        elapsed = time.monotonic() - started
+        other.ping()                                       # another socket: its own allowance
+        answered = len(quiet(flood, 0.5))
+        assert 50 <= answered <= 50 + 200.0 * (time.monotonic() - started) + 5
+        assert srv.allowance.dropped >= 1000 - answered and elapsed < 10
 
 
 # --- peers on other machines: the handshake and amplification ------------------------------------

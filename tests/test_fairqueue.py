@@ -124,3 +124,12 @@ def test_threads_put_and_get_every_job_once():
     for w in workers:
         w.join(5)
     assert len(seen) == len(set(seen)) and set(seen) == accepted - evicted and evicted <= accepted
+
+
+def test_clear_drops_what_waits():
+    q = FairQueue(8, 8, clock=Clock())
+    for i in range(3):
+        q.put(i, "A")
+    assert q.clear() == 3 and len(q) == 0
+    q.close()
+    assert q.get() is None

@@ -47,6 +47,7 @@ from bridge.osc import encode
 VARIANTS = ("headers", "sockets", "chunks", "heavy", "flood")
 ROOT = Path(__file__).resolve().parents[1]      # where ``python -m tools.loris`` runs
 RAMP_S = 0.5              # the hostile client runs this long before the real clients start
+DRAIN_S = 120.0           # at most this long for the server to finish a phase's leftovers
 
 
 # --- the hostile client (its own process) --------------------------------------------------------
@@ -173,13 +174,15 @@ def run_loris(seconds: float = 10.0, clients: int = 2, variants: tuple[str, ...]
             if proc is not None:
                 out, _ = proc.communicate(timeout=seconds + 30)
                 hostile_report = json.loads(out.strip().splitlines()[-1])
-            try:
+            pending, drained = None, time.perf_counter()
+            try:      # the next phase starts once what this one left queued is done (or has expired)
                 with Client(port=server.port, timeout=timeout) as probe:
-                    pending = probe.status().pending
+                    while (pending := probe.status().pending) and time.perf_counter() - drained < DRAIN_S:
+                        time.sleep(0.2)
             except QbdiError:
-                pending = None
                 problems.append(f"{variant}: no status reply within {timeout:g} s after the phase")
-            phase = {"phase": variant, **got, "pending_after": pending}
+            phase = {"phase": variant, **got, "pending_after": pending,
+                     "drain_s": round(time.perf_counter() - drained, 1)}
             if hostile_report:
                 phase["hostile_per_s"] = round(hostile_report["sent"] / max(hostile_report["seconds"], 1e-9))
             phases.append(phase)
