@@ -11,7 +11,9 @@ Three layers, as ``pip install`` and its extras install them:
   continuation) -> ``improvise`` (query -> improvisation); ``models`` (verified model folders,
   ``models.schema``); ``paths`` and ``folders`` (untrusted paths: inputs read safely, outputs
   written exclusively, atomically or staged); serving: ``protocol`` and ``osc`` (the OSC contract
-  and codec), ``reassembly``, ``admission``, ``workers``, ``server``, ``client``, ``bench``;
+  and codec), ``peers`` (who sent a datagram: loopback, the handshake cookie, the allowance,
+  log-safe text), ``reassembly``, ``admission``, ``fairqueue``, ``workers``, ``server``,
+  ``client``, ``bench``;
   ``cli`` (``qbdi``).
 * **training** (``[train]``: PyTorch): ``training.corpus`` -> ``training.train`` ->
   ``training.evaluate``.

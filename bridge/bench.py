@@ -80,13 +80,14 @@ class ServerProcess:
     port: int
     ready_s: float
     log_file: IO[str]
+    host: str = P.DEFAULT_HOST
 
     @classmethod
-    def start(cls, model: str | None = None, extra: Sequence[str] = ()) -> ServerProcess:
+    def start(cls, model: str | None = None, extra: Sequence[str] = (), host: str = P.DEFAULT_HOST) -> ServerProcess:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as notify:
             notify.bind(("127.0.0.1", 0))
-            command = [sys.executable, "-m", "bridge", "serve", "--port", "0", "--log-level", "WARNING",
-                       "--notify-port", str(notify.getsockname()[1]), *extra]
+            command = [sys.executable, "-m", "bridge", "serve", "--host", host, "--port", "0", "--log-level",
+                       "WARNING", "--notify-port", str(notify.getsockname()[1]), *extra]
             if model:
                 command += ["--model", model]
             started = time.perf_counter()
@@ -97,12 +98,12 @@ class ServerProcess:
             except BaseException:
                 log_file.close()
                 raise
-            return cls(command, process, port, time.perf_counter() - started, log_file)
+            return cls(command, process, port, time.perf_counter() - started, log_file, host)
 
     def stop(self) -> int:
         """Quit it through the protocol (SIGTERM if that fails); its exit code."""
         try:
-            with Client(port=self.port, timeout=2.0) as client:
+            with Client(host=self.host, port=self.port, timeout=5.0) as client:
                 client.quit()
             return self.process.wait(timeout=10)
         except (QbdiError, subprocess.TimeoutExpired):

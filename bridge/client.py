@@ -16,6 +16,11 @@ Example (with ``qbdi serve`` running)::
 A failed request raises :class:`ServerError` with the server's ``code`` and message; no reply in
 time raises :class:`NoReply`. One :class:`Client` sends one request at a time: calls from several
 threads are serialised by a lock, so for parallel requests give each thread its own Client.
+
+A server on another machine answers only after a handshake (docs/PROTOCOL.md): the client then
+pings first (padded), keeps the cookie from the pong, ends every request with it, renews it every
+COOKIE_PERIOD_S, and if the server still refuses it (``cookie``), pings and retries once. On the
+loopback none of this happens.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import random
 import socket
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +38,7 @@ from . import protocol as P
 from .config import INT32_MAX, Settings
 from .errors import QbdiError
 from .osc import OscError, decode, encode, shortest_float32
+from .peers import is_loopback
 from .pianoroll import Note
 
 log = logging.getLogger(__name__)
@@ -123,6 +129,9 @@ class Client:
         self.reply_port = self.sock.getsockname()[1]
         self._next_id = random.randrange(1, 2**30)
         self._lock = threading.Lock()
+        self.remote = not _is_loopback_name(host, family)    # the server needs the handshake
+        self._cookie: str | None = None
+        self._cookie_at = 0.0
 
     def close(self) -> None:
         self.sock.close()
@@ -135,10 +144,12 @@ class Client:
 
     # --- requests ------------------------------------------------------------------------------
     def ping(self) -> Pong:
-        """Server and protocol versions, and the round trip."""
-        started = time.perf_counter()
-        args = self._call(P.PING, [], P.PONG)
-        return Pong(str(args[1]), int(args[2]), time.perf_counter() - started)
+        """Server and protocol versions, and the round trip (and, from a server on another
+        machine, a fresh cookie)."""
+        with self._lock:
+            started = time.perf_counter()
+            args = self._handshake()
+            return Pong(str(args[1]), int(args[2]), time.perf_counter() - started)
 
     def status(self) -> Status:
         args = self._call(P.STATUS, [], P.STATUS_REPLY)
@@ -167,13 +178,14 @@ class Client:
         n_notes = len(flat) // P.FIELDS_PER_NOTE
         if n_notes > P.MAX_NOTES:
             raise QbdiError(f"the query has {n_notes} notes; the limit is {P.MAX_NOTES}", code="too_large")
+        def messages(request_id: int) -> list[tuple[str, list]]:
+            head = [(P.IMPROVISE, [request_id, self.reply_port, n_notes, len(chunks),
+                                   *P.settings_args(settings.to_dict())])]
+            return head + [(P.NOTES, [request_id, self.reply_port, i, len(chunks), *chunk])
+                           for i, chunk in enumerate(chunks)]
+
         with self._lock:
-            request_id = self._new_id()
-            messages = [(P.IMPROVISE, [request_id, self.reply_port, n_notes, len(chunks),
-                                       *P.settings_args(settings.to_dict())])]
-            messages += [(P.NOTES, [request_id, self.reply_port, i, len(chunks), *chunk])
-                         for i, chunk in enumerate(chunks)]
-            return self._exchange_result(request_id, messages)
+            return self._with_cookie(lambda: self._exchange_result(messages))
 
     def free(self, settings: Settings | Mapping[str, Any] | None = None, *, bars: int | None = None,
              beats_per_bar: float | None = None) -> Result:
@@ -181,10 +193,11 @@ class Client:
         settings = _settings(settings, beats_per_bar)
         if bars is not None:
             settings = settings.replace(bars=int(bars))
+        def messages(request_id: int) -> list[tuple[str, list]]:
+            return [(P.FREE, [request_id, self.reply_port, *P.settings_args(settings.to_dict())])]
+
         with self._lock:
-            request_id = self._new_id()
-            messages = [(P.FREE, [request_id, self.reply_port, *P.settings_args(settings.to_dict())])]
-            return self._exchange_result(request_id, messages)
+            return self._with_cookie(lambda: self._exchange_result(messages))
 
     # --- plumbing --------------------------------------------------------------------------------
     def _new_id(self) -> int:
@@ -193,7 +206,32 @@ class Client:
         return request_id
 
     def _send(self, address: str, args: list) -> None:
+        if self._cookie is not None:
+            args = [*args, P.COOKIE_KEY, self._cookie]
         self.sock.sendto(encode(address, args), self.server)
+
+    def _handshake(self) -> list:
+        """Ping (padded, for a server on another machine) and keep the pong's cookie, if any; the
+        pong's arguments."""
+        args = self._call_unlocked(P.PING, [P.padded_ping(0, 0)[2]] if self.remote else [], P.PONG)
+        if self.remote and len(args) > 3 and isinstance(args[3], str):
+            self._cookie, self._cookie_at = args[3], time.monotonic()
+        return args
+
+    def _with_cookie(self, call: Callable[[], Any]) -> Any:
+        """Run ``call()`` (a request); for a server on another machine, with a fresh cookie, and once
+        more after a new handshake if the server refused the cookie."""
+        if self.remote and (self._cookie is None or time.monotonic() - self._cookie_at >= P.COOKIE_PERIOD_S):
+            self._handshake()
+        try:
+            return call()
+        except ServerError as exc:
+            if exc.code != "cookie":
+                raise
+            log.debug("the server refused the cookie: %s; a new handshake, then once more", exc)
+            self._cookie = None
+            self._handshake()
+            return call()
 
     def _receive(self, request_id: int, deadline: float) -> tuple[str, list]:
         """The next reply for ``request_id``; others (late replies to timed-out requests) are skipped."""
@@ -225,18 +263,23 @@ class Client:
 
     def _call(self, address: str, extra: list, expect: str) -> list:
         with self._lock:
-            request_id = self._new_id()
-            self._send(address, [request_id, self.reply_port, *extra])
-            deadline = time.perf_counter() + self.timeout
-            while True:
-                got, args = self._receive(request_id, deadline)
-                if got == expect:
-                    return args
-                log.debug("skipping %s while waiting for %s", got, expect)
+            return self._with_cookie(lambda: self._call_unlocked(address, extra, expect))
 
-    def _exchange_result(self, request_id: int, messages: list[tuple[str, list]]) -> Result:
+    def _call_unlocked(self, address: str, extra: list, expect: str) -> list:
+        request_id = self._new_id()
+        self._send(address, [request_id, self.reply_port, *extra])
+        deadline = time.perf_counter() + self.timeout
+        while True:
+            got, args = self._receive(request_id, deadline)
+            if got == expect:
+                return args
+            log.debug("skipping %s while waiting for %s", got, expect)
+
+    def _exchange_result(self, make_messages: Callable[[int], list[tuple[str, list]]]) -> Result:
+        """Send the messages ``make_messages(request_id)`` of a new request; collect its result."""
+        request_id = self._new_id()
         started = time.perf_counter()
-        for address, args in messages:
+        for address, args in make_messages(request_id):
             self._send(address, args)
         deadline = started + self.timeout
         warnings: list[str] = []
@@ -262,6 +305,16 @@ class Client:
         except QbdiError:   # a newer server may echo settings this client does not know
             effective = Settings(model=str(header[3]))
         return Result(request_id, notes, str(header[3]), effective, raw, warnings, time.perf_counter() - started)
+
+
+def _is_loopback_name(host: str, family: int) -> bool:
+    """Whether ``host`` (an address or a name) reaches this machine's loopback."""
+    if is_loopback(host):
+        return True
+    try:
+        return all(is_loopback(info[4][0]) for info in socket.getaddrinfo(host, None, family, socket.SOCK_DGRAM))
+    except (OSError, UnicodeError):
+        return False
 
 
 def _settings(settings: Settings | Mapping[str, Any] | None, beats_per_bar: float | None) -> Settings:

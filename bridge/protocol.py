@@ -10,6 +10,10 @@ docs/PROTOCOL.md describes every message.
 Requests are stateless: each carries a request id, the UDP port to reply to, and its full
 settings as ``key value`` pairs, so one server can serve many devices and may be restarted.
 Numbers may arrive as int or float (Max sends a float that happens to be whole as an int).
+
+Peers on other machines first ping (padded to HANDSHAKE_BYTES) for a cookie, then end every
+request with ``"cookie" <cookie>`` (bridge.peers); until then no reply to them is larger than the
+datagram that caused it. Loopback peers need none of this.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7400
 
 # --- requests (client -> server) -------------------------------------------------------------
-# /qbdi/ping <id:i> <reply_port:i>
+# /qbdi/ping <id:i> <reply_port:i> [<padding:s>]      (padded to HANDSHAKE_BYTES by peers on other machines)
 PING = "/qbdi/ping"
 # /qbdi/status <id:i> <reply_port:i>
 STATUS = "/qbdi/status"
@@ -47,7 +51,7 @@ FREE = "/qbdi/free"
 QUIT = "/qbdi/quit"
 
 # --- replies (server -> client) --------------------------------------------------------------
-# /qbdi/pong <id:i> <server_version:s> <protocol_version:i>
+# /qbdi/pong <id:i> <server_version:s> <protocol_version:i> [<cookie:s>]   (the cookie: to non-loopback peers)
 PONG = "/qbdi/pong"
 # /qbdi/status/reply <id:i> <ready:i> <model:s> <n_models:i> <uptime_s:f> <served:i> <pending:i>
 STATUS_REPLY = "/qbdi/status/reply"
@@ -69,6 +73,14 @@ BYE = "/qbdi/bye"
 REQUESTS = (PING, STATUS, MODELS, IMPROVISE, NOTES, FREE, QUIT)
 REPLIES = (PONG, STATUS_REPLY, MODELS_REPLY, RESULT, RESULT_NOTES, ERROR, WARNING, READY, BYE)
 ADDRESSES = REQUESTS + REPLIES
+# Requests a peer on another machine may send without a cookie (every other request needs one).
+HANDSHAKES = (PING,)
+
+# --- the handshake (bridge.peers) -------------------------------------------------------------
+# Any request may end with the pair  "cookie" <cookie:s>  after its other arguments.
+COOKIE_KEY = "cookie"
+COOKIE_PERIOD_S = 60.0         # a cookie is accepted in the period it was issued and the next one
+HANDSHAKE_BYTES = 128          # a ping from another machine must be at least this long to get its pong
 
 # --- settings keys in /qbdi/improvise and /qbdi/free (values: see bridge.config.Settings) ------
 # rate: int bits, or "full" / -1; the others take the Settings field's type.
@@ -86,6 +98,7 @@ ERROR_CODES = (
     "expired",          # chunks stopped arriving before the request was complete
     "unknown_address",  # an OSC address this server does not know
     "busy",             # too many requests in flight
+    "cookie",           # a peer on another machine sent no valid cookie: ping for one, then retry
     "internal",         # a bug: the message says what happened, the server keeps serving
 )
 
@@ -96,19 +109,30 @@ MAX_DATAGRAM = 4096            # no datagram either way exceeds this
 MAX_NOTES = _MAX_NOTES        # per request and per reply (bridge.config: the engine's cap too)
 MAX_CHUNKS = -(-MAX_NOTES // NOTES_PER_CHUNK)
 MAX_PENDING = 64               # incomplete requests held at once
-REQUEST_TTL_S = 5.0            # an incomplete request expires after this long without a chunk
+REQUEST_TTL_S = 5.0            # an incomplete request expires after this long without a new chunk
+REQUEST_DEADLINE_S = 10.0      # ... and this long after its first datagram, however it goes on
 MAX_STRING = 256               # longest string argument accepted
 MAX_REPLY_TEXT = 1000          # bytes of an error or warning message sent back
 RESULT_BURST = 8               # result chunks sent back to back; then the server pauses RESULT_PAUSE_S, so a
 RESULT_PAUSE_S = 0.001         # receiver whose buffer it cannot size (Max's [udpreceive]) drains a long reply
 
 
-def clip_text(text: str) -> str:
-    """At most MAX_REPLY_TEXT UTF-8 bytes, so every error or warning reply fits one datagram."""
+def clip_text(text: str, limit: int = MAX_REPLY_TEXT) -> str:
+    """At most ``limit`` UTF-8 bytes (a cut text ends in "..."), so every error or warning reply
+    fits one datagram (and, to a peer on another machine, the size of its request)."""
     raw = text.encode("utf-8")
-    if len(raw) <= MAX_REPLY_TEXT:
+    if len(raw) <= limit:
         return text
-    return raw[:MAX_REPLY_TEXT - 3].decode("utf-8", errors="ignore") + "..."
+    if limit < 3:
+        return raw[:max(0, limit)].decode("utf-8", errors="ignore")
+    return raw[:limit - 3].decode("utf-8", errors="ignore") + "..."
+
+
+def padded_ping(request_id: int, reply_port: int) -> list:
+    """``/qbdi/ping`` arguments padded with a string so the datagram is HANDSHAKE_BYTES long:
+    large enough for the pong and its cookie, which a peer on another machine gets only then."""
+    bare = 12 + 8 + 8          # "/qbdi/ping" + ",iis" + id and port
+    return [request_id, reply_port, "p" * (HANDSHAKE_BYTES - bare - 4)]
 
 
 def n_chunks(n_notes: int) -> int:
@@ -269,6 +293,11 @@ def parse_notes(flat: Sequence, first_index: int = 0) -> list[tuple[int, float, 
 def notes_array(flat: Sequence, chunk: int = 0) -> array:
     """A chunk's note args -> flat ``array('d')`` ``(n_notes * 4,)``, checked as :func:`parse_notes`
     checks them but vectorised (about ten times faster); an error names the chunk and the note."""
+    if len(flat) <= 8 * FIELDS_PER_NOTE:      # a few notes: NumPy's set-up costs more than the loop
+        try:
+            return array("d", [v for note in parse_notes(flat) for v in note])
+        except QbdiError as exc:
+            raise QbdiError(f"chunk {chunk}, {exc}") from None
     try:
         if len(flat) % FIELDS_PER_NOTE or any(type(v) is bool for v in flat):
             raise TypeError

@@ -5,10 +5,14 @@
 Three parts, one module each, along the data flow:
 
 * here, the socket loop: one receive thread reads datagrams, decodes them and hands them on;
-  replies go to the sender's host at the request's reply port, never elsewhere, each at most
-  MAX_DATAGRAM bytes of int32, float32 and string arguments;
-* :mod:`bridge.admission`: answers the cheap requests at once and assembles the chunked ones;
-* :mod:`bridge.workers`: a bounded queue (full -> ``busy``) and the threads that improvise.
+  replies go to the sender's host at the request's reply port, never elsewhere (never to this
+  server's own socket, on any address of the machine), each at most MAX_DATAGRAM bytes of int32,
+  float32 and string arguments, and within the limit the gate set (:mod:`bridge.peers`);
+  datagrams from source port 0, or from this socket itself, or beyond a source's allowance (a
+  flood: :class:`bridge.peers.Allowance`), are dropped unread;
+* :mod:`bridge.admission`: the gate (reply addresses, reply ports, cookies for peers on other
+  machines, caps), then the cheap requests answered at once and the chunked ones assembled;
+* :mod:`bridge.workers`: a bounded fair queue (full -> ``busy``) and the threads that improvise.
 
 Nothing here imports torch: the model is NumPy weights from safetensors (bridge.vae). While it
 serves, BLAS runs one thread per worker (threadpoolctl, so API users of :class:`Server` get it
@@ -38,12 +42,18 @@ from .config import ServeConfig
 from .errors import QbdiError
 from .models import Model
 from .osc import OscError, decode, encode
+from .peers import Allowance, is_this_machine, shown
 from .workers import DEFAULT_WORKERS, Models, Workers
 
 log = logging.getLogger(__name__)
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 POLL_S = 0.1                 # how often the receive loop checks for shutdown and expired requests
+# While workers run Python code, every socket call of the receive thread waits for the GIL up to the
+# interpreter's switch interval (5 ms): under a flood of requests it then falls behind, and every
+# client's datagrams queue in the kernel for seconds. Serving lowers the interval (restored after).
+SWITCH_INTERVAL_S = 0.0005
+DRAIN_BATCH = 256            # datagrams read without waiting after one arrives (see serve_forever)
 SOCKET_BUFFER = 4 << 20      # ask the OS for room for a burst of chunks from many clients
 
 
@@ -62,10 +72,11 @@ class Server:
         self.host, self.requested_port, self.notify_port = host, int(port), notify_port
         self.sock: socket.socket | None = None
         self._own_port: int | None = None
-        self._own_hosts: set[str] = set()
+        self._reader: socket.socket | None = None
         self.models = Models(model)
         self.workers = Workers(workers, self.models, self.reply, self.error)
         self.admission = Admission(self, ttl=ttl)
+        self.allowance = Allowance()
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -116,7 +127,6 @@ class Server:
         sock.settimeout(POLL_S)
         self.sock = sock
         self._own_port = sock.getsockname()[1]
-        self._own_hosts = {sock.getsockname()[0], "127.0.0.1", "::1"}
 
     def load(self) -> None:
         """Load the default model and list the installed ones (the models reply)."""
@@ -161,6 +171,8 @@ class Server:
         self._started = time.monotonic()
         self._pin_blas()
         self.workers.start()
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(min(switch, SWITCH_INTERVAL_S))
         next_expiry = time.monotonic() + POLL_S
         try:
             while not self._stop.is_set():
@@ -175,14 +187,35 @@ class Server:
                     data = None
                 if data is not None:
                     self._on_datagram(data, addr)
+                    self._drain_queued()
                 if time.monotonic() >= next_expiry:
                     self.admission.expire()
                     next_expiry = time.monotonic() + POLL_S
         finally:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
             self.workers.stop()
+            sys.setswitchinterval(switch)
             if self._blas_thread == threading.get_ident():
                 self._unpin_blas()
             log.info("stopped after %.1f s, %d request(s) served", self.uptime, self.served)
+
+    def _drain_queued(self) -> None:
+        """Handle what is already queued through a non-waiting twin of the socket: a socket with a
+        timeout polls before every read, which doubled the cost of each datagram of a flood."""
+        if self._reader is None:
+            self._reader = self.sock.dup()
+            self._reader.settimeout(0.0)      # the descriptor is non-blocking already: nothing changes for sends
+        for _ in range(DRAIN_BATCH):
+            try:
+                data, addr = self._reader.recvfrom(65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:            # e.g. Windows reports an unreachable reply port here
+                log.debug("receive error ignored: %s", exc)
+                return
+            self._on_datagram(data, addr)
 
     @property
     def stopping(self) -> bool:
@@ -238,41 +271,69 @@ class Server:
 
     # --- receiving and sending ---------------------------------------------------------------
     def _on_datagram(self, data: bytes, addr: tuple) -> None:
-        host = addr[0]
+        host, port = addr[0], addr[1]
+        if not self.allowance.allow(host, port):
+            if self.allowance.dropped % 1000 == 1:    # the drop itself must stay cheap: a flood is many
+                self.admission.throttle.warning("flood", "dropping datagrams from %s port %d: more than %g a "
+                                                "second (%d dropped so far)", host, port, self.allowance.rate,
+                                                self.allowance.dropped)
+            return
+        if port == 0 or self.answers_itself(host, port):
+            self.admission.throttle.warning("source", "ignoring a datagram from %s port %d: no reply can go there",
+                                            host, port)
+            return
         try:
             address, args = decode(data)
         except OscError as exc:
             self.admission.throttle.warning("unreadable", "ignoring an unreadable datagram from %s (%d bytes): %s",
-                                            host, len(data), exc)
+                                            host, len(data), shown(str(exc)))
             return
-        port = P.read_reply_port(args)
-        if port == self._own_port and host in self._own_hosts:
-            port = None        # never answer ourselves: a forged reply port must not start a loop
-        self.admission.admit(address, args, len(data), host, (host, port) if port is not None else None)
+        self.admission.admit(address, args, len(data), (host, port))
 
-    def reply(self, dest: tuple[str, int], address: str, args: list, count: bool = True) -> None:
-        """Send one reply datagram to ``dest`` (a send failure is logged, throttled, not raised)."""
+    def answers_itself(self, host: str, port: int) -> bool:
+        """True if ``(host, port)`` is this server's own socket: its port on any address of this machine
+        (whatever --host bound: ``::``, ``0.0.0.0``, a LAN address, ``::ffff:127.0.0.1``)."""
+        return port == self._own_port and is_this_machine(host)
+
+    def reply(self, dest: tuple[str, int], address: str, args: list, count: bool = True,
+              limit: int | None = None) -> bool:
+        """Send one reply datagram to ``dest``, if it fits in ``limit`` bytes (None: MAX_DATAGRAM);
+        returns whether it was sent (a send failure is logged, throttled, not raised)."""
         data = encode(address, args)
         if len(data) > P.MAX_DATAGRAM:  # cannot happen with the caps in bridge.protocol; never send it anyway
             raise RuntimeError(f"{address} reply of {len(data)} bytes exceeds {P.MAX_DATAGRAM}")
+        if limit is not None and len(data) > limit:
+            log.debug("not sending %s (%d bytes) to %s: the limit for that peer is %d", address, len(data),
+                      dest[0], limit)
+            return False
         try:
             self.sock.sendto(data, dest)
         except OSError as exc:
             self.admission.throttle.warning("send", "cannot send %s to %s:%d: %s", address, dest[0], dest[1], exc)
-            return
+            return False
         if count:
             with self._lock:
                 self._answered += 1
+        return True
 
-    def error(self, dest: tuple[str, int] | None, request_id: int, code: str, message: str) -> None:
-        """Send ``/qbdi/error`` (an unknown code becomes ``bad_request``); never raises."""
+    def error(self, dest: tuple[str, int] | None, request_id: int, code: str, message: str,
+              limit: int | None = None) -> None:
+        """Send ``/qbdi/error`` (an unknown code becomes ``bad_request``), its message shortened to fit
+        ``limit`` bytes (not sent if even an empty one would not); never raises."""
         if code not in P.ERROR_CODES:
             code = "bad_request"
-        log.debug("error %s for request %d: %s", code, request_id, message)
+        log.debug("error %s for request %d: %s", code, request_id, shown(message, 400))
         if dest is None:
             return
         try:
-            self.reply(dest, P.ERROR, [request_id, code, P.clip_text(message)], count=False)
+            text = P.clip_text(message)
+            if limit is not None:
+                room = limit - len(encode(P.ERROR, [request_id, code, ""]))   # bytes beyond an empty message
+                if room < 0:
+                    log.debug("no room for error %s to %s in %d bytes", code, dest[0], limit)
+                    return
+                text = P.clip_text(text, (room + 4) // 4 * 4 - 1)          # an OSC string is NUL-padded to 4
+            self.reply(dest, P.ERROR, [request_id, code, text], count=False, limit=limit)
         except Exception:  # never let an error report stop the server
             log.exception("could not send an error reply")
 

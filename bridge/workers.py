@@ -4,13 +4,15 @@
 threads that run them, with the models they use (loaded once, then cached).
 
 The NumPy matrix products release the GIL, so workers overlap on several cores while the receive
-thread stays free to answer pings. A full queue refuses a new request as ``busy``.
+thread stays free to answer pings. The queue is shared fairly between senders
+(:mod:`bridge.fairqueue`): a device's short request runs ahead of another sender's backlog of long
+ones; a full queue, or a sender with MAX_QUEUED_PER_SENDER waiting, is answered ``busy``.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from . import protocol as P
 from .config import Settings
 from .errors import QbdiError
+from .fairqueue import FairQueue
 from .improvise import Improvisation, free_improvise, improvise
 from .models import Model, installed_names, list_models, load_model
 from .pianoroll import Note, check_output_flat
@@ -26,6 +29,7 @@ from .pianoroll import Note, check_output_flat
 log = logging.getLogger(__name__)
 
 DEFAULT_WORKERS = 2
+MAX_QUEUED_PER_SENDER = 8      # improvisations one sender may have waiting
 
 # reply(dest, address, args, count) and error(dest, request_id, code, message): the server's senders
 Reply = Callable[[tuple[str, int], str, list, bool], None]
@@ -42,6 +46,19 @@ class Job:
     settings: Settings
     notes: list[Note] = field(default_factory=list)
     received: float = field(default_factory=time.perf_counter)
+    sender: tuple | None = None            # the source address it came from (default: dest)
+
+    @property
+    def cost(self) -> float:
+        """Roughly the model frames (4 beats each) it will span: what fair queueing weighs."""
+        bpb = self.settings.beats_per_bar or 4.0
+        if self.kind == "free":
+            beats = self.settings.bars * bpb
+        else:
+            end = max((n.start + n.duration for n in self.notes), default=0.0)
+            beats = math.ceil(max(end, self.settings.length_beats or 0.0) / bpb) * bpb
+            beats += self.settings.continue_bars * bpb
+        return 1.0 + beats / 4.0
 
 
 class Models:
@@ -90,7 +107,7 @@ class Workers:
         self.count = max(0, int(count))
         self.models = models
         self._reply, self._error = reply, error
-        self._jobs: queue.Queue[Job | None] = queue.Queue(maxsize=P.MAX_PENDING)
+        self._jobs = self._queue()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._running = 0
@@ -99,32 +116,45 @@ class Workers:
     @property
     def pending(self) -> int:
         """Jobs queued or running."""
-        return self._jobs.qsize() + self._running
+        return len(self._jobs) + self._running
 
     def start(self) -> None:
+        if self._jobs.closed:           # started again after a stop
+            self._jobs = self._queue()
         self._threads = [threading.Thread(target=self._work, name=f"qbdi-worker-{i}", daemon=True)
                          for i in range(self.count)]
         for thread in self._threads:
             thread.start()
 
+    def _queue(self) -> FairQueue:
+        # with two workers or more, one is kept for short jobs
+        return FairQueue(P.MAX_PENDING, MAX_QUEUED_PER_SENDER, max_long=max(1, self.count - 1))
+
     def stop(self, timeout: float = 5.0) -> None:
-        """Let the queued jobs finish, then end the threads."""
-        for _ in self._threads:
-            self._jobs.put(None)
+        """Let the queued jobs finish within ``timeout`` seconds in all (those still waiting then are
+        dropped: a client's backlog must not hold a quit up), then end the threads."""
+        self._jobs.close()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout=timeout)
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        if any(thread.is_alive() for thread in self._threads):
+            dropped = self._jobs.clear()
+            if dropped:
+                log.warning("stopping: %d queued improvisation(s) dropped", dropped)
+            for thread in self._threads:
+                thread.join(timeout=timeout)
         self._threads = []
 
     def submit(self, job: Job) -> None:
-        """Queue ``job``; a full queue raises ``busy``."""
+        """Queue ``job`` fairly; raises ``busy`` (a job it displaces is answered ``busy``)."""
         if not self.count:
             self.run(job)
             return
-        try:
-            self._jobs.put_nowait(job)
-        except queue.Full:
-            raise QbdiError(f"{P.MAX_PENDING} improvisations are waiting already; try again in a moment",
-                            code="busy") from None
+        evicted = self._jobs.put(job, job.sender or job.dest, job.cost)
+        if evicted is not None:
+            self._error(evicted.dest, evicted.request_id, "busy",
+                        "the server is full of other improvisations and gave this one's place to a shorter "
+                        "request; try again in a moment")
 
     def _work(self) -> None:
         while True:
@@ -136,6 +166,7 @@ class Workers:
             try:
                 self.run(job)
             finally:
+                self._jobs.done(job)
                 with self._lock:
                     self._running -= 1
 

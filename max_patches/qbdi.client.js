@@ -302,6 +302,7 @@ dumpSettings.local = 1;
 
 function host(h) {
     serverHost = String(h);
+    client.setHost(serverHost);     // another machine's server needs the handshake (qbdi_protocol.js)
     outlet(OUT_OSC, "host", serverHost);
 }
 

@@ -140,7 +140,7 @@ function init() {
     initAt = lastTaskTick = now();
     deviceId = readDeviceId();
     if (qbdiLive && typeof LiveAPI !== "undefined") { live = qbdiLive.make(LiveAPI, qbdi); }
-    client = new qbdi.Client({ send: sendOsc, onEvent: onEvent, now: now });
+    client = new qbdi.Client({ send: sendOsc, onEvent: onEvent, now: now, host: serverHost });
     choosePort(0);
     sendLauncherSettings();
     if (typeof Task !== "undefined") {
@@ -271,6 +271,7 @@ function applySetting(name, args) {
         break;
     case "host":
         serverHost = String(v);
+        if (client) { client.setHost(serverHost); }   // another machine's server needs the handshake
         outlet(OUT_OSC, "host", serverHost);
         if (initialized) { sendLauncherSettings(); }
         break;

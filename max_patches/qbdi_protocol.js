@@ -19,6 +19,11 @@
  *
  * A message is an array [address, arg, arg, ...]; in Max, outlet(n, message) sends it to
  * [udpsend], which turns it into one OSC datagram.
+ *
+ * A server on another machine answers only after a handshake (docs/PROTOCOL.md): the Client
+ * then pings first (padded to HANDSHAKE_BYTES), keeps the cookie of the pong, ends every
+ * request with "cookie" <cookie>, renews it every COOKIE_PERIOD_S, and on a "cookie" error
+ * pings and sends the request once more. On the loopback (the default host) nothing changes.
  */
 
 var qbdi = (function () {
@@ -53,12 +58,17 @@ var qbdi = (function () {
     P.REPLIES = [P.PONG, P.STATUS_REPLY, P.MODELS_REPLY, P.RESULT, P.RESULT_NOTES, P.ERROR,
                  P.WARNING, P.READY, P.BYE];
     P.ADDRESSES = P.REQUESTS.concat(P.REPLIES);
+    P.HANDSHAKES = [P.PING];
+
+    P.COOKIE_KEY = "cookie";
+    P.COOKIE_PERIOD_S = 60.0;
+    P.HANDSHAKE_BYTES = 128;
 
     P.SETTING_KEYS = ["model", "rate", "sampling", "threshold", "temperature", "z", "seed",
                       "allocation", "source", "beats_per_bar", "length_beats", "bars", "structure", "continue_bars"];
 
     P.ERROR_CODES = ["bad_request", "too_large", "unknown_model", "bad_model", "expired",
-                     "unknown_address", "busy", "internal"];
+                     "unknown_address", "busy", "cookie", "internal"];
 
     P.FIELDS_PER_NOTE = 4;
     P.NOTES_PER_CHUNK = 128;
@@ -67,6 +77,7 @@ var qbdi = (function () {
     P.MAX_CHUNKS = Math.ceil(P.MAX_NOTES / P.NOTES_PER_CHUNK);
     P.MAX_PENDING = 64;
     P.REQUEST_TTL_S = 5.0;
+    P.REQUEST_DEADLINE_S = 10.0;
     P.MAX_STRING = 256;
     P.MAX_REPLY_TEXT = 1000;
     P.RESULT_BURST = 8;          // the server pauses RESULT_PAUSE_S after every RESULT_BURST result chunks
@@ -133,6 +144,13 @@ var qbdi = (function () {
             size += typeof a === "number" ? 4 : padded(utf8Length(a) + 1);
         }
         return size;
+    };
+
+    /** True for a host on this machine's loopback (127.x.x.x, ::1, ::ffff:127.x.x.x, localhost). */
+    P.isLoopbackHost = function (host) {
+        var h = String(host === undefined || host === null ? P.DEFAULT_HOST : host).toLowerCase();
+        if (h.indexOf("::ffff:") === 0) { h = h.slice(7); }
+        return h === "localhost" || h === "::1" || h === "0:0:0:0:0:0:0:1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
     };
 
     P.nChunks = function (nNotes) {
@@ -338,7 +356,16 @@ var qbdi = (function () {
     };
 
     // ---- request messages -------------------------------------------------------------------
-    P.buildPing = function (id, replyPort) { return [[P.PING, id, replyPort]]; };
+    /** A ping; `padded`: with a string making it HANDSHAKE_BYTES long (for a server on another machine). */
+    P.buildPing = function (id, replyPort, padded) {
+        var msg = [P.PING, id, replyPort];
+        if (padded) {
+            var pad = "";
+            while (P.oscSize(msg.concat([pad + "p"])) <= P.HANDSHAKE_BYTES) { pad += "p"; }
+            msg.push(pad);
+        }
+        return [msg];
+    };
     P.buildStatus = function (id, replyPort) { return [[P.STATUS, id, replyPort]]; };
     P.buildModels = function (id, replyPort) { return [[P.MODELS, id, replyPort]]; };
     P.buildQuit = function (id, replyPort) { return [[P.QUIT, id, replyPort]]; };
@@ -386,7 +413,9 @@ var qbdi = (function () {
         var id = int(args[0]);
         switch (address) {
         case P.PONG:
-            return { type: "pong", id: id, serverVersion: str(args[1]), protocolVersion: int(args[2]) };
+            var pong = { type: "pong", id: id, serverVersion: str(args[1]), protocolVersion: int(args[2]) };
+            if (typeof args[3] === "string" && args[3] !== "") { pong.cookie = args[3]; }
+            return pong;
         case P.STATUS_REPLY:
             return { type: "status", id: id, ready: int(args[1]) === 1, model: str(args[2]),
                      nModels: int(args[3]), uptime: toNumber(args[4]), served: int(args[5]), pending: int(args[6]) };
@@ -491,6 +520,7 @@ var qbdi = (function () {
      *   now()           milliseconds (default: Date)
      *   onEvent(event)  every reply / timeout / local error, with event.request = the pending request
      *   replyPort       the UDP port the replies must come to
+     *   host            the server's host (default 127.0.0.1); another machine's needs the handshake
      *   timeouts        {ping, improvise, ...} in ms
      * Events: pong, status, models, result, error, warning, ready, bye, timeout, bad_reply.
      */
@@ -512,7 +542,17 @@ var qbdi = (function () {
         this.pending = {};
         this.reassembler = new Reassembler();
         this.lastRtt = null;
+        this.cookie = null;
+        this.cookieAt = 0;
+        this.setHost(options.host);
     }
+
+    /** The server's host: on another machine, requests go after the handshake. */
+    Client.prototype.setHost = function (host) {
+        var remote = !P.isLoopbackHost(host);
+        if (remote !== this.remote) { this.cookie = null; }
+        this.remote = remote;
+    };
 
     Client.prototype.newId = function () {
         var id = this.nextId;
@@ -520,37 +560,84 @@ var qbdi = (function () {
         return id;
     };
 
-    Client.prototype.request = function (kind, messages, id, context) {
-        var req = { id: id, kind: kind, sentAt: this.now(), context: context || null };
+    /**
+     * Send a request: `build(id, replyPort)` gives its messages. To a server on another machine
+     * without a fresh cookie, the request waits for the handshake (its timeout runs meanwhile).
+     */
+    Client.prototype.request = function (kind, build, context) {
+        var id = this.newId();
+        var messages = build(id, this.replyPort);   // here, so that a bad request throws at once
+        var req = { id: id, kind: kind, sentAt: this.now(), context: context || null, build: build, retried: false };
         this.pending[String(id)] = req;
-        for (var i = 0; i < messages.length; i++) { this.send(messages[i]); }
+        if (this.remote && kind !== "ping" && !this.hasFreshCookie()) {
+            req.held = true;
+            this.handshake();
+        } else {
+            this.transmit(messages);
+        }
         return req;
     };
 
-    Client.prototype.ping = function (context) {
+    Client.prototype.transmit = function (messages) {
+        for (var i = 0; i < messages.length; i++) {
+            this.send(this.cookie ? messages[i].concat([P.COOKIE_KEY, this.cookie]) : messages[i]);
+        }
+    };
+
+    Client.prototype.hasFreshCookie = function () {
+        return this.cookie !== null && this.now() - this.cookieAt < P.COOKIE_PERIOD_S * 1000;
+    };
+
+    /** An internal ping for a cookie (its pong and timeout are not reported), unless one is on its way. */
+    Client.prototype.handshake = function () {
+        if (this.isPending("handshake")) { return; }
         var id = this.newId();
-        return this.request("ping", P.buildPing(id, this.replyPort), id, context);
+        this.pending[String(id)] = { id: id, kind: "handshake", sentAt: this.now(), context: null };
+        this.transmit(P.buildPing(id, this.replyPort, true));
+    };
+
+    /** Send the requests that waited for the handshake (or, without a cookie, as they are). */
+    Client.prototype.release = function () {
+        for (var key in this.pending) {
+            if (this.pending.hasOwnProperty(key) && this.pending[key].held) {
+                var req = this.pending[key];
+                req.held = false;
+                this.transmit(req.build(req.id, this.replyPort));
+            }
+        }
+    };
+
+    /** A "cookie" error: once per request, a new handshake and the request again under a new id. */
+    Client.prototype.retryAfterCookie = function (req) {
+        delete this.pending[String(req.id)];
+        this.reassembler.drop(req.id);
+        req.id = this.newId();
+        req.retried = true;
+        req.held = true;
+        this.pending[String(req.id)] = req;
+        this.cookie = null;
+        this.handshake();
+    };
+
+    Client.prototype.ping = function (context) {
+        var remote = this.remote;
+        return this.request("ping", function (id, port) { return P.buildPing(id, port, remote); }, context);
     };
     Client.prototype.status = function (context) {
-        var id = this.newId();
-        return this.request("status", P.buildStatus(id, this.replyPort), id, context);
+        return this.request("status", P.buildStatus, context);
     };
     Client.prototype.models = function (context) {
-        var id = this.newId();
-        return this.request("models", P.buildModels(id, this.replyPort), id, context);
+        return this.request("models", P.buildModels, context);
     };
     Client.prototype.quit = function (context) {
-        var id = this.newId();
-        return this.request("quit", P.buildQuit(id, this.replyPort), id, context);
+        return this.request("quit", P.buildQuit, context);
     };
     Client.prototype.improvise = function (notes, settings, context) {
-        var id = this.newId();
-        var msgs = P.buildImprovise(id, this.replyPort, notes, settings);
-        return this.request("improvise", msgs, id, context);
+        return this.request("improvise", function (id, port) { return P.buildImprovise(id, port, notes, settings); },
+                            context);
     };
     Client.prototype.free = function (settings, context) {
-        var id = this.newId();
-        return this.request("free", P.buildFree(id, this.replyPort, settings), id, context);
+        return this.request("free", function (id, port) { return P.buildFree(id, port, settings); }, context);
     };
 
     Client.prototype.isPending = function (kind) {
@@ -584,6 +671,19 @@ var qbdi = (function () {
             if (ev.type === "error" && ev.id === -1) { return this.emit(ev); } // id unreadable
             return null;  // a reply to a request that timed out, or to another client
         }
+        if (ev.type === "pong" && ev.cookie && this.remote) {
+            this.cookie = ev.cookie;
+            this.cookieAt = now;
+        }
+        if (req.kind === "handshake") {
+            delete this.pending[String(ev.id)];
+            this.release();
+            return null;
+        }
+        if (ev.type === "error" && ev.code === "cookie" && !req.retried && this.remote) {
+            this.retryAfterCookie(req);
+            return null;
+        }
         delete this.pending[String(ev.id)];
         this.reassembler.drop(ev.id);
         ev.request = req;
@@ -613,6 +713,13 @@ var qbdi = (function () {
             if (!this.pending.hasOwnProperty(key)) { continue; }
             var r = this.pending[key];
             var limit = this.timeouts[r.kind] || 5000;
+            if (r.kind === "handshake") {
+                if (now - r.sentAt > this.timeouts.ping) {
+                    delete this.pending[key];
+                    this.release();   // no cookie came: send what waited as it is (it gets an error or times out)
+                }
+                continue;
+            }
             if (now - r.sentAt > limit) {
                 delete this.pending[key];
                 this.reassembler.drop(r.id);
@@ -623,10 +730,11 @@ var qbdi = (function () {
         return out;
     };
 
-    /** Forget every pending request (e.g. after the reply port changed). */
+    /** Forget every pending request and the cookie (e.g. after the reply port changed). */
     Client.prototype.reset = function () {
         this.pending = {};
         this.reassembler = new Reassembler();
+        this.cookie = null;
     };
     P.Client = Client;
 

@@ -71,10 +71,10 @@ def any_server(request, model_dir) -> tuple[Server, str]:
 class RawPeer:
     """A bare UDP socket: sends any bytes to a server, collects decoded replies."""
 
-    def __init__(self, server_port: int) -> None:
-        self.server = ("127.0.0.1", server_port)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
+    def __init__(self, server_port: int, host: str = "127.0.0.1") -> None:
+        self.server = (host, server_port)
+        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((host, 0))
         self.port = self.sock.getsockname()[1]
         self.raw: list[bytes] = []
 
@@ -123,6 +123,37 @@ class RawPeer:
         self.sock.close()
 
 
+def find_lan_address() -> str | None:
+    """A non-loopback IPv4 address of this machine that a socket can bind, or None (then the tests
+    of peers on other machines are skipped: they talk to a server bound there, from this machine)."""
+    candidates = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))        # TEST-NET-1: picks the outgoing address, sends nothing
+            candidates.append(probe.getsockname()[0])
+        except OSError:
+            pass
+    try:
+        candidates += [info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)]
+    except OSError:
+        pass
+    for address in candidates:
+        if address.startswith("127.") or address == "0.0.0.0":
+            continue
+        try:
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                s.bind((address, 0))
+            return address
+        except OSError:
+            continue
+    return None
+
+
+@pytest.fixture(scope="session")
+def lan_address() -> str | None:
+    return find_lan_address()
+
+
 @pytest.fixture
 def peer(server) -> RawPeer:
     p = RawPeer(server.port)
@@ -134,8 +165,8 @@ def peer(server) -> RawPeer:
 def make_peer():
     made = []
 
-    def make(port: int) -> RawPeer:
-        made.append(RawPeer(port))
+    def make(port: int, host: str = "127.0.0.1") -> RawPeer:
+        made.append(RawPeer(port, host))
         return made[-1]
 
     yield make

@@ -42,6 +42,20 @@ def test_quick_fuzz_the_server_survives_and_answers_every_readable_request(model
                 "unknown_ids", "wrong_reply_ports", "mutated_bytes", "mutated_args", "valid"))
 
 
+def test_quick_amplification_fuzz_from_another_machine(model_dir, lan_address):
+    """The same fuzzer, sent from this machine's non-loopback address to a server bound there: a
+    peer that never did the handshake gets back fewer bytes than it sent, and no state is held."""
+    if lan_address is None:
+        pytest.skip("this machine has no non-loopback address")
+    report = run_fuzz(datagrams=2000, burst=200, seed=SEED, model=str(model_dir), host=lan_address)
+    assert report["ok"], f"seed {SEED}: {report['problems']}"
+    amp = report["amplification"]
+    assert report["mode"] == "amplification" and amp["ports_over"] == 0
+    assert 0 < amp["reply_bytes"] < amp["request_bytes_naming_our_ports"]
+    assert set(amp["reply_addresses"]) <= {P.ERROR, P.PONG} and report["caps"]["max_pending_seen"] == 0
+    assert report["pings"]["answered"] == report["pings"]["bursts"] and report["server"]["exit_code"] == 0
+
+
 def test_quick_load_no_reply_lost_or_crossed(real_model):
     report = run_load(clients=4, requests=50, model=real_model, verify_every=10)
     assert report["ok"], report["problems"]
@@ -67,6 +81,10 @@ SERVER, OURS, DEAF = 7400, frozenset({7401, 7402}), 7409
     (encode(P.PING, [-2, 7401]), "anon", -1),
     (encode(P.PING, [5, SERVER]), "none", -1),          # the server's own port: never answered
     (encode(P.PING, [5, 7401.5]), "none", -1),
+    (encode(P.PONG, [5, 7401]), "none", -1),            # a reply address: never answered (no loops)
+    (encode(P.ERROR, [5, 7401, "x"]), "none", -1),
+    (encode(P.RESULT, [5, 9999, 1, "m"]), "none", -1),  # not answered, so it may name any port
+    (encode(P.PING, [5, 7401, P.COOKIE_KEY, "qx"]), "single", 5),   # a cookie pair is not part of the request
     (encode(P.PING, [5, 0]), "none", -1),
     (encode(P.PING, [5, DEAF]), "deaf", -1),
     (encode(P.PING, [5, 9999]), "foreign", -1),         # somebody else's port: the fuzzer never sends it

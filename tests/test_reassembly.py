@@ -139,3 +139,77 @@ def test_requests_expire_after_ttl_without_a_datagram():
     clock.now += 5.0
     asm.expire()
     assert not asm.finished_recently(("h", 1, 1))       # remembered keys are forgotten too
+
+
+# --- a slow loris and its variants ----------------------------------------------------------------
+def test_repeats_do_not_keep_a_request_alive_and_every_request_has_a_deadline():
+    clock = Clock()
+    asm = Assembler(ttl=5.0, clock=clock)
+    asm.header(("h", 1, 1), 1, 1, 300, 3)
+    for _ in range(4):                                   # the same header and chunk, again and again
+        clock.now += 1.0
+        asm.header(("h", 1, 1), 1, 1, 300, 3)
+        asm.chunk(("h", 1, 1), 1, 1, 0, 3, flat(128))    # only its first arrival is progress
+    clock.now += 1.5
+    assert asm.expire() == []
+    clock.now += 0.5
+    assert [p.request_id for p in asm.expire()] == [1]    # 5 s after the last progress (the first chunk)
+    asm.header(("h", 1, 2), 2, 1, P.MAX_CHUNKS, P.MAX_CHUNKS)
+    created = clock.now
+    for index in range(P.MAX_CHUNKS - 1):                 # a new chunk every second never lets it idle...
+        clock.now += 1.0
+        if asm.expire():
+            break
+        asm.chunk(("h", 1, 2), 2, 1, index, P.MAX_CHUNKS, flat(1))
+    assert len(asm) == 0 and clock.now - created == asm.deadline == 2 * asm.ttl   # ...but its deadline comes
+
+
+def test_a_full_table_takes_the_oldest_slot_of_the_heaviest_sender():
+    clock = Clock()
+    lost = []
+    asm = Assembler(max_pending=6, max_per_sender=4, clock=clock, on_evict=lost.append)
+    for i in range(4):                                   # sender A: 4 requests
+        clock.now += 1
+        asm.header(("h", "A", 7, i), i, 7, 10, 1)
+    for i in range(2):                                   # sender B: 2
+        clock.now += 1
+        asm.header(("h", "B", 7, i), i, 7, 10, 1)
+    asm.header(("h", "C", 7, 0), 0, 7, 10, 1)           # C: A is the heaviest, its oldest goes
+    assert [p.key for p in lost] == [("h", "A", 7, 0)] and asm.evicted == 1 and len(asm) == 6
+    asm.header(("h", "C", 7, 1), 1, 7, 10, 1)           # A (3) is still heavier than C would be (2)
+    assert lost[-1].key == ("h", "A", 7, 1)
+    with pytest.raises(QbdiError) as info:               # A, B, C hold 2 each: C would be the heaviest
+        asm.header(("h", "C", 7, 2), 2, 7, 10, 1)
+    assert info.value.code == "busy" and len(lost) == 2
+    asm.header(("h", "D", 7, 0), 0, 7, 10, 1)           # a newcomer: the oldest of the heaviest goes
+    assert lost[-1].key == ("h", "A", 7, 2) and len(asm) == 6
+    assert asm.chunk(("h", "A", 7, 0), 0, 7, 0, 1, flat(10)) is None     # an evicted request does not come back
+
+
+def test_many_sockets_on_one_host_lose_to_a_device_on_another():
+    lost = []
+    asm = Assembler(max_pending=8, on_evict=lost.append)
+    for port in range(8):                                # one host, 8 sockets, one request each
+        asm.header(("10.0.0.9", port, 7, 1), 1, 7, 10, 1)
+    asm.header(("127.0.0.1", 5, 7, 1), 1, 7, 10, 1)     # another host: the crowded host gives one up
+    assert lost[0].key[0] == "10.0.0.9" and len(asm) == 8
+    for port in range(8, 20):                            # the crowded host churns only its own slots
+        asm.header(("10.0.0.9", port, 7, 1), 1, 7, 10, 1)
+    assert all(p.key[0] == "10.0.0.9" for p in lost) and ("127.0.0.1", 5, 7, 1) in asm.pending
+
+
+def test_a_new_request_outlives_a_churn_of_newer_ones():
+    """Sockets that keep opening new requests on one host evict the oldest first: a device's
+    request that completes before MAX_PENDING - 1 newer ones arrive is never lost."""
+    clock = Clock()
+    lost = []
+    asm = Assembler(clock=clock, on_evict=lost.append)
+    for n in range(P.MAX_PENDING):
+        clock.now += 0.001
+        asm.header(("127.0.0.1", 1000 + n, 7, n), n, 7, 10, 1)
+    asm.header(("127.0.0.1", 5, 7, 99), 99, 7, 1, 1)    # the device's request
+    for n in range(P.MAX_PENDING - 2):
+        clock.now += 0.001
+        asm.header(("127.0.0.1", 2000 + n, 7, n), n, 7, 10, 1)
+    assert asm.chunk(("127.0.0.1", 5, 7, 99), 99, 7, 0, 1, flat(1)).request_id == 99
+    assert ("127.0.0.1", 5, 7, 99) not in [p.key for p in lost]

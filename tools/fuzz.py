@@ -16,6 +16,11 @@ Two modes of one runner (docs/FAULTS.md has the commands and the figures measure
   bounded (peak RSS from ``/proc/PID/status``, and RSS after the run against RSS after the first
   bursts); incomplete requests expire (nothing pending at the end); the server's log stays short
   (its complaints are throttled); ``/qbdi/quit`` at the end stops it with exit code 0.
+- **amplification** (``--host ADDRESS``, this machine's non-loopback address): the same fuzzer
+  against a server bound there, sending from that address: to the server a peer on another
+  machine that never did the handshake. Checks: nothing it sends back to a port adds up to more
+  bytes, or more datagrams, than the requests that named that port; no reply that needs the
+  handshake (results, status, models) at all; no state held for such a peer (nothing pending).
 - **load** (``--load``): ``--clients`` threads, each its own :class:`bridge.client.Client`, send
   ``--requests`` improvisations each on an 8-bar query (bridge.bench's query builder); every
   datagram each client receives is tapped: a reply lost (no answer in time), crossed (a datagram
@@ -58,6 +63,7 @@ from bridge.client import Client, NoReply, ServerError
 from bridge.config import INT32_MAX
 from bridge.errors import QbdiError
 from bridge.osc import OscError, decode, encode
+from bridge.peers import is_loopback, take_cookie
 
 RCVBUF = 4 << 20
 POOL_SIZE = 8                 # reply ports the fuzzer listens on
@@ -164,14 +170,20 @@ class Expect:
 
 def expectation(data: bytes, server_port: int, ours: frozenset[int], deaf: int) -> Expect:
     """The oracle, from docs/PROTOCOL.md: a datagram that is one readable OSC message (the subset
-    bridge.osc reads) and whose second argument is a usable UDP port gets an answer at that port:
-    ``/qbdi/error -1`` when its first argument is not a request id (a whole number 0..2^31-1),
-    else a reply or an error for that id. Improvise headers and note chunks are answered per
-    request (a result, or one error, possibly ``expired`` TTL seconds later)."""
+    bridge.osc reads) with a request address (a reply address is never answered) and whose second
+    argument is a usable UDP port gets an answer at that port: ``/qbdi/error -1`` when its first
+    argument is not a request id (a whole number 0..2^31-1), else a reply or an error for that id.
+    Improvise headers and note chunks are answered per request (a result, or one error, possibly
+    ``expired`` TTL seconds later, or ``busy`` when a newer request took its slot). A trailing
+    ``"cookie" <cookie>`` pair is not part of the request. The fuzzer sends from loopback, where
+    no cookie is needed (the amplification run checks the other side)."""
     try:
         address, args = decode(data)
     except OscError:
         return Expect("none")
+    if address in P.REPLIES:
+        return Expect("none")
+    args, _ = take_cookie(args)
     port = _whole(args[1], 1, 65535) if len(args) > 1 else None
     server_reads_port = P.read_reply_port(args)
     if address == P.QUIT and server_reads_port is not None and P.read_id(args) >= 0:
@@ -207,10 +219,10 @@ class ReplyPool:
     """``size`` listening sockets (the reply ports fuzzed requests name), a deaf socket (bound,
     never read), and a thread that reads and checks every reply."""
 
-    def __init__(self, size: int = POOL_SIZE, watch: Sequence[socket.socket] = ()) -> None:
-        self.socks = [_udp_socket() for _ in range(size)]
+    def __init__(self, size: int = POOL_SIZE, watch: Sequence[socket.socket] = (), host: str = "127.0.0.1") -> None:
+        self.socks = [_udp_socket(host=host) for _ in range(size)]
         self.ports = [s.getsockname()[1] for s in self.socks]
-        self.deaf_sock = _udp_socket(rcvbuf=4096)
+        self.deaf_sock = _udp_socket(rcvbuf=4096, host=host)
         self.deaf = self.deaf_sock.getsockname()[1]
         self.watch = list(watch)               # sockets that must receive nothing (the sender)
         self.lock = threading.Lock()
@@ -221,6 +233,9 @@ class ReplyPool:
         self.bad: list[str] = []               # replies that break the wire rules
         self.unexpected_on_watch = 0
         self.received = 0
+        self.bytes_to: Counter = Counter()     # port -> bytes of replies received there
+        self.replies_to: Counter = Counter()   # port -> replies received there
+        self.addresses: Counter = Counter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="fuzz-replies", daemon=True)
         self._thread.start()
@@ -250,6 +265,8 @@ class ReplyPool:
             if port is None:
                 self.unexpected_on_watch += 1
                 return
+            self.bytes_to[port] += len(data)
+            self.replies_to[port] += 1
             if len(data) > P.MAX_DATAGRAM:
                 self._bad(f"a reply of {len(data)} bytes")
             tags = _flat_tags(data)
@@ -260,6 +277,7 @@ class ReplyPool:
             except OscError as exc:
                 self._bad(f"an unreadable reply ({exc})")
                 return
+            self.addresses[address] += 1
             if address not in P.REPLIES or not args or not isinstance(args[0], int):
                 self._bad(f"a reply {address} {args[:2]}")
                 return
@@ -289,9 +307,9 @@ class ReplyPool:
             s.close()
 
 
-def _udp_socket(rcvbuf: int = RCVBUF) -> socket.socket:
+def _udp_socket(rcvbuf: int = RCVBUF, host: str = "127.0.0.1") -> socket.socket:
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
+    s.bind((host, 0))
     try:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     except OSError:
@@ -313,10 +331,11 @@ def proc_memory_mb(pid: int) -> dict[str, float]:
     return out
 
 
-def udp_drops(ports: Sequence[int]) -> int | None:
-    """Datagrams the kernel dropped on the loopback UDP sockets bound to ``ports`` (a full receive
-    buffer), from /proc/net/udp; None where that is not available."""
-    wanted = {f"0100007F:{p:04X}" for p in ports}
+def udp_drops(ports: Sequence[int], host: str = "127.0.0.1") -> int | None:
+    """Datagrams the kernel dropped on the IPv4 UDP sockets bound to ``ports`` of ``host`` (a full
+    receive buffer), from /proc/net/udp; None where that is not available."""
+    address = socket.inet_aton(host)[::-1].hex().upper()       # the kernel writes it little-endian
+    wanted = {f"{address}:{p:04X}" for p in ports}
     try:
         with open("/proc/net/udp") as fh:
             lines = fh.read().splitlines()[1:]
@@ -685,21 +704,30 @@ class Fuzzer:
 
 def run_fuzz(datagrams: int = 100_000, seconds: float = 1800.0, burst: int = 200, seed: int | None = None,
              model: str | None = None, workers: int | None = None, heavy: int = 1, orphans: float = 0.03,
-             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """Fuzz a fresh ``qbdi serve`` subprocess; returns the report (``ok`` and ``problems`` included)."""
+             progress: Callable[[str], None] | None = None, host: str = "127.0.0.1") -> dict[str, Any]:
+    """Fuzz a fresh ``qbdi serve`` subprocess bound on ``host``; returns the report (``ok`` and
+    ``problems`` included). A ``host`` that is not loopback runs the amplification checks."""
     seed = random.randrange(2**32) if seed is None else seed
     rng = random.Random(seed)
+    remote = not is_loopback(host)
+    heavy = 0 if remote else heavy       # refused without the handshake: nothing to wait for
     extra = [] if workers is None else ["--workers", str(workers)]
-    server = ServerProcess.start(model, extra)
+    server = ServerProcess.start(model, extra, host=host)
     pid = server.process.pid
     memory = _MemoryWatch(pid)
-    tx = _udp_socket()
-    control = _udp_socket()
+    # one sending socket per reply port (and one for the rest): the server counts fairness by source
+    # address, so one socket would be one client, held to one client's share of the slots
+    txs = [_udp_socket(host=host) for _ in range(POOL_SIZE + 1)]
+    control = _udp_socket(host=host)
     control.settimeout(PING_TIMEOUT_S)
-    pool = ReplyPool(watch=[tx])
+    pool = ReplyPool(watch=txs, host=host)
+    tx_for = {port: txs[k] for k, port in enumerate(pool.ports)}
     ours = frozenset(pool.ports)
     fuzzer = Fuzzer(rng, server.port, pool.ports, pool.deaf, orphans)
-    dest = ("127.0.0.1", server.port)
+    dest = (host, server.port)
+    cookie: list = []                    # the control socket's, from its padded pings
+    sent_bytes: Counter = Counter()      # reply port the server reads -> bytes of the requests naming it
+    sent_count: Counter = Counter()
     problems: list[str] = []
     categories: Counter = Counter()
     expected: dict[tuple[int, int], str] = {}
@@ -720,7 +748,8 @@ def run_fuzz(datagrams: int = 100_000, seconds: float = 1800.0, burst: int = 200
 
     def control_call(address: str) -> list | None:
         rid = fuzzer.new_id()
-        control.sendto(encode(address, [rid, control.getsockname()[1]]), dest)
+        args = P.padded_ping(rid, control.getsockname()[1]) if address == P.PING else [rid, control.getsockname()[1]]
+        control.sendto(encode(address, [*args, *([P.COOKIE_KEY, cookie[-1]] if cookie else [])]), dest)
         want = P.PONG if address == P.PING else P.STATUS_REPLY
         end = time.perf_counter() + PING_TIMEOUT_S
         while time.perf_counter() < end:
@@ -733,6 +762,8 @@ def run_fuzz(datagrams: int = 100_000, seconds: float = 1800.0, burst: int = 200
                 problems.append("an unreadable datagram arrived on the control port")
                 continue
             if reply[0] == want and reply[1] and reply[1][0] == rid:
+                if want == P.PONG and len(reply[1]) > 3:
+                    cookie.append(reply[1][3])
                 return reply[1]
             problems.append(f"the control port got {reply[0]} {reply[1][:1]} while waiting for {want} {rid}")
         return None
@@ -748,7 +779,14 @@ def run_fuzz(datagrams: int = 100_000, seconds: float = 1800.0, burst: int = 200
             anon_expected[exp.port] += 1
         elif exp.kind in ("single", "assembled"):
             expected.setdefault((exp.port, exp.request_id), exp.kind)
-        tx.sendto(data, dest)       # registered first: the reply may beat us back
+        try:
+            named = P.read_reply_port(take_cookie(decode(data)[1])[0])
+        except OscError:
+            named = None
+        if named is not None:
+            sent_bytes[named] += len(data)
+            sent_count[named] += 1
+        tx_for.get(named, txs[-1]).sendto(data, dest)       # registered first: the reply may beat us back
         categories[name] += 1
         sent += 1
         return exp
@@ -827,8 +865,8 @@ def run_fuzz(datagrams: int = 100_000, seconds: float = 1800.0, burst: int = 200
             end_status = control_call(P.STATUS)
         keys, anon_lost = outstanding()
         end_mem = proc_memory_mb(pid)
-        drops_server = udp_drops([server.port])
-        drops_ours = udp_drops([*pool.ports, control.getsockname()[1]])
+        drops_server = udp_drops([server.port], host)
+        drops_ours = udp_drops([*pool.ports, control.getsockname()[1]], host)
         alive = server.process.poll() is None
         if not alive:
             died = True
@@ -840,7 +878,8 @@ def run_fuzz(datagrams: int = 100_000, seconds: float = 1800.0, burst: int = 200
         log_text = log_copy.read()
         log_copy.close()
         pool.close()
-        tx.close()
+        for tx in txs:
+            tx.close()
         control.close()
 
     with pool.lock:
@@ -855,6 +894,10 @@ def run_fuzz(datagrams: int = 100_000, seconds: float = 1800.0, burst: int = 200
         bad = list(pool.bad)
         unexpected_on_watch = pool.unexpected_on_watch
         received = pool.received
+        amplified = {port: (pool.bytes_to[port], sent_bytes[port]) for port in pool.bytes_to
+                     if pool.bytes_to[port] > sent_bytes[port] or pool.replies_to[port] > sent_count[port]}
+        reply_addresses = dict(pool.addresses)
+        bytes_in, bytes_out = sum(sent_bytes.values()), sum(pool.bytes_to.values())
     log_lines = [line for line in log_text.splitlines() if line.strip() and "qbdi serve: ready" not in line]
     tracebacks = log_text.count("Traceback")
     elapsed = time.perf_counter() - started
@@ -862,7 +905,8 @@ def run_fuzz(datagrams: int = 100_000, seconds: float = 1800.0, burst: int = 200
     lost = len(keys) + anon_lost
     peak = max(end_mem.get("VmHWM", 0.0), memory.max_rss)
     figures = {
-        "mode": "fuzz", "seed": seed, "model": model or "pop", "datagrams": sent, "bursts": bursts,
+        "mode": "amplification" if remote else "fuzz", "host": host, "seed": seed, "model": model or "pop",
+        "datagrams": sent, "bursts": bursts,
         "send_seconds": round(send_seconds, 1), "seconds": round(elapsed, 1),
         "rate_per_s": round((sent - heavy_datagrams) / send_seconds, 1) if send_seconds else 0.0,
         "categories": dict(sorted(categories.items())), "heavy_rounds": heavy, "heavy_seconds": heavy_seconds,
@@ -886,6 +930,9 @@ def run_fuzz(datagrams: int = 100_000, seconds: float = 1800.0, burst: int = 200
         "caps": {"max_pending_seen": pending_max, "pending_at_end": None if end_status is None else end_status[6],
                  "pending_limit": 2 * P.MAX_PENDING + (workers if workers is not None else 2)},
         "kernel_drops": {"server": drops_server, "replies": drops_ours},
+        "amplification": {"request_bytes_naming_our_ports": bytes_in, "reply_bytes": bytes_out,
+                          "ratio": round(bytes_out / bytes_in, 3) if bytes_in else None,
+                          "ports_over": len(amplified), "reply_addresses": reply_addresses},
     }
     # --- the verdict ---
     if died:
@@ -896,13 +943,22 @@ def run_fuzz(datagrams: int = 100_000, seconds: float = 1800.0, burst: int = 200
         problems.append(f"{tracebacks} traceback(s) in the server's log, {codes.get('internal', 0)} internal error(s)")
     if pings_ok != bursts:
         problems.append(f"{bursts - pings_ok} of {bursts} post-burst pings unanswered")
-    if lost:
+    if remote:
+        if amplified:
+            problems.append(f"replies beyond the requests that asked (port: (reply bytes, request bytes)): "
+                            f"{dict(list(amplified.items())[:3])}")
+        needs_cookie = set(reply_addresses) - {P.PONG, P.ERROR}
+        if needs_cookie:
+            problems.append(f"replies that need the handshake were sent without it: {sorted(needs_cookie)}")
+        if pending_max:
+            problems.append(f"the server held {pending_max} requests for peers that never did the handshake")
+    elif lost:
         problems.append(f"{lost} readable request(s) got no reply, e.g. (port, id) {keys[:3]}; "
                         f"{anon_lost} anonymous error(s) missing")
     if crossed or anon_extra or unexpected_on_watch:
         problems.append(f"replies that nobody asked for: {len(crossed)} (port, id) keys, {anon_extra} id -1 errors, "
                         f"{unexpected_on_watch} to the sender's port")
-    if incomplete:
+    if incomplete and not remote:
         problems.append(f"{len(incomplete)} result(s) arrived without all their chunks")
     if bad:
         problems.append(f"reply datagrams that break the wire rules: {bad[:3]}")
@@ -1109,7 +1165,7 @@ def format_report(report: dict[str, Any]) -> str:
                  f"server peak RSS {report['peak_rss_mb']} MB"]
     else:
         r, m, s = report["replies"], report["memory"], report["server"]
-        lines = [f"fuzz: {report['datagrams']} datagrams in {report['send_seconds']:.0f} s "
+        lines = [f"{report['mode']}: {report['datagrams']} datagrams in {report['send_seconds']:.0f} s "
                  f"({report['rate_per_s']:.0f}/s), "
                  f"{report['bursts']} bursts, seed {report['seed']}, model {report['model']}",
                  f"  server: crashes {s['crashes']}, tracebacks {s['tracebacks']}, "
@@ -1124,6 +1180,11 @@ def format_report(report: dict[str, Any]) -> str:
                  f"{m['rss_end_mb']:.0f} MB at the end, peak {m['peak_rss_mb']:.0f} MB; "
                  f"pending max {report['caps']['max_pending_seen']}, at the end {report['caps']['pending_at_end']}",
                  f"  error codes: {r['error_codes']}"]
+        if report["mode"] == "amplification":
+            a = report["amplification"]
+            lines.append(f"  amplification: {a['reply_bytes']} reply bytes for {a['request_bytes_naming_our_ports']} "
+                         f"request bytes (ratio {a['ratio']}), {a['ports_over']} port(s) over; replies "
+                         f"{a['reply_addresses']}")
     lines.append("  OK" if report["ok"] else "  PROBLEMS:\n" + "\n".join(f"  - {p}" for p in report["problems"]))
     return "\n".join(lines)
 
@@ -1139,6 +1200,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fuzz: rounds of the largest legal requests, sent first (default 1)")
     p.add_argument("--seed", type=int, default=None, help="fuzz: random seed (default: random, reported)")
     p.add_argument("--workers", type=int, default=None, help="fuzz: the server's --workers")
+    p.add_argument("--host", default="127.0.0.1", help="fuzz: bind the server, and send, on this address; a "
+                   "non-loopback address of this machine runs the amplification checks (default 127.0.0.1)")
     p.add_argument("--clients", type=int, default=16, help="load: concurrent clients (default 16)")
     p.add_argument("--requests", type=int, default=500, help="load: improvisations per client (default 500)")
     p.add_argument("--bars", type=int, default=8, help="load: query length in bars (default 8)")
@@ -1162,7 +1225,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.datagrams < 1 or args.burst < 1 or args.seconds <= 0:
                 raise QbdiError("--datagrams and --burst must be 1 or more and --seconds above 0")
             report = run_fuzz(args.datagrams, args.seconds, args.burst, args.seed, args.model, args.workers,
-                              max(0, args.heavy), progress=progress)
+                              max(0, args.heavy), progress=progress, host=args.host)
     except QbdiError as exc:
         print(f"qbdi fuzz: error: {exc}", file=sys.stderr)
         return 2

@@ -151,8 +151,12 @@ test("ping / status / models / settings / reroll / host / port", () => {
   c.send("list", 60, 0, 1, 100);
   c.send("seed", 1);
   c.send("reroll");
+  const hello = c.out(OUT.OSC).filter((m) => m[0] === P.PING).pop();   // another machine: the handshake first
+  assert.ok(P.oscSize(hello) >= P.HANDSHAKE_BYTES);
+  c.send(P.PONG, hello[1], "0.1.0", 1, "q0123456789abcdef");
   const r = lastRequest(c);
   assert.notEqual(r.settings.seed, 1);
+  assert.deepEqual(r.header.slice(-2), [P.COOKIE_KEY, "q0123456789abcdef"]);
   c.send("replyport", 7999);
   assert.deepEqual(c.out(OUT.RECEIVE).pop(), ["port", 7999]);
 });

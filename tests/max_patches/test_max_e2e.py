@@ -9,6 +9,9 @@
   reports a server error.
 - launcher.e2e.js: the launcher starts a real server, sees it answer ping, stops it; a port in use
   gives the port_in_use error.
+- remote.e2e.js: the abstraction against a real server bound on this machine's non-loopback
+  address (a peer "on another machine"): the handshake is transparent (QBDI_E2E_LAN_HOST; skipped
+  where there is no such address).
 
 The server runs a small random-weight model in the real format (tests/conftest.py), so these need
 no trained model. Set QBDI_MODEL to use another.
@@ -29,11 +32,12 @@ E2E = sorted((ROOT / "tests" / "max_patches" / "e2e").glob("*.e2e.js"))
 
 
 @pytest.mark.parametrize("script", E2E, ids=lambda p: p.name)
-def test_e2e(script, model_dir):
+def test_e2e(script, model_dir, lan_address):
     node = shutil.which("node")
     if node is None:
         pytest.fail("Node.js 20+ is needed for the Max-side end-to-end tests (node not found on PATH)")
-    env = dict(os.environ, QBDI_PYTHON=sys.executable, QBDI_MODEL=os.environ.get("QBDI_MODEL", str(model_dir)))
+    env = dict(os.environ, QBDI_PYTHON=sys.executable, QBDI_MODEL=os.environ.get("QBDI_MODEL", str(model_dir)),
+               QBDI_E2E_LAN_HOST=lan_address or "")
     done = subprocess.run([node, "--test", str(script)], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=600)
     summary = "\n".join(line for line in done.stdout.splitlines() if line.startswith(("# ", "not ok")))

@@ -31,12 +31,12 @@ function pythonEnv() {
   return env;
 }
 
-/** Start `python -m bridge serve` on a free port; resolves once /qbdi/ready arrives. */
-async function startRealServer() {
+/** Start `python -m bridge serve` on a free port (of `host`); resolves once /qbdi/ready arrives. */
+async function startRealServer({ host = "127.0.0.1" } = {}) {
   requirePython();
   const notify = dgram.createSocket("udp4");
   await new Promise((r) => notify.bind(0, "127.0.0.1", r));
-  const args = ["-m", "bridge", "serve", "--host", "127.0.0.1", "--port", "0", "--notify-port", String(notify.address().port)];
+  const args = ["-m", "bridge", "serve", "--host", host, "--port", "0", "--notify-port", String(notify.address().port)];
   if (MODEL) args.push("--model", MODEL);
   const proc = childProcess.spawn(PYTHON, args, { cwd: ROOT, env: pythonEnv(), stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";

@@ -16,10 +16,11 @@ class MaxUdp {
    * script: a loadMaxScript() result; sendOutlet: index of the outlet wired to [udpsend];
    * receiveOutlet: index of the outlet that sends "port N" to [udpreceive].
    */
-  constructor({ sendOutlet = 0, receiveOutlet, host = "127.0.0.1", port = 7400 } = {}) {
+  constructor({ sendOutlet = 0, receiveOutlet, host = "127.0.0.1", port = 7400, bindHost = "127.0.0.1" } = {}) {
     this.sendOutlet = sendOutlet;
     this.receiveOutlet = receiveOutlet;
     this.host = host;
+    this.bindHost = bindHost;   // where [udpreceive] listens (another address than the loopback's: a LAN test)
     this.port = port;
     this.script = null;
     this.sender = dgram.createSocket("udp4");
@@ -67,7 +68,7 @@ class MaxUdp {
       }
       this.check();
     });
-    sock.bind(port, "127.0.0.1");
+    sock.bind(port, this.bindHost);
   }
 
   check() {
