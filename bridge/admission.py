@@ -24,6 +24,7 @@ from .errors import QbdiError
 from .osc import encode
 from .pianoroll import Note
 from .reassembly import Assembler, Partial
+from .sessions import Sessions
 from .workers import Job
 
 if TYPE_CHECKING:
@@ -65,6 +66,8 @@ class Admission:
             P.IMPROVISE: self._on_improvise, P.NOTES: self._on_notes, P.FREE: self._on_free,
             P.QUIT: self._on_quit,
         }
+        self.sessions = Sessions(server)         # play along: /qbdi/stream/* (bridge.sessions)
+        self.handlers.update(self.sessions.handlers())
 
     def admit(self, address: str, args: list, size: int, host: str, dest: tuple[str, int] | None) -> None:
         """Check a datagram's envelope (address, id, reply port, sizes), then run its handler.
@@ -101,7 +104,8 @@ class Admission:
             self.server.error(dest, max(request_id, -1), "internal", f"internal error: {type(exc).__name__}: {exc}")
 
     def expire(self) -> None:
-        """Answer ``expired`` for every incomplete request that stopped receiving chunks."""
+        """Answer ``expired`` for every incomplete request that stopped receiving chunks; drop idle streams."""
+        self.sessions.expire()
         for part in self.assembler.expire():
             log.info("request %d from %s expired: %s", part.request_id, part.key[0], part.describe())
             self.server.error((part.key[0], part.reply_port), part.request_id, "expired",

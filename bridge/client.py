@@ -16,6 +16,16 @@ Example (with ``qbdi serve`` running)::
 A failed request raises :class:`ServerError` with the server's ``code`` and message; no reply in
 time raises :class:`NoReply`. One :class:`Client` sends one request at a time: calls from several
 threads are serialised by a lock, so for parallel requests give each thread its own Client.
+
+Playing along, bar by bar: :class:`bridge.stream_client.Stream` (also importable from here)::
+
+    from bridge.client import Stream
+
+    with Stream({"rate": 256, "seed": 7}, mode="echo", beats_per_bar=4) as stream:
+        answer = stream.bar(0, query)              # the notes to play during bar 1
+        stream.send_bar(1, query)                  # or: send now, collect with poll() later
+        for answer in stream.poll(timeout=0.1):
+            print(answer.bar, len(answer.notes))
 """
 
 from __future__ import annotations
@@ -195,8 +205,9 @@ class Client:
     def _send(self, address: str, args: list) -> None:
         self.sock.sendto(encode(address, args), self.server)
 
-    def _receive(self, request_id: int, deadline: float) -> tuple[str, list]:
-        """The next reply for ``request_id``; others (late replies to timed-out requests) are skipped."""
+    def _receive(self, request_id: int, deadline: float, raise_errors: bool = True) -> tuple[str, list]:
+        """The next reply for ``request_id``; others (late replies to timed-out requests) are skipped.
+        An ``/qbdi/error`` for it raises :class:`ServerError` (or, with ``raise_errors`` False, is returned)."""
         while True:
             left = deadline - time.perf_counter()
             if left <= 0:
@@ -215,7 +226,7 @@ class Client:
                 log.warning("ignoring an unreadable reply: %s", exc)
                 continue
             if args and args[0] == request_id:
-                if address == P.ERROR:
+                if address == P.ERROR and raise_errors:
                     code = str(args[1]) if len(args) > 1 else "internal"
                     raise ServerError(str(args[2]) if len(args) > 2 else code, code, request_id)
                 return address, args
@@ -272,3 +283,12 @@ def _settings(settings: Settings | Mapping[str, Any] | None, beats_per_bar: floa
     if beats_per_bar is not None:
         settings = settings.replace(beats_per_bar=float(beats_per_bar))
     return settings
+
+
+def __getattr__(name: str) -> Any:
+    """``Stream`` and ``Answer`` live in :mod:`bridge.stream_client` (they build on :class:`Client`)."""
+    if name in ("Stream", "Answer"):
+        from . import stream_client
+
+        return getattr(stream_client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

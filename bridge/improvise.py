@@ -26,7 +26,7 @@ from .channel import ChannelStats, allocate_bits, transmit
 from .config import MAX_BARS, MAX_NOTES, Settings
 from .errors import QbdiError
 from .models import Model, load_model
-from .pianoroll import BarGrid, Note, RollReport, frames_to_roll, from_roll, length_of, to_frames
+from .pianoroll import BarGrid, Note, RollReport, frames_to_roll, from_roll, length_of, step_position, to_frames
 from .structure import continue_latents, repeat_sources
 from .vae import sigmoid
 
@@ -205,7 +205,9 @@ def cells_to_notes(on: np.ndarray, probs: np.ndarray, grid: BarGrid, bar_velocit
 
 def velocity_profile(notes: Sequence[Note], grid: BarGrid) -> np.ndarray:
     """Mean query velocity per bar ``(n_bars,)``; bars without notes take the piece's mean."""
-    bars = np.minimum((np.array([n.start for n in notes]) // grid.beats_per_bar).astype(int), grid.n_bars - 1)
+    spb = grid.representation.steps_per_beat
+    starts = np.array([step_position(n.start, spb) / spb for n in notes])    # snapped as to_roll snaps
+    bars = np.minimum((starts // grid.beats_per_bar).astype(int), grid.n_bars - 1)
     vel = np.array([n.velocity for n in notes], dtype=np.float64)
     total = np.bincount(bars, weights=vel, minlength=grid.n_bars)
     count = np.bincount(bars, minlength=grid.n_bars)

@@ -58,7 +58,7 @@ from .improvise import (
     velocity_profile,
 )
 from .models import Model
-from .pianoroll import ONSET, BarGrid, Note, RollReport, frames_to_roll, roll_to_frames, to_roll
+from .pianoroll import ONSET, BarGrid, Note, RollReport, frames_to_roll, roll_to_frames, step_position, to_roll
 from .structure import continue_latents, first_repeat
 
 REPEAT_MEMORY_FRAMES = 64     # frames (4/4 bars) a repeat is looked for in: ~2 minutes at 120 BPM
@@ -217,8 +217,8 @@ class StreamImproviser:
     def _velocity(self, notes: list[Note]) -> np.ndarray:
         """The bar's dynamics ``(1,)``: the mean velocity of the notes struck in it, else of all
         the notes struck so far (improvise takes the whole piece's mean there)."""
-        length = self.grid.length_beats
-        struck = [n for n in notes if 0 <= n.start < length]
+        length, spb = self.grid.length_beats, self.grid.representation.steps_per_beat
+        struck = [n for n in notes if 0 <= step_position(n.start, spb) / spb < length]
         if struck:
             self._velocity_sum += float(sum(n.velocity for n in struck))
             self._velocity_count += len(struck)
@@ -279,15 +279,16 @@ def split_bars(notes: Sequence[Note], beats_per_bar: float, n_bars: int | None =
     steps = int(round(length * steps_per_beat))
     spans = []
     for n in notes:
-        first = int(round(n.start * steps_per_beat))
-        last = max(int(round((n.start + max(n.duration, 0.0)) * steps_per_beat)), first + 1)
+        first = int(round(step_position(n.start, steps_per_beat)))
+        last = max(int(round(step_position(n.start + max(n.duration, 0.0), steps_per_beat))), first + 1)
         spans.append((n, first, last))
     if n_bars is None:   # the bars improvise would cover, and any a step rounds into
         reach = max((n.start + max(n.duration, 0.0) for n, _, _ in spans), default=0.0)
         n_bars = max([math.ceil(reach / length - 1e-9)] + [(last - 1) // steps + 1 for _, _, last in spans])
     bars: list[list[Note]] = [[] for _ in range(n_bars)]
     for n, first, last in spans:
-        struck, end = int(n.start // length), n.start + max(n.duration, 0.0)
+        struck = int(step_position(n.start, steps_per_beat) / steps_per_beat // length)
+        end = n.start + max(n.duration, 0.0)
         for b in range(max(0, min(struck, first // steps)),
                        min(n_bars, max(struck, (last - 1) // steps, math.ceil(end / length) - 1) + 1)):
             sounds = first < (b + 1) * steps and last > b * steps
