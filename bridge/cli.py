@@ -147,7 +147,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cold", metavar="CMD", default=None,
                    help="measure cold start to first reply of this server command (e.g. dist/qbdi-server/qbdi-server)")
     p.add_argument("--cold-only", action="store_true", help="with --cold: measure the cold start only")
+    p.add_argument("--stream-bars", type=int, default=300, metavar="N",
+                   help="bars per play-along stream measurement (default 300; 0 skips them)")
+    p.add_argument("--jam", action="store_true",
+                   help="measure qbdi jam's output timing against the ideal grid instead (no server)")
+    p.add_argument("--jam-bars", type=int, default=32, metavar="N", help="with --jam: bars to play (default 32)")
+    p.add_argument("--bpm", type=float, default=120.0, help="with --jam: tempo (default 120)")
     p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("jam", help="play along from a MIDI port, bar by bar (or replay a recorded performance)")
+    from .config import MAX_STREAM_WINDOW, STREAM_MODES, StreamSettings
+
+    ds = StreamSettings()
+    g = p.add_argument_group("ports and clock")
+    g.add_argument("--in", dest="input", metavar="PORT", help="MIDI input port (a name or a unique part of one)")
+    g.add_argument("--out", dest="output", metavar="PORT", help="MIDI output port")
+    g.add_argument("--virtual", action="store_true", help="create virtual ports called 'qbdi jam' instead")
+    g.add_argument("--list-ports", action="store_true", help="list the MIDI ports and exit")
+    g.add_argument("--clock", choices=("internal", "midi"), default="internal",
+                   help="internal: play at --bpm from the start; midi: follow the input's MIDI clock, start and stop")
+    g.add_argument("--bpm", type=float, default=120.0, help="tempo of the internal clock (default 120)")
+    g.add_argument("--channel", type=int, default=1, help="MIDI channel of the answers, 1-16 (default 1)")
+    g.add_argument("--mute", action="store_true", help="do not pass the notes played through to the output")
+    g.add_argument("--bars", dest="stop_after", type=int, default=None, metavar="N",
+                   help="stop after answering N bars (default: until Ctrl-C)")
+    g.add_argument("--server", metavar="[HOST:]PORT", default=None,
+                   help="improvise on a running qbdi serve instead of in this process")
+    g = p.add_argument_group("how it answers")
+    g.add_argument("--mode", choices=STREAM_MODES, default=ds.mode,
+                   help="echo: the bar just played, improvised, one bar later; ahead: the bar the model predicts "
+                        f"next (default {ds.mode})")
+    g.add_argument("--window", type=int, default=ds.window,
+                   help=f"bars of recent playing the channel statistics come from, 1-{MAX_STREAM_WINDOW} "
+                        f"(default {ds.window})")
+    g = p.add_argument_group("replaying a recording")
+    g.add_argument("--replay", metavar="FILE", help="feed this MIDI file through the stream bar by bar, as if played")
+    g.add_argument("--write", dest="output_file", metavar="OUT", help="with --replay: MIDI file for the answers")
+    g.add_argument("--with-query", action="store_true", help="with --replay: write the performance as a track too")
+    g.add_argument("--force", action="store_true", help="with --replay: overwrite OUT if it exists")
+    _settings_args(p)
 
     p = sub.add_parser("analyze", help="VMO analysis of MIDI files: IR vs threshold, IR over time, motifs")
     p.add_argument("files", nargs="+")
@@ -291,6 +329,18 @@ def cmd_bench(args) -> int:
     return bench_from_args(args)
 
 
+def cmd_jam(args) -> int:
+    import os
+
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # before NumPy loads, as serve
+        os.environ.setdefault(name, "1")
+    from .jam import jam_from_args
+
+    settings = _settings_from(args)
+    args.bars, args.input_mode = args.stop_after, "mute" if args.mute else "thru"
+    return jam_from_args(args, settings)
+
+
 def _analysis(module: str):
     import importlib
 
@@ -312,7 +362,7 @@ def cmd_sweep(args) -> int:
 
 
 COMMANDS = {"improvise": cmd_improvise, "train": cmd_train, "models": cmd_models, "serve": cmd_serve,
-            "bench": cmd_bench, "analyze": cmd_analyze, "sweep": cmd_sweep}
+            "bench": cmd_bench, "jam": cmd_jam, "analyze": cmd_analyze, "sweep": cmd_sweep}
 
 
 if __name__ == "__main__":

@@ -205,9 +205,8 @@ class Client:
     def _send(self, address: str, args: list) -> None:
         self.sock.sendto(encode(address, args), self.server)
 
-    def _receive(self, request_id: int, deadline: float, raise_errors: bool = True) -> tuple[str, list]:
-        """The next reply for ``request_id``; others (late replies to timed-out requests) are skipped.
-        An ``/qbdi/error`` for it raises :class:`ServerError` (or, with ``raise_errors`` False, is returned)."""
+    def _receive(self, request_id: int, deadline: float) -> tuple[str, list]:
+        """The next reply for ``request_id``; others (late replies to timed-out requests) are skipped."""
         while True:
             left = deadline - time.perf_counter()
             if left <= 0:
@@ -226,7 +225,7 @@ class Client:
                 log.warning("ignoring an unreadable reply: %s", exc)
                 continue
             if args and args[0] == request_id:
-                if address == P.ERROR and raise_errors:
+                if address == P.ERROR:
                     code = str(args[1]) if len(args) > 1 else "internal"
                     raise ServerError(str(args[2]) if len(args) > 2 else code, code, request_id)
                 return address, args

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -271,33 +271,43 @@ def split_bars(notes: Sequence[Note], beats_per_bar: float, n_bars: int | None =
     """A performance (beats from bar 0) -> per bar, the notes a stream client sends for it.
 
     Bar ``b`` gets every note struck in it, sounding in it, or sounding in its steps once
-    rounded to the grid of ``steps_per_beat``, in beats from the bar's start: a note begun earlier has a negative
-    start; durations are cut at the bar's end. ``n_bars`` defaults to the bars the notes reach
-    (as many as ``improvise`` covers, or one more where a last note rounds past the end).
+    rounded to the grid of ``steps_per_beat``, in beats from the bar's start: a note begun
+    earlier has a negative start; durations are cut at the bar's end. ``n_bars`` defaults to the
+    bars the notes reach (as many as ``improvise`` covers, or one more where a last note rounds
+    past the end).
     """
     length = float(beats_per_bar)
-    steps = int(round(length * steps_per_beat))
-    spans = []
-    for n in notes:
-        first = int(round(step_position(n.start, steps_per_beat)))
-        last = max(int(round(step_position(n.start + max(n.duration, 0.0), steps_per_beat))), first + 1)
-        spans.append((n, first, last))
-    if n_bars is None:   # the bars improvise would cover, and any a step rounds into
-        reach = max((n.start + max(n.duration, 0.0) for n, _, _ in spans), default=0.0)
-        n_bars = max([math.ceil(reach / length - 1e-9)] + [(last - 1) // steps + 1 for _, _, last in spans])
+    pieces = [piece for n in notes for piece in _pieces(n, length, steps_per_beat)]
+    if n_bars is None:
+        reach = max((n.start + max(n.duration, 0.0) for n in notes), default=0.0)
+        n_bars = max([math.ceil(reach / length - 1e-9)] + [b + 1 for b, _ in pieces])
     bars: list[list[Note]] = [[] for _ in range(n_bars)]
-    for n, first, last in spans:
-        struck = int(step_position(n.start, steps_per_beat) / steps_per_beat // length)
-        end = n.start + max(n.duration, 0.0)
-        for b in range(max(0, min(struck, first // steps)),
-                       min(n_bars, max(struck, (last - 1) // steps, math.ceil(end / length) - 1) + 1)):
-            sounds = first < (b + 1) * steps and last > b * steps
-            if b != struck and not sounds and not (n.start < (b + 1) * length and end > b * length):
-                continue
-            start = n.start - b * length
-            cut = min(end, (b + 1) * length) - b * length
-            bars[b].append(Note(n.pitch, start, max(cut - start, 0.0), n.velocity))
+    for b, piece in pieces:
+        if b < n_bars:
+            bars[b].append(piece)
     return bars
+
+
+def bar_notes(notes: Sequence[Note], bar: int, beats_per_bar: float, steps_per_beat: int = 4) -> list[Note]:
+    """One bar of :func:`split_bars`: what a client sends for bar ``bar`` of ``notes``."""
+    return [piece for n in notes for b, piece in _pieces(n, float(beats_per_bar), steps_per_beat) if b == bar]
+
+
+def _pieces(n: Note, length: float, steps_per_beat: int) -> Iterator[tuple[int, Note]]:
+    """(bar, the note as that bar sends it) for every bar the note belongs to."""
+    steps = int(round(length * steps_per_beat))
+    first = int(round(step_position(n.start, steps_per_beat)))
+    end = n.start + max(n.duration, 0.0)
+    last = max(int(round(step_position(end, steps_per_beat))), first + 1)
+    struck = int(step_position(n.start, steps_per_beat) / steps_per_beat // length)
+    lowest, highest = max(0, min(struck, first // steps)), max(struck, (last - 1) // steps, math.ceil(end / length) - 1)
+    for b in range(lowest, highest + 1):
+        sounds = first < (b + 1) * steps and last > b * steps
+        if b != struck and not sounds and not (n.start < (b + 1) * length and end > b * length):
+            continue
+        start = n.start - b * length
+        cut = min(end, (b + 1) * length) - b * length
+        yield b, Note(n.pitch, start, max(cut - start, 0.0), n.velocity)
 
 
 def merge_bars(bars: Sequence[Sequence[Note]], beats_per_bar: float, first_bar: int = 0) -> list[Note]:

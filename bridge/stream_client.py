@@ -25,7 +25,7 @@ from . import protocol as P
 from .client import DEFAULT_TIMEOUT_S, Client, NoReply, ServerError, _settings
 from .config import Settings, StreamSettings
 from .errors import QbdiError
-from .osc import shortest_float32
+from .osc import OscError, decode, shortest_float32
 from .pianoroll import Note
 
 
@@ -62,6 +62,7 @@ class Stream:
         self.warnings: list[str] = []
         self._sent: dict[int, float] = {}
         self._parts: dict[int, tuple[int, int, dict[int, list]]] = {}
+        self._ready: list[Answer] = []
         try:
             self.open()
         except BaseException:
@@ -81,6 +82,7 @@ class Stream:
         """(Re)start the session with the current settings; returns the effective settings."""
         self._sent.clear()
         self._parts.clear()
+        self._ready.clear()
         return self._configure(P.STREAM_OPEN, self._args(self.settings, self.stream))
 
     def set(self, settings: Settings | Mapping[str, Any] | None = None, **changes: Any) -> dict[str, Any]:
@@ -97,7 +99,7 @@ class Stream:
         self.client._send(address, args)
         deadline = time.perf_counter() + self.client.timeout
         while True:
-            got, reply = self._next(deadline, raise_errors=True)
+            got, reply = self._wait(deadline)
             if got == P.STREAM_OPENED:
                 self.effective = {str(k): (shortest_float32(v) if isinstance(v, float) else v)
                                   for k, v in zip(reply[2::2], reply[3::2])}
@@ -119,29 +121,28 @@ class Stream:
                                              len(chunks), *chunk])
 
     def poll(self, timeout: float = 0.0) -> list[Answer]:
-        """The answers complete by now (waiting up to ``timeout`` seconds for the first one)."""
-        out: list[Answer] = []
+        """The answers complete by now, waiting up to ``timeout`` seconds while there are none;
+        errors and warnings that came meanwhile go to :attr:`errors` and :attr:`warnings`."""
         deadline = time.perf_counter() + timeout
         while True:
-            try:
-                got, args = self._next(deadline if not out else time.perf_counter(), raise_errors=False)
-            except NoReply:
+            message = self._read(deadline if not self._ready else 0.0)
+            if message is None:
+                out, self._ready = self._ready, []
                 return out
-            if got == P.STREAM_NEXT:
-                answer = self._assemble(args)
-                if answer is not None:
-                    out.append(answer)
+            if message[0] == P.ERROR:
+                args = message[1]
+                self.errors.append(ServerError(str(args[2]) if len(args) > 2 else "", str(args[1]), self.session_id))
 
     def bar(self, bar: int, notes: Iterable[Note], timeout: float | None = None) -> Answer:
         """Send a bar and wait for its answer (for bar ``bar + 1``); a server error raises."""
         self.send_bar(bar, notes)
         deadline = time.perf_counter() + (self.client.timeout if timeout is None else timeout)
         while True:
-            got, args = self._next(deadline, raise_errors=True)
-            if got == P.STREAM_NEXT:
-                answer = self._assemble(args)
-                if answer is not None and answer.bar == bar + 1:
+            for i, answer in enumerate(self._ready):
+                if answer.bar == bar + 1:
+                    del self._ready[i]
                     return answer
+            self._wait(deadline)
 
     def close(self) -> None:
         """Close the session (no wait for the server's goodbye) and the socket."""
@@ -151,16 +152,43 @@ class Stream:
             pass
         self.client.close()
 
-    def _next(self, deadline: float, raise_errors: bool) -> tuple[str, list]:
-        """The next message for this session (an error raises or is collected; warnings collected)."""
+    def _wait(self, deadline: float) -> tuple[str, list]:
+        """The next message by ``deadline`` (else :class:`NoReply`); an error raises :class:`ServerError`."""
+        message = self._read(deadline)
+        if message is None:
+            raise NoReply(f"no answer from {self.client.server[0]}:{self.client.server[1]} within "
+                          f"{self.client.timeout:g} s; is qbdi serve running on that port?")
+        if message[0] == P.ERROR:
+            args = message[1]
+            raise ServerError(str(args[2]) if len(args) > 2 else "", str(args[1]), self.session_id)
+        return message
+
+    def _read(self, deadline: float) -> tuple[str, list] | None:
+        """One message for this session by ``deadline`` (0: only what has come), None if none.
+        Answer chunks are assembled into :attr:`_ready` and warnings collected on the way."""
+        sock = self.client.sock
         while True:
-            address, args = self.client._receive(self.session_id, deadline, raise_errors=raise_errors)
+            left = deadline - time.perf_counter() if deadline else 0.0
+            sock.settimeout(left if left > 0 else 0.0)        # 0.0: do not block
+            try:
+                data, _ = sock.recvfrom(65536)
+            except (BlockingIOError, TimeoutError):
+                return None
+            except ConnectionError:          # Windows reports a closed server port on the next receive
+                continue
+            try:
+                address, args = decode(data)
+            except OscError:
+                continue
+            if not args or args[0] != self.session_id:
+                continue
             if address == P.WARNING:
-                self.warnings.append(str(args[1]))
-            elif address == P.ERROR:
-                self.errors.append(ServerError(str(args[2]) if len(args) > 2 else "", str(args[1]), self.session_id))
-            else:
-                return address, args
+                self.warnings.append(str(args[1]) if len(args) > 1 else "")
+            elif address == P.STREAM_NEXT:
+                answer = self._assemble(args)
+                if answer is not None:
+                    self._ready.append(answer)
+            return address, args
 
     def _assemble(self, args: list) -> Answer | None:
         bar, n_notes, chunk, n_chunks = (int(a) for a in args[1:5])

@@ -272,6 +272,10 @@ def test_a_flooding_stream_gets_busy_and_its_queued_bars_are_answered_in_order(m
         for t in range(sent):
             send_bar(flood, 80, t, realistic_query(1))
         other.send(P.STREAM_OPEN, 81, other.port)   # another device is admitted, not refused
+        session = srv.admission.sessions.table[("127.0.0.1", flood.port, 80)]
+        deadline = time.monotonic() + 10
+        while session.last_bar < sent - 1 and time.monotonic() < deadline:    # every bar has been admitted or refused
+            time.sleep(0.01)
         gate.set()
         assert other.until(P.STREAM_OPENED, 81)
         answers, busy = [], 0
