@@ -59,7 +59,7 @@ from .improvise import (
 )
 from .models import Model
 from .pianoroll import ONSET, BarGrid, Note, RollReport, frames_to_roll, roll_to_frames, step_position, to_roll
-from .structure import continue_latents, first_repeat
+from .structure import REPEAT_SIMILARITY, continue_latents
 
 REPEAT_MEMORY_FRAMES = 64     # frames (4/4 bars) a repeat is looked for in: ~2 minutes at 120 BPM
 Z_DRAW, CHANNEL_DRAW, NOTE_DRAW = 0, 1, 2
@@ -105,7 +105,7 @@ class StreamImproviser:
         self.settings = settings.replace(model=model.name, beats_per_bar=bpb)
         self.stream = stream or StreamSettings()
         self._window: deque[_Played] = deque(maxlen=self.stream.window)
-        self._memory: deque[tuple[np.ndarray, tuple[int, int]]] = deque(maxlen=REPEAT_MEMORY_FRAMES)
+        self._memory = _Repeats(REPEAT_MEMORY_FRAMES, model.representation.frame_size)
         self._velocity_sum, self._velocity_count = 0.0, 0
         self._open: dict[int, tuple[float, int]] = {}     # pitch -> (start, velocity) sounding at the end
         self._answered: int | None = None                 # the bar the last answer was for
@@ -142,7 +142,7 @@ class StreamImproviser:
         self.last_bar = bar
         model, settings = self.model, self.settings
         mu, logvar = model.vae.encode(frames)
-        z_e = encoder_latents(mu, logvar, settings, self._rng(bar, Z_DRAW))
+        z_e = mu if settings.z == "mean" else encoder_latents(mu, logvar, settings, self._rng(bar, Z_DRAW))
         sources = self._remember(bar, frames)
         played = _Played(z_e, mu, logvar, z_e)
         self._window.append(played)
@@ -174,12 +174,8 @@ class StreamImproviser:
         lock, else itself. Every frame is remembered, so switching the lock on works at once."""
         sources = []
         for row, frame in enumerate(frames):
-            source = (bar, row)
-            if self._memory:
-                hit = first_repeat(np.stack([f for f, _ in self._memory]), frame)
-                if hit is not None:
-                    source = self._memory[hit][1]
-            self._memory.append((frame.astype(bool), source))
+            source = self._memory.find(frame) or (bar, row)
+            self._memory.add(frame, source)
             sources.append(source if self.settings.structure == "lock" else (bar, row))
         return sources
 
@@ -249,6 +245,47 @@ class StreamImproviser:
         fresh = [w for w in warnings if w.split(" ", 1)[-1] not in self._warned]
         self._warned.update(w.split(" ", 1)[-1] for w in fresh)
         return fresh
+
+
+class _Repeats:
+    """The last ``size`` frames a stream played, to find the earliest one a new frame repeats:
+    the rule of :func:`bridge.structure.repeat_sources` (cosine of the binary frames >= 0.9, a
+    silent frame repeats only a silent one), counted exactly (the dot products of 0/1 frames are
+    whole numbers). ``size x frame_size`` bytes."""
+
+    def __init__(self, size: int, width: int) -> None:
+        self.frames = np.zeros((size, width), dtype=np.uint8)
+        self.ones = np.zeros(size)
+        self.sources: list[tuple[int, int]] = [(0, 0)] * size
+        self.count = self.next = 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    def find(self, frame: np.ndarray) -> tuple[int, int] | None:
+        """The resolved source of the earliest remembered frame ``frame`` repeats, or None."""
+        if not self.count:
+            return None
+        f = (np.asarray(frame) > 0).astype(np.float32)
+        ones, k = self.ones[:self.count], float(f.sum())
+        if k == 0:
+            hit = ones == 0
+        else:
+            common = self.frames[:self.count].astype(np.float32) @ f
+            hit = (ones > 0) & (common / np.sqrt(np.maximum(ones, 1.0) * k) >= REPEAT_SIMILARITY)
+        rows = np.flatnonzero(hit)
+        if not len(rows):
+            return None
+        age = (rows - self.next) % len(self.frames) if self.count == len(self.frames) else rows
+        return self.sources[int(rows[np.argmin(age)])]
+
+    def add(self, frame: np.ndarray, source: tuple[int, int]) -> None:
+        i = self.next
+        self.frames[i] = np.asarray(frame) > 0
+        self.ones[i] = float(self.frames[i].sum())
+        self.sources[i] = source
+        self.next = (i + 1) % len(self.frames)
+        self.count = min(self.count + 1, len(self.frames))
 
 
 def bar_frames(notes: Sequence[Note], grid: BarGrid, bar: int, report: RollReport | None = None) -> np.ndarray:

@@ -35,24 +35,6 @@ def repeat_sources(frames: np.ndarray, similarity: float = REPEAT_SIMILARITY) ->
     return src
 
 
-def first_repeat(earlier: np.ndarray, frame: np.ndarray, similarity: float = REPEAT_SIMILARITY) -> int | None:
-    """The rule of :func:`repeat_sources` for one new frame: the index of the earliest row of
-    ``earlier`` ``(K, D)`` that ``frame`` ``(D,)`` repeats (cosine >= ``similarity``; a silent frame
-    repeats only a silent one), or None. For streams, which see one bar at a time."""
-    x = np.asarray(earlier, dtype=np.float64)
-    if not len(x):
-        return None
-    f = np.asarray(frame, dtype=np.float64)
-    norm = float(np.linalg.norm(f))
-    norms = np.linalg.norm(x, axis=1)
-    if norm == 0:
-        sim = (norms == 0).astype(np.float64)
-    else:
-        sim = (x @ (f / norm)) / np.where(norms > 0, norms, 1.0)
-    hits = np.flatnonzero(sim >= similarity)
-    return int(hits[0]) if len(hits) else None
-
-
 def continue_latents(model, z: np.ndarray, n_frames: int) -> np.ndarray:
     """Latents ``(T, L)`` -> ``n_frames`` more ``(n_frames, L)`` that follow them.
 

@@ -238,3 +238,23 @@ def test_merge_bars_undoes_split_bars(notes, bpb):
     for t, bar in enumerate(bars):
         assert all(n.start + n.duration <= bpb + 1e-9 for n in bar), t
         assert all(n.start < bpb for n in bar), t
+
+
+def test_the_stream_finds_repeats_by_the_rule_of_repeat_sources():
+    from bridge.stream import _Repeats
+    from bridge.structure import repeat_sources
+
+    rng = np.random.default_rng(4)
+    base = (rng.random((6, 2496)) < 0.03).astype(np.float32)
+    frames = []
+    for i in range(50):
+        frame = base[rng.integers(0, 6)].copy()
+        flips = rng.integers(0, 2496, rng.integers(0, 12))     # near copies, some past the threshold
+        frame[flips] = 1 - frame[flips]
+        frames.append(frame if i % 11 else np.zeros(2496, np.float32))
+    memory, found = _Repeats(64, 2496), []
+    for t, frame in enumerate(frames):
+        found.append((memory.find(frame) or (t, 0))[0])
+        memory.add(frame, (found[-1], 0))
+    assert found == list(repeat_sources(np.array(frames)))
+    assert len(set(found)) < 40, "the case has repeats to find"
