@@ -273,11 +273,16 @@ class Sessions:
         self.server.reply(session.dest, P.STREAM_OPENED, [session.session_id, engine.model.name, *args])
 
     def _send(self, session: Session, answer: NextBar) -> None:
+        if len(answer.notes) > P.MAX_BAR_NOTES:
+            raise QbdiError(f"the answer to bar {answer.played} has {len(answer.notes)} notes; the limit is "
+                            f"{P.MAX_BAR_NOTES} (raise the threshold or lower the temperature)", code="too_large")
         session.answered += 1
         for warning in answer.warnings:
             self.server.reply(session.dest, P.WARNING, [session.session_id, P.clip_text(warning)], False)
         chunks = P.chunk_args(P.flatten_notes(answer.notes))
         for index, chunk in enumerate(chunks):
+            if index and index % P.RESULT_BURST == 0:
+                time.sleep(P.RESULT_PAUSE_S)   # paced as long results are, for small receive buffers
             self.server.reply(session.dest, P.STREAM_NEXT, [session.session_id, answer.bar, len(answer.notes),
                                                             index, len(chunks), *chunk], index == 0)
 

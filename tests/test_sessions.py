@@ -286,3 +286,14 @@ def test_a_flooding_stream_gets_busy_and_its_queued_bars_are_answered_in_order(m
                 answers.append(msg[1][1])
         assert busy >= 2 and len(answers) + busy == sent
         assert answers == sorted(answers) and answers[0] == 1
+
+
+def test_an_answer_over_the_bar_cap_is_an_error_and_the_stream_goes_on(peer, server):
+    open_raw(peer, 90, "threshold", 0.001, "beats_per_bar", 32.0)       # nearly every cell of 8 frames on
+    send_bar(peer, 90, 0, [Note(60, 0, 1, 90)])
+    rid, code, message = peer.error(90)
+    assert (rid, code) == (90, "too_large") and "threshold" in message
+    peer.send(P.STREAM_SET, 90, peer.port, "threshold", 0.5)
+    peer.until(P.STREAM_OPENED, 90)
+    send_bar(peer, 90, 1, [Note(60, 0, 1, 90)])
+    assert answer(peer, 90)[0] == 2
