@@ -37,6 +37,7 @@ from .osc import encode
 from .peers import Cookies, Peer, is_loopback, printable, shown, take_cookie
 from .pianoroll import Note
 from .reassembly import Assembler, Partial
+from .sessions import Sessions
 from .workers import Job
 
 if TYPE_CHECKING:
@@ -80,6 +81,8 @@ class Admission:
             P.IMPROVISE: self._on_improvise, P.NOTES: self._on_notes, P.FREE: self._on_free,
             P.QUIT: self._on_quit,
         }
+        self.sessions = Sessions(server)         # play along: /qbdi/stream/* (bridge.sessions)
+        self.handlers.update(self.sessions.handlers())
 
     def admit(self, address: str, args: list, size: int, sender: tuple) -> None:
         """Pass a decoded datagram from ``sender`` (source host, source port) through the gate,
@@ -134,7 +137,8 @@ class Admission:
                               limit=peer.error_limit)
 
     def expire(self) -> None:
-        """Answer ``expired`` for every incomplete request that stopped receiving chunks."""
+        """Answer ``expired`` for every incomplete request that stopped receiving chunks; drop idle streams."""
+        self.sessions.expire()
         for part in self.assembler.expire():
             log.info("request %d from %s expired: %s", part.request_id, part.key[0], part.describe())
             self.server.error((part.key[0], part.reply_port), part.request_id, "expired",

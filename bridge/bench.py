@@ -11,6 +11,11 @@ By default it starts ``qbdi serve`` as a subprocess on a free port (told back th
   back for ``--seconds``; completed improvisations per second, and their latency.
 - ``--cold CMD``: start a server command (``qbdi serve``, the packaged binary...) and time it to
   its first pong and its first improvisation.
+- Play along: one stream sends ``--stream-bars`` one-bar requests, each as soon as the answer to
+  the last is in; p50 and p99 of the round trip per bar (the bar's first datagram sent to its
+  answer's last one received: the server-side latency plus loopback), in echo and ahead mode, and
+  while another client keeps the workers busy with 512-bar improvisations.
+- ``--jam``: the output timing of ``qbdi jam`` against the ideal grid (bridge.jam.measure_jitter).
 
 Queries are built in code: a I-vi-IV-V progression with bass, triads and an eighth-note melody.
 """
@@ -200,6 +205,40 @@ def measure_throughput(port: int, clients: int, seconds: float, settings: dict[s
             **_percentiles([x for t in times for x in t])}
 
 
+def measure_stream(port: int, bars: int, settings: dict[str, Any], mode: str = "echo",
+                   load_bars: int = 0) -> dict[str, Any]:
+    """Round trips of one stream's bars; ``load_bars`` > 0: meanwhile another client improvises
+    ``load_bars``-bar queries back to back (the workers busy, the stream thread not)."""
+    from .stream import split_bars
+    from .stream_client import Stream
+
+    played = split_bars(realistic_query(16), 4.0)
+    stop, loads = threading.Event(), [0]
+
+    def load() -> None:
+        query = realistic_query(load_bars)
+        with Client(port=port, timeout=60.0) as client:
+            while not stop.is_set():
+                client.improvise(query, settings)
+                loads[0] += 1
+
+    loader = threading.Thread(target=load, daemon=True) if load_bars else None
+    times: list[float] = []
+    with Stream(settings, mode=mode, port=port, timeout=10.0) as stream:
+        if loader:
+            loader.start()
+            time.sleep(0.2)
+        for t in range(WARMUP + bars):
+            answer = stream.bar(t, played[t % len(played)])
+            if t >= WARMUP:
+                times.append(answer.round_trip_s)
+    stop.set()
+    if loader:
+        loader.join(timeout=60)
+    return {"mode": mode, "bars": bars, "rate": settings.get("rate", "full"), "load_bars": load_bars,
+            "improvisations_meanwhile": loads[0], **_percentiles(times)}
+
+
 def measure_cold(command: str, settings: dict[str, Any], timeout: float = START_TIMEOUT_S) -> dict[str, Any]:
     """Start ``command`` (``--port`` added when absent), ping until it answers, improvise once."""
     argv = shlex.split(command, posix=os.name != "nt")  # keep Windows backslashes
@@ -245,7 +284,7 @@ def measure_cold(command: str, settings: dict[str, Any], timeout: float = START_
 
 def run_bench(port: int = 0, model: str | None = None, requests: int = 200, bars: Sequence[int] = (1, 8, 32),
               clients: Sequence[int] = (1, 4, 16), seconds: float = 3.0, cold: str | None = None,
-              cold_only: bool = False) -> dict[str, Any]:
+              cold_only: bool = False, stream_bars: int = 300) -> dict[str, Any]:
     """Everything ``qbdi bench`` measures, as a dict (what ``--json`` prints)."""
     settings = dict(BENCH_SETTINGS)
     report: dict[str, Any] = {"settings": settings, "cpu_count": _cpu_count()}
@@ -267,6 +306,11 @@ def run_bench(port: int = 0, model: str | None = None, requests: int = 200, bars
                             "model": settings.get("model", status.model), "started_by_bench": server is not None}
         report["latency"] = [measure_latency(port, b, requests, settings) for b in bars]
         report["throughput"] = [measure_throughput(port, c, seconds, settings) for c in clients]
+        if stream_bars:
+            report["stream"] = [measure_stream(port, stream_bars, settings, "echo"),
+                                measure_stream(port, stream_bars, settings, "ahead"),
+                                measure_stream(port, stream_bars, {**settings, "rate": "full"}, "echo"),
+                                measure_stream(port, stream_bars, settings, "echo", load_bars=512)]
     finally:
         if server is not None:
             report["server_exit_code"] = server.stop()
@@ -304,6 +348,12 @@ def _server_tables(report: dict[str, Any]) -> list[str]:
     for row in report["throughput"]:
         lines.append(f"{'':26}{row['clients']:>8} {row['per_second']:>9.1f} {row['p50_ms']:>8.2f} "
                      f"{row['p99_ms']:>8.2f} {row['errors']:>7}")
+    if report.get("stream"):
+        lines += ["", "play along, 1-bar requests  mode   rate   p50 ms   p99 ms     bars  meanwhile"]
+        for row in report["stream"]:
+            meanwhile = f"{row['improvisations_meanwhile']} x {row['load_bars']} bars" if row["load_bars"] else "-"
+            lines.append(f"{'':28}{row['mode']:<6}{row['rate']!s:>5} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} "
+                         f"{row['bars']:>8}  {meanwhile}")
     return lines
 
 
@@ -336,7 +386,18 @@ def bench_from_args(args) -> int:
             raise QbdiError("--cold needs a server command, e.g. --cold 'qbdi serve'")
     if getattr(args, "cold_only", False) and not args.cold:
         raise QbdiError("--cold-only measures the cold start of --cold CMD; give --cold too")
+    if getattr(args, "jam", False):
+        from .jam import format_jitter, measure_jitter
+
+        if args.jam_bars < 1 or not 20 <= args.bpm <= 400:
+            raise QbdiError("--jam-bars must be 1 or more and --bpm between 20 and 400")
+        report = measure_jitter(bars=args.jam_bars, bpm=args.bpm, model=args.model)
+        print(json.dumps(report, indent=2) if args.json else format_jitter(report))
+        return 0
+    if args.stream_bars < 0:
+        raise QbdiError("--stream-bars must be 0 (skip) or more")
     report = run_bench(port=args.port, model=args.model, requests=args.requests, bars=bars, clients=clients,
-                       seconds=args.seconds, cold=args.cold, cold_only=getattr(args, "cold_only", False))
+                       seconds=args.seconds, cold=args.cold, cold_only=getattr(args, "cold_only", False),
+                       stream_bars=args.stream_bars)
     print(json.dumps(report, indent=2) if args.json else format_report(report))
     return 0

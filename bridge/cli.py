@@ -15,162 +15,25 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from . import options as opt
 from .errors import QbdiError
+from .options import EXIT_USAGE
 
 log = logging.getLogger("bridge")
-
-EXIT_USAGE = 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2 (argparse's own code, without the usage dump)
-        self.exit(EXIT_USAGE, f"qbdi: {message} (see qbdi {self.prog.split()[-1]} --help)\n" if " " in self.prog
-                  else f"qbdi: {message} (see qbdi --help)\n")
-
-
-def _rate(text: str):
-    from .config import parse_rate
-
-    if not text.strip():
-        raise argparse.ArgumentTypeError("needs a number of bits per frame or 'full', got an empty string")
-    try:
-        value = parse_rate(text)
-    except QbdiError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    if value is not None and value < 0:
-        raise argparse.ArgumentTypeError(f"rate must be 0 or more bits per frame, or 'full'; got {text}")
-    return value
-
-
-def _int_in(lo: int, hi: int):
-    """An argparse type: a whole number from ``lo`` to ``hi``."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text.strip())
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a whole number from {lo} to {hi}, got {text!r}") from None
-        if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"must be a whole number from {lo} to {hi}, got {value}")
-        return value
-    return parse
-
-
-def _float_in(lo: float, hi: float, lo_open: bool = False, hi_open: bool = False):
-    """An argparse type: a finite number in the interval (``lo_open``/``hi_open`` exclude the ends)."""
-    import math
-
-    span = f"{'above' if lo_open else 'from'} {lo:g} {'and below' if hi_open else 'to'} {hi:g}"
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a number {span}, got {text!r}") from None
-        if (not math.isfinite(value) or value < lo or value > hi or (lo_open and value == lo)
-                or (hi_open and value == hi)):
-            raise argparse.ArgumentTypeError(f"must be a number {span}, got {text}")
-        return value
-    return parse
-
-
-def _name(what: str, limit: int = 1000, empty: bool = False):
-    """An argparse type: printable text (no control characters), non-empty unless ``empty``."""
-    def parse(text: str) -> str:
-        if not text and not empty:
-            raise argparse.ArgumentTypeError(f"needs {what}, got an empty string")
-        if len(text) > limit or not all(c.isprintable() for c in text):
-            raise argparse.ArgumentTypeError(f"must be {what} of at most {limit} printable characters")
-        return text
-    return parse
-
-
-def _path(what: str):
-    """An argparse type: a non-empty path (the rest is checked by bridge.paths before any work)."""
-    def parse(text: str) -> str:
-        if not text:
-            raise argparse.ArgumentTypeError(f"needs {what}, got an empty string")
-        return text
-    return parse
-
-
-def _train_args(p: argparse.ArgumentParser) -> None:
-    """``qbdi train``'s options, one per TrainConfig field: flag, type, default, range and help come
-    from bridge.training.config (torch-free), so the CLI cannot drift from the data card."""
-    from .config import MAX_MODEL_NAME
-    from .training.config import cli_fields, flag
-
-    special = {"name": _name("a model name", MAX_MODEL_NAME, empty=True),
-               "description": _name("a description", 1000, empty=True),
-               "select_queries": _name("a folder of MIDI queries", 4096, empty=True)}
-    for f in cli_fields():
-        meta = f.metadata
-        if f.name in special:
-            kind = special[f.name]
-        elif isinstance(f.default, bool) or not isinstance(f.default, (int, float)):
-            kind = str
-        elif isinstance(f.default, int):
-            kind = _int_in(int(meta["lo"]), int(meta["hi"]))
-        else:
-            kind = _float_in(meta["lo"], meta["hi"], lo_open=meta["lo_open"], hi_open=meta["hi_open"])
-        hidden = f.name == "max_steps"
-        p.add_argument(flag(f.name), dest=f.name, type=kind, default=f.default, metavar=meta.get("metavar"),
-                       help=argparse.SUPPRESS if hidden else f"{meta['help']} (default {f.default!r})")
-
-
-def _settings_args(p: argparse.ArgumentParser) -> None:
-    """The improvisation settings as options: choices and defaults come from bridge.config."""
-    from .config import ALLOCATIONS, SAMPLING_MODES, SOURCES, STRUCTURES, Z_MODES, Settings
-
-    d = Settings()
-    g = p.add_argument_group("improvisation settings")
-    g.add_argument("--model", default=d.model, type=_path("a model name or folder"),
-                   help="installed model name or model folder (default: pop)")
-    g.add_argument("--rate", type=_rate, default=d.rate, help=f"bits per frame, or 'full' (default: {d.rate_label})")
-    g.add_argument("--threshold", type=float, default=d.threshold,
-                   help=f"note probability threshold (default {d.threshold})")
-    g.add_argument("--sample", dest="sampling", action="store_const", const=SAMPLING_MODES[1], default=d.sampling,
-                   help="sample notes (Bernoulli) instead of thresholding")
-    g.add_argument("--temperature", type=float, default=d.temperature,
-                   help=f"sampling temperature (with --sample; default {d.temperature})")
-    g.add_argument("--z", choices=Z_MODES, default=d.z, help=f"encoder output: mean or a sample (default {d.z})")
-    g.add_argument("--seed", type=int, default=d.seed, help=f"random seed: same seed, same notes (default {d.seed})")
-    g.add_argument("--allocation", choices=ALLOCATIONS, default=d.allocation,
-                   help=f"allocate bits once per query (reference) or per frame (default {d.allocation})")
-    g.add_argument("--source", choices=SOURCES, default=d.source,
-                   help="channel statistics: the spread of the query's latents over its bars (empirical, a smooth "
-                        "dial), the time-averaged posterior variance (the paper's reference), or N(0,1) (prior); "
-                        f"default {d.source}")
-    g.add_argument("--structure", choices=STRUCTURES, default=d.structure,
-                   help="lock: bars that repeat in the query get the same noise, so repeats survive "
-                        f"(default {d.structure})")
-    g.add_argument("--beats-per-bar", type=float, default=d.beats_per_bar, help="override the file's meter")
-
-
-def _settings_from(args):
-    """Parsed options -> :class:`Settings` (validated there, with the message naming the bad value)."""
-    from .config import Settings
-
-    d = Settings()
-    bars, more = getattr(args, "bars", None), getattr(args, "continue_bars", None)
-    return Settings(model=args.model, rate=args.rate, sampling=args.sampling, threshold=args.threshold,
-                    temperature=args.temperature, z=args.z, seed=args.seed, allocation=args.allocation,
-                    source=args.source, structure=args.structure, beats_per_bar=args.beats_per_bar,
-                    bars=d.bars if bars is None else bars, continue_bars=d.continue_bars if more is None else more)
-
 
 def build_parser() -> argparse.ArgumentParser:
     from . import config as C
     from .config import SWEEP_RATES, Settings
 
-    parser = _Parser(prog="qbdi",
+    parser = opt.Parser(prog="qbdi",
                      description="Query-Based Deep Improvisation: improvise on MIDI with a rate-limited VAE.")
     parser.add_argument("--version", action="version", version=f"qbdi {__version__}")
     parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default) or ERROR")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=opt.Parser)
 
     p = sub.add_parser("improvise", help="improvise on a MIDI file (or freely) and write a MIDI file")
-    p.add_argument("query", nargs="?", type=_path("a query MIDI file"), help="query MIDI file ('-': standard input)")
-    p.add_argument("-o", "--output", required=True, type=_path("an output file"),
+    p.add_argument("query", nargs="?", type=opt.path("a query MIDI file"), help="query MIDI file ('-': standard input)")
+    p.add_argument("-o", "--output", required=True, type=opt.path("an output file"),
                    help="output MIDI file ('-': standard output)")
     p.add_argument("--free", action="store_true", help="free improvisation: no query, latents from the prior")
     p.add_argument("--bars", type=int, default=None,
@@ -181,24 +44,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fold", action="store_true", help="fold notes outside the model's range by octaves")
     p.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
-    _settings_args(p)
+    opt.settings_args(p)
 
     p = sub.add_parser("train", help="train a model on a folder of MIDI files (needs the [train] extra)")
-    p.add_argument("corpus", type=_path("a corpus folder"), help="folder of .mid files, or music21:bach")
-    p.add_argument("--out", required=True, type=_path("a model folder"), help="model folder to write")
-    _train_args(p)
+    p.add_argument("corpus", type=opt.path("a corpus folder"), help="folder of .mid files, or music21:bach")
+    p.add_argument("--out", required=True, type=opt.path("a model folder"), help="model folder to write")
+    opt.train_args(p)
     p.add_argument("--no-progress", action="store_true")
 
     p = sub.add_parser("models", help="list the installed models, or re-save model folders in the current format")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--upgrade", nargs="+", metavar="FOLDER", type=_path("a model folder"),
+    p.add_argument("--upgrade", nargs="+", metavar="FOLDER", type=opt.path("a model folder"),
                    help="check these model folders and re-save their config.json in the current format")
 
     p = sub.add_parser("serve", help="run the OSC server that the Max for Live device talks to")
     p.add_argument("--host", default=None,
                    help="address to bind (default 127.0.0.1; others are reachable from the network)")
     p.add_argument("--port", type=int, default=None, help="UDP port (default 7400)")
-    p.add_argument("--model", default=None, type=_path("a model name or folder"),
+    p.add_argument("--model", default=None, type=opt.path("a model name or folder"),
                    help="default model name or folder (default: pop)")
     p.add_argument("--notify-port", type=int, default=None, help="send /qbdi/ready to this local port once loaded")
     p.add_argument("--workers", type=int, default=None,
@@ -209,36 +72,75 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop when stdin closes (the Max launcher holds a pipe there: the server ends with it)")
 
     p = sub.add_parser("bench", help="measure round-trip latency and throughput against a real server")
-    p.add_argument("--port", type=_int_in(0, 65535), default=0,
+    p.add_argument("--port", type=opt.int_in(0, 65535), default=0,
                    help="benchmark a running server on this port (default: start one)")
-    p.add_argument("--model", default=None, type=_path("a model name or folder"))
-    p.add_argument("--requests", type=_int_in(1, 1_000_000), default=200, help="requests per latency measurement")
+    p.add_argument("--model", default=None, type=opt.path("a model name or folder"))
+    p.add_argument("--requests", type=opt.int_in(1, 1_000_000), default=200, help="requests per latency measurement")
     p.add_argument("--bars", default="1,8,32", help="query lengths in bars")
     p.add_argument("--clients", default="1,4,16", help="concurrent client counts for throughput")
-    p.add_argument("--seconds", type=_float_in(0, 3600, lo_open=True), default=3.0,
+    p.add_argument("--seconds", type=opt.float_in(0, 3600, lo_open=True), default=3.0,
                    help="duration of each throughput run")
-    p.add_argument("--cold", metavar="CMD", default=None, type=_name("a server command"),
+    p.add_argument("--cold", metavar="CMD", default=None, type=opt.text("a server command"),
                    help="measure cold start to first reply of this server command (e.g. dist/qbdi-server/qbdi-server)")
     p.add_argument("--cold-only", action="store_true", help="with --cold: measure the cold start only")
+    p.add_argument("--stream-bars", type=int, default=300, metavar="N",
+                   help="bars per play-along stream measurement (default 300; 0 skips them)")
+    p.add_argument("--jam", action="store_true",
+                   help="measure qbdi jam's output timing against the ideal grid instead (no server)")
+    p.add_argument("--jam-bars", type=int, default=32, metavar="N", help="with --jam: bars to play (default 32)")
+    p.add_argument("--bpm", type=float, default=120.0, help="with --jam: tempo (default 120)")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("jam", help="play along from a MIDI port, bar by bar (or replay a recorded performance)")
+    from .config import MAX_STREAM_WINDOW, STREAM_MODES, StreamSettings
+
+    ds = StreamSettings()
+    g = p.add_argument_group("ports and clock")
+    g.add_argument("--in", dest="input", metavar="PORT", help="MIDI input port (a name or a unique part of one)")
+    g.add_argument("--out", dest="output", metavar="PORT", help="MIDI output port")
+    g.add_argument("--virtual", action="store_true", help="create virtual ports called 'qbdi jam' instead")
+    g.add_argument("--list-ports", action="store_true", help="list the MIDI ports and exit")
+    g.add_argument("--clock", choices=("internal", "midi"), default="internal",
+                   help="internal: play at --bpm from the start; midi: follow the input's MIDI clock, start and stop")
+    g.add_argument("--bpm", type=float, default=120.0, help="tempo of the internal clock (default 120)")
+    g.add_argument("--channel", type=int, default=1, help="MIDI channel of the answers, 1-16 (default 1)")
+    g.add_argument("--mute", action="store_true", help="do not pass the notes played through to the output")
+    g.add_argument("--bars", dest="stop_after", type=int, default=None, metavar="N",
+                   help="stop after answering N bars (default: until Ctrl-C)")
+    g.add_argument("--server", metavar="[HOST:]PORT", default=None,
+                   help="improvise on a running qbdi serve instead of in this process")
+    g = p.add_argument_group("how it answers")
+    g.add_argument("--mode", choices=STREAM_MODES, default=ds.mode,
+                   help="echo: the bar just played, improvised, one bar later; ahead: the bar the model predicts "
+                        f"next (default {ds.mode})")
+    g.add_argument("--window", type=int, default=ds.window,
+                   help=f"bars of recent playing the channel statistics come from, 1-{MAX_STREAM_WINDOW} "
+                        f"(default {ds.window})")
+    g = p.add_argument_group("replaying a recording")
+    g.add_argument("--replay", metavar="FILE", help="feed this MIDI file through the stream bar by bar, as if played")
+    g.add_argument("--write", dest="output_file", metavar="OUT", help="with --replay: MIDI file for the answers")
+    g.add_argument("--with-query", action="store_true", help="with --replay: write the performance as a track too")
+    g.add_argument("--force", action="store_true", help="with --replay: overwrite OUT if it exists")
+    opt.settings_args(p)
+
     p = sub.add_parser("analyze", help="VMO analysis of MIDI files: IR vs threshold, IR over time, motifs")
-    p.add_argument("files", nargs="+", type=_path("a MIDI file"))
-    p.add_argument("--out", required=True, type=_path("a report folder"))
-    p.add_argument("--model", default=None, type=_path("a model name or folder"),
+    p.add_argument("files", nargs="+", type=opt.path("a MIDI file"))
+    p.add_argument("--out", required=True, type=opt.path("a report folder"))
+    p.add_argument("--model", default=None, type=opt.path("a model name or folder"),
                    help="model whose latents are analysed (default: pop)")
     p.add_argument("--no-latents", action="store_true", help="analyse the music surface only")
     p.add_argument("--no-progress", action="store_true")
 
     p = sub.add_parser("sweep", help="improvise at several rates and measure how much harmony survives")
-    p.add_argument("query", nargs="+", type=_path("a query MIDI file"),
+    p.add_argument("query", nargs="+", type=opt.path("a query MIDI file"),
                    help="query MIDI file(s); with several, the table averages over them")
     p.add_argument("--rates", default=SWEEP_RATES, help=f"comma-separated rates (default {SWEEP_RATES})")
-    p.add_argument("--seeds", type=_int_in(1, C.MAX_SWEEP_SEEDS), default=5, help="seeds per rate, starting at --seed")
-    p.add_argument("--out", required=True, type=_path("a report folder"))
+    p.add_argument("--seeds", type=opt.int_in(1, C.MAX_SWEEP_SEEDS), default=5,
+                   help="seeds per rate, starting at --seed")
+    p.add_argument("--out", required=True, type=opt.path("a report folder"))
     p.add_argument("--no-midi", action="store_true", help="do not write the improvisations")
     p.add_argument("--no-progress", action="store_true")
-    _settings_args(p)
+    opt.settings_args(p)
     return parser
 
 
@@ -283,7 +185,7 @@ def cmd_improvise(args) -> int:
     from .paths import STDIO, plan_output
 
     _check_improvise_options(args)
-    settings = _settings_from(args)
+    settings = opt.settings_from(args)
     output = plan_output(args.output, force=args.force, keep=[args.query] if args.query not in (None, STDIO) else [])
     if args.free:
         result = free_improvise(load_model(settings.model), settings)
@@ -402,6 +304,18 @@ def cmd_bench(args) -> int:
     return bench_from_args(args)
 
 
+def cmd_jam(args) -> int:
+    import os
+
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # before NumPy loads, as serve
+        os.environ.setdefault(name, "1")
+    from .jam import jam_from_args
+
+    settings = opt.settings_from(args)
+    args.bars, args.input_mode = args.stop_after, "mute" if args.mute else "thru"
+    return jam_from_args(args, settings)
+
+
 def _analysis(module: str):
     import importlib
 
@@ -421,7 +335,7 @@ def cmd_analyze(args) -> int:
 def cmd_sweep(args) -> int:
     from .config import MAX_SEED
 
-    settings = _settings_from(args)
+    settings = opt.settings_from(args)
     module = _analysis("sweep")
     for rate in module.parse_rates(args.rates):       # every rate is a valid setting, before any work
         settings.replace(rate=rate)
@@ -431,7 +345,7 @@ def cmd_sweep(args) -> int:
 
 
 COMMANDS = {"improvise": cmd_improvise, "train": cmd_train, "models": cmd_models, "serve": cmd_serve,
-            "bench": cmd_bench, "analyze": cmd_analyze, "sweep": cmd_sweep}
+            "bench": cmd_bench, "jam": cmd_jam, "analyze": cmd_analyze, "sweep": cmd_sweep}
 
 
 if __name__ == "__main__":

@@ -21,6 +21,15 @@ A server on another machine answers only after a handshake (docs/PROTOCOL.md): t
 pings first (padded), keeps the cookie from the pong, ends every request with it, renews it every
 COOKIE_PERIOD_S, and if the server still refuses it (``cookie``), pings and retries once. On the
 loopback none of this happens.
+Playing along, bar by bar: :class:`bridge.stream_client.Stream` (also importable from here)::
+
+    from bridge.client import Stream
+
+    with Stream({"rate": 256, "seed": 7}, mode="echo", beats_per_bar=4) as stream:
+        answer = stream.bar(0, query)              # the notes to play during bar 1
+        stream.send_bar(1, query)                  # or: send now, collect with poll() later
+        for answer in stream.poll(timeout=0.1):
+            print(answer.bar, len(answer.notes))
 """
 
 from __future__ import annotations
@@ -325,3 +334,12 @@ def _settings(settings: Settings | Mapping[str, Any] | None, beats_per_bar: floa
     if beats_per_bar is not None:
         settings = settings.replace(beats_per_bar=float(beats_per_bar))
     return settings
+
+
+def __getattr__(name: str) -> Any:
+    """``Stream`` and ``Answer`` live in :mod:`bridge.stream_client` (they build on :class:`Client`)."""
+    if name in ("Stream", "Answer"):
+        from . import stream_client
+
+        return getattr(stream_client, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,7 +3,8 @@
 """Frozen configuration: the piano-roll representation, the VAE architecture, improvisation settings.
 
 Every shape in the project derives from :class:`Representation`; every knob a user can turn is a
-field of :class:`Settings`. All three round-trip through JSON (``to_dict``/``from_dict``).
+field of :class:`Settings` (plus :class:`StreamSettings` when playing along). All round-trip
+through JSON (``to_dict``/``from_dict``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ Z_MODES = ("mean", "sample")
 ALLOCATIONS = ("query", "frame")
 SOURCES = ("posterior", "empirical", "prior")
 STRUCTURES = ("free", "lock")
+STREAM_MODES = ("echo", "ahead")     # play along: improvise the bar just played, or the one predicted next
 
 INT32_MAX = 2**31 - 1  # OSC int32, and Max's ints: seeds, request ids, counts
 MAX_SEED = INT32_MAX
@@ -40,6 +42,7 @@ MAX_HIDDEN = 8192
 MAX_LATENT = 4096
 MAX_MODEL_NAME = 64
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MAX_STREAM_WINDOW = 16   # bars of recent playing the stream's channel statistics come from
 
 
 @dataclass(frozen=True)
@@ -230,6 +233,36 @@ def _check_int(name: str, value: Any, lo: int, hi: int, hint: str) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
         raise QbdiError(f"{name} must be a whole number from {lo} to {hi} ({hint}), got {value!r}")
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """How a play-along stream answers (bridge.stream); the improvisation itself follows :class:`Settings`.
+
+    ``mode``: ``echo`` improvises the bar just played (heard one bar later), ``ahead`` the bar the
+    model predicts next from the recent bars. ``window``: how many recent bars the channel's
+    statistics (and the prediction) come from.
+    """
+
+    mode: str = "echo"
+    window: int = 8
+
+    def __post_init__(self) -> None:
+        if self.mode not in STREAM_MODES:
+            raise QbdiError(f"mode must be one of {', '.join(STREAM_MODES)}; got {self.mode!r}")
+        if (isinstance(self.window, bool) or not isinstance(self.window, int)
+                or not 1 <= self.window <= MAX_STREAM_WINDOW):
+            raise QbdiError(f"window must be a whole number of bars from 1 to {MAX_STREAM_WINDOW}, got {self.window!r}")
+
+    def replace(self, **changes: Any) -> StreamSettings:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StreamSettings:
+        return _from_dict(cls, data)
 
 
 def parse_rate(value: Any) -> int | None:

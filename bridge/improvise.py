@@ -7,13 +7,17 @@ server and the analysis share.
 Every random draw comes from one ``numpy.random.Generator`` seeded by ``settings.seed``, drawn
 in a fixed order (latent sampling, channel noise, note sampling), so the same seed and settings
 give the same notes bit for bit.
+
+The steps are public functions (:func:`encoder_latents`, :func:`channel_stats`,
+:func:`noise_scale`, :func:`note_cells`, :func:`cells_to_notes`, :func:`velocity_profile`) because
+the play-along stream (:mod:`bridge.stream`) runs the same steps one bar at a time.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,7 +26,7 @@ from .channel import ChannelStats, allocate_bits, transmit
 from .config import MAX_BARS, MAX_NOTES, Settings
 from .errors import QbdiError
 from .models import Model, load_model
-from .pianoroll import BarGrid, Note, RollReport, frames_to_roll, from_roll, length_of, to_frames
+from .pianoroll import BarGrid, Note, RollReport, frames_to_roll, from_roll, length_of, step_position, to_frames
 from .structure import continue_latents, repeat_sources
 from .vae import sigmoid
 
@@ -79,13 +83,13 @@ def improvise(model: Model, notes: Sequence[Note], settings: Settings,
     frames = to_frames(notes, grid, fold=fold, report=report)
     rng = np.random.default_rng(settings.seed)
     mu, logvar = model.vae.encode(frames)
-    z_e = mu if settings.z == "mean" else mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape, dtype=np.float32)
+    z_e = encoder_latents(mu, logvar, settings, rng)
     repeat_of = repeat_sources(frames) if settings.structure == "lock" else None
     z_d, bits = _channel(model, z_e, mu, logvar, settings, rng, repeat_of)
     if settings.continue_bars:
         _check_frames(grid.n_frames + settings.continue_bars * grid.frames_per_bar)
         z_d, grid, repeat_of = _continue(model, z_d, grid, settings, repeat_of)
-    velocity = _velocity_profile(notes, grid)
+    velocity = velocity_profile(notes, grid)
     out = _notes_from_latents(model, z_d, grid, settings, rng, velocity, repeat_of)
     warnings = report.warnings()
     if not out:
@@ -114,6 +118,14 @@ def _check_frames(n_frames: int) -> None:
                         code="too_large")
 
 
+def encoder_latents(mu: np.ndarray, logvar: np.ndarray, settings: Settings, rng: np.random.Generator) -> np.ndarray:
+    """What the encoder sends (``settings.z``): the posterior means ``(T, L)``, or one sample of
+    the posterior per frame (``T x L`` float32 standard normals from ``rng``)."""
+    if settings.z == "mean":
+        return mu
+    return mu + np.exp(0.5 * logvar) * rng.standard_normal(mu.shape, dtype=np.float32)
+
+
 def channel_stats(model: Model, z_e: np.ndarray, mu: np.ndarray, logvar: np.ndarray,
                   settings: Settings) -> ChannelStats:
     """Where ``mu_i`` and ``s_i^2`` come from (``settings.source``); variances per frame for
@@ -129,6 +141,15 @@ def channel_stats(model: Model, z_e: np.ndarray, mu: np.ndarray, logvar: np.ndar
     return ChannelStats(mean, per_frame if settings.allocation == "frame" else per_frame.mean(axis=0))
 
 
+def noise_scale(stats: ChannelStats, settings: Settings) -> ChannelStats:
+    """The statistics :func:`bridge.channel.transmit` scales its noise by: ``stats`` itself, except
+    that per-frame empirical variances (which rank a frame's components for bits) give way to
+    their average over the frames."""
+    if stats.var.ndim == 2 and settings.source == "empirical":
+        return ChannelStats(stats.mean, stats.var.mean(axis=0))
+    return stats
+
+
 def _channel(model: Model, z_e, mu, logvar, settings: Settings, rng, repeat_of):
     if settings.rate is None:
         return z_e.astype(np.float32), None
@@ -137,10 +158,7 @@ def _channel(model: Model, z_e, mu, logvar, settings: Settings, rng, repeat_of):
     noise = rng.standard_normal(z_e.shape)
     if repeat_of is not None:
         noise = noise[repeat_of]
-    if stats.var.ndim == 2 and settings.source == "empirical":
-        # a frame's squared deviation ranks its components for bits; the noise scale is the average
-        stats = ChannelStats(stats.mean, stats.var.mean(axis=0))
-    return transmit(z_e, stats, bits, noise), bits
+    return transmit(z_e, noise_scale(stats, settings), bits, noise), bits
 
 
 def _continue(model: Model, z_d, grid: BarGrid, settings: Settings, repeat_of):
@@ -154,24 +172,42 @@ def _continue(model: Model, z_d, grid: BarGrid, settings: Settings, repeat_of):
 
 def _notes_from_latents(model: Model, z: np.ndarray, grid: BarGrid, settings: Settings, rng,
                         bar_velocity: np.ndarray, repeat_of) -> list[Note]:
+    def uniform(shape: tuple[int, ...]) -> np.ndarray:
+        u = rng.random(shape, dtype=np.float32)
+        return u if repeat_of is None else u[repeat_of]
+
+    on, probs = note_cells(model, z, settings, uniform)
+    return cells_to_notes(on, probs, grid, bar_velocity)
+
+
+def note_cells(model: Model, z: np.ndarray, settings: Settings,
+               uniform: Callable[[tuple[int, ...]], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Latents ``(T, L)`` -> cells that are on ``(T, F)`` bool and their probabilities ``(T, F)``.
+
+    ``threshold``: on where the probability exceeds the threshold; ``sample``: on where
+    ``uniform(shape)`` (float32 in [0, 1), called only when sampling) falls below
+    ``sigmoid(logits / temperature)``."""
     logits = model.vae.decode_logits(z)
     if settings.sampling == "threshold":
         probs = sigmoid(logits)
-        on = probs > settings.threshold
-    else:
-        probs = sigmoid(logits / settings.temperature)
-        u = rng.random(probs.shape, dtype=np.float32)
-        if repeat_of is not None:
-            u = u[repeat_of]
-        on = u < probs
+        return probs > settings.threshold, probs
+    probs = sigmoid(logits / settings.temperature)
+    return uniform(probs.shape) < probs, probs
+
+
+def cells_to_notes(on: np.ndarray, probs: np.ndarray, grid: BarGrid, bar_velocity: np.ndarray) -> list[Note]:
+    """Cells ``(grid.n_frames, F)`` -> notes on ``grid``, velocities from ``bar_velocity`` ``(n_bars,)``
+    (:func:`note_velocities`). More than MAX_NOTES notes raise ``too_large``."""
     roll = frames_to_roll(on, grid)
-    velocity = _velocities(frames_to_roll(probs, grid), grid, bar_velocity)
+    velocity = note_velocities(frames_to_roll(probs, grid), grid, bar_velocity)
     return from_roll(roll, grid.representation, velocity, max_notes=MAX_NOTES)
 
 
-def _velocity_profile(notes: Sequence[Note], grid: BarGrid) -> np.ndarray:
+def velocity_profile(notes: Sequence[Note], grid: BarGrid) -> np.ndarray:
     """Mean query velocity per bar ``(n_bars,)``; bars without notes take the piece's mean."""
-    bars = np.minimum((np.array([n.start for n in notes]) // grid.beats_per_bar).astype(int), grid.n_bars - 1)
+    spb = grid.representation.steps_per_beat
+    starts = np.array([step_position(n.start, spb) / spb for n in notes])    # snapped as to_roll snaps
+    bars = np.minimum((starts // grid.beats_per_bar).astype(int), grid.n_bars - 1)
     vel = np.array([n.velocity for n in notes], dtype=np.float64)
     total = np.bincount(bars, weights=vel, minlength=grid.n_bars)
     count = np.bincount(bars, minlength=grid.n_bars)
@@ -180,7 +216,7 @@ def _velocity_profile(notes: Sequence[Note], grid: BarGrid) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def _velocities(probs_roll: np.ndarray, grid: BarGrid, bar_velocity: np.ndarray) -> np.ndarray:
+def note_velocities(probs_roll: np.ndarray, grid: BarGrid, bar_velocity: np.ndarray) -> np.ndarray:
     """Velocity per (step, pitch) ``(n_steps, P)``: the query's dynamics per bar, shaped by the
     model's confidence in the onset and a metric accent (downbeat strongest, offbeats softest)."""
     n_bars = grid.n_bars

@@ -22,6 +22,17 @@ from .config import Representation
 from .errors import QbdiError
 
 SOUNDING, ONSET = 0, 1
+STEP_SNAP = 1024   # positions are snapped to 1/1024 of a step before they are rounded to steps
+
+
+def step_position(beats: float, steps_per_beat: int) -> float:
+    """A time in beats -> its position in steps, snapped to 1/STEP_SNAP of a step.
+
+    A time exactly halfway between two steps rounds half to even; float noise (a float32 round
+    trip through OSC, a start plus a duration in ticks) must not decide which way, so a
+    position within 1/2048 of a step of the halfway point counts as on it.
+    """
+    return round(beats * steps_per_beat * STEP_SNAP) / STEP_SNAP
 
 
 @dataclass(frozen=True, order=True)
@@ -106,7 +117,8 @@ class BarGrid:
 
 def to_roll(notes: Iterable[Note], n_steps: int, representation: Representation | None = None,
             fold: bool = False, report: RollReport | None = None) -> np.ndarray:
-    """Notes -> bool roll ``(n_steps, n_pitches, 2)``; starts and ends snap to the nearest step."""
+    """Notes -> bool roll ``(n_steps, n_pitches, 2)``; starts and ends snap to the nearest step
+    (:func:`step_position`, half to even)."""
     rep = representation or Representation()
     report = report if report is not None else RollReport()
     roll = np.zeros((n_steps, rep.n_pitches, 2), dtype=bool)
@@ -122,8 +134,8 @@ def to_roll(notes: Iterable[Note], n_steps: int, representation: Representation 
                 pitch += 12
             while pitch > rep.highest_pitch:
                 pitch -= 12
-        start = int(round(note.start * rep.steps_per_beat))
-        end = int(round((note.start + max(note.duration, 0.0)) * rep.steps_per_beat))
+        start = int(round(step_position(note.start, rep.steps_per_beat)))
+        end = int(round(step_position(note.start + max(note.duration, 0.0), rep.steps_per_beat)))
         if note.duration <= 0:
             report.zero_length += 1
         end = max(end, start + 1)

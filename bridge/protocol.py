@@ -30,7 +30,7 @@ from .config import MAX_NOTES as _MAX_NOTES
 from .errors import QbdiError
 from .osc import shortest_float32
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7400
 
@@ -70,8 +70,31 @@ READY = "/qbdi/ready"
 # /qbdi/bye <id:i>
 BYE = "/qbdi/bye"
 
-REQUESTS = (PING, STATUS, MODELS, IMPROVISE, NOTES, FREE, QUIT)
-REPLIES = (PONG, STATUS_REPLY, MODELS_REPLY, RESULT, RESULT_NOTES, ERROR, WARNING, READY, BYE)
+# --- play along: stream sessions (bridge.sessions, docs/PROTOCOL.md "Playing along") ---------
+# A session is keyed by (sender host, reply port, session id); the session id takes the place of
+# the request id. Bar notes are in beats from the bar's start; a negative start is a note held
+# over from an earlier bar. Answers come back tagged with the bar they are for.
+# /qbdi/stream/open <session:i> <reply_port:i> [<key:s> <value>]...     (re)start; settings + mode, window
+STREAM_OPEN = "/qbdi/stream/open"
+# /qbdi/stream/set <session:i> <reply_port:i> [<key:s> <value>]...      change dials, keep the history
+STREAM_SET = "/qbdi/stream/set"
+# /qbdi/stream/bar <session:i> <reply_port:i> <bar:i> <n_notes:i> <chunk:i> <n_chunks:i> [<pitch:i> <start:f>
+#                  <duration:f> <velocity:i>]...
+STREAM_BAR = "/qbdi/stream/bar"
+# /qbdi/stream/close <session:i> <reply_port:i>
+STREAM_CLOSE = "/qbdi/stream/close"
+# /qbdi/stream/opened <session:i> <model:s> [<key:s> <value>]...        (effective settings; after open and set)
+STREAM_OPENED = "/qbdi/stream/opened"
+# /qbdi/stream/next <session:i> <bar:i> <n_notes:i> <chunk:i> <n_chunks:i> [<pitch:i> <start:f> <duration:f>
+#                   <velocity:i>]...
+STREAM_NEXT = "/qbdi/stream/next"
+# /qbdi/stream/closed <session:i> <bars_answered:i>
+STREAM_CLOSED = "/qbdi/stream/closed"
+STREAM_REQUESTS = (STREAM_OPEN, STREAM_SET, STREAM_BAR, STREAM_CLOSE)
+STREAM_REPLIES = (STREAM_OPENED, STREAM_NEXT, STREAM_CLOSED)
+
+REQUESTS = (PING, STATUS, MODELS, IMPROVISE, NOTES, FREE, QUIT) + STREAM_REQUESTS
+REPLIES = (PONG, STATUS_REPLY, MODELS_REPLY, RESULT, RESULT_NOTES, ERROR, WARNING, READY, BYE) + STREAM_REPLIES
 ADDRESSES = REQUESTS + REPLIES
 # Requests a peer on another machine may send without a cookie (every other request needs one).
 HANDSHAKES = (PING,)
@@ -100,6 +123,7 @@ ERROR_CODES = (
     "busy",             # too many requests in flight
     "cookie",           # a peer on another machine sent no valid cookie: ping for one, then retry
     "internal",         # a bug: the message says what happened, the server keeps serving
+    "unknown_stream",   # a stream message for a session this server does not hold: open it (again)
 )
 
 # --- sizes and caps ---------------------------------------------------------------------------
@@ -115,6 +139,21 @@ MAX_STRING = 256               # longest string argument accepted
 MAX_REPLY_TEXT = 1000          # bytes of an error or warning message sent back
 RESULT_BURST = 8               # result chunks sent back to back; then the server pauses RESULT_PAUSE_S, so a
 RESULT_PAUSE_S = 0.001         # receiver whose buffer it cannot size (Max's [udpreceive]) drains a long reply
+
+# --- stream keys and caps ---------------------------------------------------------------------
+# The keys of /qbdi/stream/open and /set: the settings that apply to a stream (bars, length_beats
+# and continue_bars are accepted there and ignored) plus the stream's own (bridge.config.StreamSettings).
+STREAM_KEYS = ("mode", "window")
+STREAM_SETTING_KEYS = tuple(k for k in SETTING_KEYS if k not in ("length_beats", "bars", "continue_bars")) + STREAM_KEYS
+MAX_STREAMS = 64               # sessions held at once
+MAX_STREAMS_PER_HOST = 32      # from one host (every device of a Live set shares 127.0.0.1)
+MAX_STREAMS_PER_SENDER = 4     # from one host and reply port (one device); another one replaces its oldest
+STREAM_TTL_S = 120.0           # a session that gets no message for this long is dropped
+MAX_BAR_NOTES = 2048           # notes in one bar, either way
+MAX_BAR_CHUNKS = -(-MAX_BAR_NOTES // NOTES_PER_CHUNK)
+MAX_QUEUED_BARS = 64           # bars waiting for the stream thread, in all
+MAX_QUEUED_PER_STREAM = 4      # ... and from one session
+MIN_NOTE_START = -16384.0      # beats: how far before its bar a held note may have begun (MAX_BARS x 32)
 
 
 def clip_text(text: str, limit: int = MAX_REPLY_TEXT) -> str:
@@ -261,10 +300,11 @@ def parse_settings(args: Sequence) -> dict[str, Any]:
     return out
 
 
-def parse_notes(flat: Sequence, first_index: int = 0) -> list[tuple[int, float, float, int]]:
+def parse_notes(flat: Sequence, first_index: int = 0, min_start: float = 0.0) -> list[tuple[int, float, float, int]]:
     """Flat ``[pitch, start, duration, velocity, ...]`` -> checked tuples.
 
-    Pitch and velocity are whole numbers in 0..127; start and duration (beats) finite and >= 0.
+    Pitch and velocity are whole numbers in 0..127; start and duration (beats) finite, the
+    duration >= 0 and the start >= ``min_start`` (0; MIN_NOTE_START in a stream's bars).
     ``first_index`` numbers the notes in error messages (a chunk's offset in the request).
     """
     if len(flat) % FIELDS_PER_NOTE:
@@ -282,20 +322,20 @@ def parse_notes(flat: Sequence, first_index: int = 0) -> list[tuple[int, float, 
             raise QbdiError(f"note {index}: pitch {pitch} is outside {lo}..{hi}")
         if not lo <= velocity <= hi:
             raise QbdiError(f"note {index}: velocity {velocity} is outside {lo}..{hi}")
-        if not (math.isfinite(start) and start >= 0):
-            raise QbdiError(f"note {index}: start {start} must be a finite number of beats >= 0")
+        if not (math.isfinite(start) and start >= min_start):
+            raise QbdiError(f"note {index}: start {start} must be a finite number of beats >= {min_start:g}")
         if not (math.isfinite(duration) and duration >= 0):
             raise QbdiError(f"note {index}: duration {duration} must be a finite number of beats >= 0")
         out.append((pitch, start, duration, velocity))
     return out
 
 
-def notes_array(flat: Sequence, chunk: int = 0) -> array:
+def notes_array(flat: Sequence, chunk: int = 0, min_start: float = 0.0) -> array:
     """A chunk's note args -> flat ``array('d')`` ``(n_notes * 4,)``, checked as :func:`parse_notes`
     checks them but vectorised (about ten times faster); an error names the chunk and the note."""
     if len(flat) <= 8 * FIELDS_PER_NOTE:      # a few notes: NumPy's set-up costs more than the loop
         try:
-            return array("d", [v for note in parse_notes(flat) for v in note])
+            return array("d", [v for note in parse_notes(flat, min_start=min_start) for v in note])
         except QbdiError as exc:
             raise QbdiError(f"chunk {chunk}, {exc}") from None
     try:
@@ -305,14 +345,45 @@ def notes_array(flat: Sequence, chunk: int = 0) -> array:
         a = np.frombuffer(values, dtype=np.float64).reshape(-1, FIELDS_PER_NOTE)
         whole = a[:, [0, 3]]
         lo, hi = MIDI_RANGE
-        ok = bool(np.isfinite(a).all() and (a[:, 1:3] >= 0).all() and (whole >= lo).all()
+        ok = bool(np.isfinite(a).all() and (a[:, 1] >= min_start).all() and (a[:, 2] >= 0).all() and (whole >= lo).all()
                   and (whole <= hi).all() and (whole == np.floor(whole)).all())
     except (TypeError, OverflowError, ValueError):
         ok = False
     if ok:
         return values
     try:
-        parse_notes(flat)
+        parse_notes(flat, min_start=min_start)
     except QbdiError as exc:
         raise QbdiError(f"chunk {chunk}, {exc}") from None
     raise QbdiError(f"chunk {chunk}: the notes are malformed")  # not reached: parse_notes agrees
+
+
+def parse_stream_settings(args: Sequence) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Flat ``[key, value, ...]`` of /qbdi/stream/open or /set -> (dict for ``Settings.from_dict``,
+    dict for ``StreamSettings.from_dict``). ``mode`` is a name, ``window`` a whole number of bars;
+    the other keys are read by :func:`parse_settings`, and those that do not apply to a stream are
+    dropped."""
+    if len(args) % 2:
+        raise QbdiError(f"settings come as key value pairs; got an odd number of arguments ({len(args)})")
+    engine: list = []
+    stream: dict[str, Any] = {}
+    for key, value in zip(args[::2], args[1::2]):
+        if key == "mode":
+            if not isinstance(value, str):
+                raise QbdiError(f"setting mode must be a name, got {describe(value)}")
+            stream["mode"] = value
+        elif key == "window":
+            stream["window"] = as_int(value, "setting window")
+        elif isinstance(key, str) and key in SETTING_TYPES:
+            engine += [key, value]
+        else:
+            raise QbdiError(f"unknown setting {describe(key)}; a stream knows {', '.join(STREAM_SETTING_KEYS)}")
+    settings = parse_settings(engine)
+    return {k: v for k, v in settings.items() if k in STREAM_SETTING_KEYS}, stream
+
+
+def stream_settings_args(settings: Mapping[str, Any], stream: Mapping[str, Any]) -> list:
+    """Effective settings (``Settings.to_dict()``, ``StreamSettings.to_dict()``) -> flat pairs in
+    STREAM_SETTING_KEYS order: what /qbdi/stream/opened echoes and what clients send."""
+    pairs = settings_args({k: v for k, v in settings.items() if k in STREAM_SETTING_KEYS})
+    return pairs + [item for key in STREAM_KEYS if key in stream for item in (key, stream[key])]

@@ -32,7 +32,7 @@ var qbdi = (function () {
     var P = {};
 
     // ---- constants mirrored from bridge/protocol.py --------------------------------------
-    P.PROTOCOL_VERSION = 1;
+    P.PROTOCOL_VERSION = 2;
     P.DEFAULT_HOST = "127.0.0.1";
     P.DEFAULT_PORT = 7400;
 
@@ -54,9 +54,20 @@ var qbdi = (function () {
     P.READY = "/qbdi/ready";
     P.BYE = "/qbdi/bye";
 
-    P.REQUESTS = [P.PING, P.STATUS, P.MODELS, P.IMPROVISE, P.NOTES, P.FREE, P.QUIT];
+    // play along (docs/PROTOCOL.md "Playing along"): a session id takes the request id's place
+    P.STREAM_OPEN = "/qbdi/stream/open";
+    P.STREAM_SET = "/qbdi/stream/set";
+    P.STREAM_BAR = "/qbdi/stream/bar";
+    P.STREAM_CLOSE = "/qbdi/stream/close";
+    P.STREAM_OPENED = "/qbdi/stream/opened";
+    P.STREAM_NEXT = "/qbdi/stream/next";
+    P.STREAM_CLOSED = "/qbdi/stream/closed";
+    P.STREAM_REQUESTS = [P.STREAM_OPEN, P.STREAM_SET, P.STREAM_BAR, P.STREAM_CLOSE];
+    P.STREAM_REPLIES = [P.STREAM_OPENED, P.STREAM_NEXT, P.STREAM_CLOSED];
+
+    P.REQUESTS = [P.PING, P.STATUS, P.MODELS, P.IMPROVISE, P.NOTES, P.FREE, P.QUIT].concat(P.STREAM_REQUESTS);
     P.REPLIES = [P.PONG, P.STATUS_REPLY, P.MODELS_REPLY, P.RESULT, P.RESULT_NOTES, P.ERROR,
-                 P.WARNING, P.READY, P.BYE];
+                 P.WARNING, P.READY, P.BYE].concat(P.STREAM_REPLIES);
     P.ADDRESSES = P.REQUESTS.concat(P.REPLIES);
     P.HANDSHAKES = [P.PING];
 
@@ -68,7 +79,7 @@ var qbdi = (function () {
                       "allocation", "source", "beats_per_bar", "length_beats", "bars", "structure", "continue_bars"];
 
     P.ERROR_CODES = ["bad_request", "too_large", "unknown_model", "bad_model", "expired",
-                     "unknown_address", "busy", "cookie", "internal"];
+                     "unknown_address", "busy", "cookie", "internal", "unknown_stream"];
 
     P.FIELDS_PER_NOTE = 4;
     P.NOTES_PER_CHUNK = 128;
@@ -83,6 +94,19 @@ var qbdi = (function () {
     P.RESULT_BURST = 8;          // the server pauses RESULT_PAUSE_S after every RESULT_BURST result chunks
     P.RESULT_PAUSE_S = 0.001;
     P.INT32_MAX = 2147483647;
+
+    P.STREAM_KEYS = ["mode", "window"];
+    P.STREAM_SETTING_KEYS = ["model", "rate", "sampling", "threshold", "temperature", "z", "seed",
+                             "allocation", "source", "beats_per_bar", "structure", "mode", "window"];
+    P.MAX_STREAMS = 64;
+    P.MAX_STREAMS_PER_HOST = 32;
+    P.MAX_STREAMS_PER_SENDER = 4;
+    P.STREAM_TTL_S = 120.0;
+    P.MAX_BAR_NOTES = 2048;
+    P.MAX_BAR_CHUNKS = Math.ceil(P.MAX_BAR_NOTES / P.NOTES_PER_CHUNK);
+    P.MAX_QUEUED_BARS = 64;
+    P.MAX_QUEUED_PER_STREAM = 4;
+    P.MIN_NOTE_START = -16384.0;
 
     // How each setting travels: "str" (a symbol), "rate" (int bits, "full" or -1), "float", "int".
     P.SETTING_TYPES = {
@@ -101,6 +125,9 @@ var qbdi = (function () {
     P.MAX_SEED = 2147483647;
     P.MAX_BARS = 512;
     P.MAX_RATE = 1000000;
+    P.STREAM_MODES = ["echo", "ahead"];
+    P.MAX_STREAM_WINDOW = 16;
+    P.DEFAULT_STREAM = { mode: "echo", window: 8 };   // bridge.config.StreamSettings()
 
     // Defaults of bridge.config.Settings (rate "full" = None there; beats_per_bar null = from the query).
     P.DEFAULT_SETTINGS = {
@@ -163,7 +190,7 @@ var qbdi = (function () {
      * {pitch, start_time, duration, velocity, mute} or {pitch, start, duration, velocity}.
      * Returns null for a note that cannot be sent (missing/invalid pitch or times).
      */
-    P.normalizeNote = function (n) {
+    P.normalizeNote = function (n, minStart) {
         if (!n) { return null; }
         var pitch = toNumber(n.pitch);
         var start = toNumber(n.start_time !== undefined ? n.start_time : n.start);
@@ -171,7 +198,11 @@ var qbdi = (function () {
         var velocity = n.velocity === undefined || n.velocity === null ? 100 : toNumber(n.velocity);
         if (!isNumber(pitch) || !isNumber(start) || !isNumber(duration) || !isNumber(velocity)) { return null; }
         pitch = Math.round(pitch);
-        if (pitch < 0 || pitch > 127 || duration <= 0 || start < 0) { return null; }
+        if (minStart === undefined) {
+            if (pitch < 0 || pitch > 127 || duration <= 0 || start < 0) { return null; }
+        } else if (pitch < 0 || pitch > 127 || duration < 0 || start < minStart) {
+            return null;   // a stream bar: notes held over start before the bar, zero lengths are kept
+        }
         velocity = Math.max(1, Math.min(127, Math.round(velocity)));
         return { pitch: pitch, start: start, duration: duration, velocity: velocity };
     };
@@ -399,6 +430,136 @@ var qbdi = (function () {
         return [[P.FREE, id, replyPort].concat(settingsArgs(settings))];
     };
 
+    // ---- play along: stream messages -----------------------------------------------------------
+    /** Settings (a Settings, object or flat pairs) + {mode, window} -> flat pairs of STREAM_SETTING_KEYS. */
+    function streamArgs(settings, stream) {
+        var pairs = settingsArgs(settings);
+        var out = [];
+        for (var i = 0; i + 1 < pairs.length; i += 2) {
+            if (indexOf(P.STREAM_SETTING_KEYS, pairs[i]) >= 0) { out.push(pairs[i], pairs[i + 1]); }
+        }
+        stream = stream || {};
+        for (var k = 0; k < P.STREAM_KEYS.length; k++) {
+            var key = P.STREAM_KEYS[k];
+            if (stream[key] !== undefined && stream[key] !== null) { out.push(key, stream[key]); }
+        }
+        return out;
+    }
+    P.streamArgs = streamArgs;
+
+    /** /qbdi/stream/open: (re)start session `session` with settings and {mode: "echo"|"ahead", window}. */
+    P.buildStreamOpen = function (session, replyPort, settings, stream) {
+        return [[P.STREAM_OPEN, session, replyPort].concat(streamArgs(settings, stream))];
+    };
+    /** /qbdi/stream/set: change dials for the bars to come (only the keys given change). */
+    P.buildStreamSet = function (session, replyPort, settings, stream) {
+        return [[P.STREAM_SET, session, replyPort].concat(settings ? streamArgs(settings, stream) : streamArgs([], stream))];
+    };
+    P.buildStreamClose = function (session, replyPort) { return [[P.STREAM_CLOSE, session, replyPort]]; };
+
+    /**
+     * /qbdi/stream/bar chunks for bar `bar`: notes in beats from the bar's start (a negative start
+     * is a note held over from an earlier bar), any accepted note shape or flat.
+     */
+    P.buildStreamBar = function (session, replyPort, bar, notes) {
+        var flat = [];
+        var list = notes.length && typeof notes[0] === "number" ? P.unflattenNotes(notes) : notes;
+        for (var i = 0; i < list.length; i++) {
+            var n = P.normalizeNote(list[i], P.MIN_NOTE_START);
+            if (n) { flat.push(n.pitch, n.start, n.duration, n.velocity); }
+        }
+        var nNotes = flat.length / P.FIELDS_PER_NOTE;
+        if (nNotes > P.MAX_BAR_NOTES) {
+            throw new Error("bar " + bar + " has " + nNotes + " notes; the limit is " + P.MAX_BAR_NOTES);
+        }
+        var chunks = P.chunkArgs(flat);
+        var msgs = [];
+        for (var c = 0; c < chunks.length; c++) {
+            msgs.push([P.STREAM_BAR, session, replyPort, bar, nNotes, c, chunks.length].concat(chunks[c]));
+        }
+        return msgs;
+    };
+
+    var STEP_SNAP = 1024;   // bridge.pianoroll.STEP_SNAP: positions snap to 1/1024 of a step
+
+    function roundHalfEven(x) {
+        var f = Math.floor(x);
+        var d = x - f;
+        if (d !== 0.5) { return d < 0.5 ? f : f + 1; }
+        return f % 2 === 0 ? f : f + 1;
+    }
+    /** A time in beats -> its position in steps, snapped as bridge.pianoroll.step_position does. */
+    P.stepPosition = function (beats, stepsPerBeat) {
+        return roundHalfEven(beats * stepsPerBeat * STEP_SNAP) / STEP_SNAP;
+    };
+
+    /**
+     * The notes to send for the bar [barStart, barStart + beatsPerBar) (beats), from notes with
+     * absolute times ({pitch, start | start_time, duration, velocity}; a note still held has
+     * duration null and lasts to the bar's end): every note struck in the bar, sounding in it,
+     * or sounding in its steps once rounded to the grid, in beats from the bar's start (a note
+     * begun earlier has a negative start), durations cut at the bar's end. What
+     * bridge.stream.split_bars sends for one bar; a test runs both on the same notes.
+     */
+    P.barNotes = function (notes, barStart, beatsPerBar, stepsPerBeat) {
+        var spb = stepsPerBeat || 4;
+        var steps = Math.round(beatsPerBar * spb);
+        var out = [];
+        for (var i = 0; i < notes.length; i++) {
+            var n = notes[i];
+            var rel = toNumber(n.start_time !== undefined ? n.start_time : n.start) - barStart;
+            var held = n.duration === null || n.duration === undefined;
+            var stop = held ? beatsPerBar : rel + Math.max(0, toNumber(n.duration));
+            if (!isNumber(rel) || !(held || isNumber(stop))) { continue; }
+            var at = P.stepPosition(rel, spb);
+            var first = roundHalfEven(at);
+            var last = Math.max(held ? steps : roundHalfEven(P.stepPosition(stop, spb)), first + 1);
+            var struck = at >= 0 && at < steps;
+            var sounds = (first <= steps && last >= 0) || (rel < beatsPerBar && stop > 0);   // ties: rather send
+            if (!struck && !sounds) { continue; }
+            out.push({ pitch: n.pitch, start: rel, duration: Math.max(0, Math.min(stop, beatsPerBar) - rel),
+                       velocity: n.velocity === undefined ? 100 : n.velocity });
+        }
+        return out;
+    };
+
+    /**
+     * Joins a stream's /qbdi/stream/next chunks into {type: "stream_next", id, bar, notes} per bar;
+     * keeps at most `keep` bars being assembled (older ones are dropped: they are late anyway).
+     */
+    function StreamAssembler(keep) {
+        this.keep = keep || 8;
+        this.parts = {};
+    }
+    StreamAssembler.prototype.add = function (ev) {
+        var key = ev.id + ":" + ev.bar;
+        var p = this.parts[key];
+        if (!p) { p = this.parts[key] = { ev: ev, chunks: {}, count: 0 }; }
+        if (!p.chunks.hasOwnProperty(String(ev.chunk))) {
+            p.chunks[String(ev.chunk)] = ev.flat;
+            p.count++;
+        }
+        if (p.count < ev.nChunks) {
+            var keys = [];
+            for (var k in this.parts) { if (this.parts.hasOwnProperty(k)) { keys.push(k); } }
+            if (keys.length > this.keep) {
+                keys.sort(function (a, b) { return Number(a.split(":")[1]) - Number(b.split(":")[1]); });
+                delete this.parts[keys[0]];
+            }
+            return null;
+        }
+        delete this.parts[key];
+        var flat = [];
+        for (var c = 0; c < ev.nChunks; c++) { flat = flat.concat(p.chunks[String(c)] || []); }
+        var notes = P.unflattenNotes(flat);
+        if (notes.length !== ev.nNotes) {
+            return { type: "bad_reply", id: ev.id, message: "the answer for bar " + ev.bar + " announced " +
+                     ev.nNotes + " notes but " + notes.length + " arrived" };
+        }
+        return { type: "stream_next", id: ev.id, bar: ev.bar, notes: notes };
+    };
+    P.StreamAssembler = StreamAssembler;
+
     // ---- reply parsing ------------------------------------------------------------------------
     function str(x) { return x === undefined || x === null ? "" : String(x); }
     function int(x) { var n = toNumber(x); return isNumber(n) ? Math.round(n) : NaN; }
@@ -454,6 +615,21 @@ var qbdi = (function () {
                      port: int(args[2]), model: str(args[3]) };
         case P.BYE:
             return { type: "bye", id: id };
+        case P.STREAM_OPENED:
+            return { type: "stream_opened", id: id, model: str(args[1]), settings: P.pairsToObject(args.slice(2)) };
+        case P.STREAM_NEXT:
+            var bar = int(args[1]);
+            var count = int(args[2]);
+            var part = int(args[3]);
+            var parts = int(args[4]);
+            var notesFlat = args.slice(5);
+            if (!isNumber(id) || !isNumber(bar) || !isNumber(count) || !isNumber(part) || !isNumber(parts) ||
+                    part < 0 || part >= parts || notesFlat.length % P.FIELDS_PER_NOTE !== 0) {
+                return { type: "bad_reply", id: id, message: "malformed /qbdi/stream/next chunk" };
+            }
+            return { type: "stream_chunk", id: id, bar: bar, nNotes: count, chunk: part, nChunks: parts, flat: notesFlat };
+        case P.STREAM_CLOSED:
+            return { type: "stream_closed", id: id, bars: int(args[1]) };
         default:
             return { type: "bad_reply", id: id, message: "unknown reply address " + address };
         }

@@ -86,3 +86,22 @@ def old_format_model(folder: Path, **kwargs) -> Path:
 def midi_file(path: Path, notes: list[Note], tempo: float = 100.0, signature=(4, 4)) -> Path:
     write_midi(path, [("piano", notes)], tempo_bpm=tempo, time_signature=signature)
     return path
+
+
+def performance(bars: int = 16, seed: int = 0, beats_per_bar: float = 4.0) -> list[Note]:
+    """A played-in performance: chords, bass and melody (bridge.bench.realistic_query) with human
+    timing on a 1/96-beat grid (some notes a little before the bar line, so they land on the
+    downbeat), velocities that vary, and bass notes held across one or two bar lines."""
+    import random
+
+    from bridge.bench import realistic_query
+
+    rng = random.Random(seed)
+    out = []
+    for n in realistic_query(bars, beats_per_bar=int(beats_per_bar), seed=seed):
+        start = max(0.0, n.start + rng.randint(-5, 5) / 96)
+        duration = max(1 / 96, n.duration + rng.randint(-8, 8) / 96)
+        if n.pitch < 52 and int(n.start // beats_per_bar) % 3 == 0:
+            duration = beats_per_bar * rng.choice((1.5, 2.25))          # a bass note held over the bar line
+        out.append(Note(n.pitch, start, duration, max(1, min(127, n.velocity + rng.randint(-20, 20)))))
+    return out

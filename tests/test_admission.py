@@ -249,6 +249,20 @@ def test_the_client_does_the_handshake_transparently(lan_server, lan_address):
         assert info.value.code == "unknown_model"
 
 
+def test_a_stream_does_the_handshake_and_renews_its_cookie_without_stopping(lan_server, lan_address):
+    from bridge.stream_client import Stream
+
+    bars = [realistic_query(1, seed=s) for s in range(4)]
+    with Stream({"rate": 64, "seed": 3}, host=lan_address, port=lan_server.port, beats_per_bar=4) as stream:
+        assert stream.client.remote and stream.client._cookie
+        assert stream.bar(0, bars[0]).bar == 1
+        stream.client._cookie_at -= P.COOKIE_PERIOD_S          # half its period is long gone: renew on the next bar
+        aged = stream.client._cookie_at
+        answers = [stream.bar(i, bars[i]) for i in (1, 2, 3)]   # each answer still arrives, none lost to the ping
+        assert [a.bar for a in answers] == [2, 3, 4]
+        assert stream.client._cookie_at > aged + P.COOKIE_PERIOD_S / 2 and not stream.errors   # the pong came
+
+
 def test_loopback_peers_are_unaffected(peer, server):
     with Client(port=server.port) as client:
         assert not client.remote

@@ -27,7 +27,7 @@ def test_measurements_against_an_in_process_server(server):
 def test_bench_json_with_tiny_counts_and_cold_start(model_dir):
     cold = f"{sys.executable} -m bridge serve --model {model_dir} --log-level WARNING"
     proc = subprocess.run([*PY, "bench", "--json", "--requests", "3", "--bars", "1,2", "--clients", "1,2",
-                           "--seconds", "0.3", "--model", str(model_dir), "--cold", cold],
+                           "--seconds", "0.3", "--model", str(model_dir), "--cold", cold, "--stream-bars", "3"],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
@@ -36,8 +36,10 @@ def test_bench_json_with_tiny_counts_and_cold_start(model_dir):
     assert all(row["errors"] == 0 and row["improvisations"] > 0 for row in report["throughput"])
     assert report["server"]["model"] == "tiny" and report["server_exit_code"] == 0
     assert 0 < report["cold"]["first_pong_s"] <= report["cold"]["first_improvisation_s"]
+    assert [(row["mode"], row["load_bars"]) for row in report["stream"]] == [("echo", 0), ("ahead", 0), ("echo", 0),
+                                                                           ("echo", 512)]
     table = format_report(report)
-    assert "p99 ms" in table and "improv/s" in table and "cold start" in table
+    assert "p99 ms" in table and "improv/s" in table and "cold start" in table and "play along" in table
 
 
 def test_cold_only_measures_the_start_and_nothing_else(model_dir):
@@ -57,3 +59,21 @@ def test_bench_reports_a_server_that_cannot_start():
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1 and "no-such-model" in proc.stderr
+
+
+def test_the_stream_case_measures_one_bar_round_trips(server):
+    from bridge.bench import measure_stream
+
+    row = measure_stream(server.port, bars=5, settings={"rate": 64})
+    assert row["bars"] == 5 and row["mode"] == "echo" and 0 < row["p50_ms"] <= row["p99_ms"]
+    loaded = measure_stream(server.port, bars=3, settings={"rate": 64}, mode="ahead", load_bars=64)
+    assert loaded["load_bars"] == 64 and loaded["mode"] == "ahead" and loaded["p99_ms"] > 0
+
+
+def test_bench_jam_times_the_output_against_the_grid(model_dir):
+    proc = subprocess.run([*PY, "bench", "--jam", "--jam-bars", "2", "--bpm", "300", "--model", str(model_dir),
+                           "--json"], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["events"] > 0 and report["early"] == 0 and report["sounding_after"] == 0
+    assert 0 <= report["late_p50_ms"] <= report["late_p99_ms"] <= report["late_max_ms"]

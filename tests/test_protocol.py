@@ -122,3 +122,50 @@ def test_notes_array_agrees_with_parse_notes(flat):
         return
     got = P.notes_array(flat, 3)
     assert [tuple(got[i:i + 4]) for i in range(0, len(got), 4)] == expected
+
+
+# --- play along ---------------------------------------------------------------------------------
+def test_stream_settings_round_trip_through_the_wire():
+    from bridge.config import StreamSettings
+
+    settings = Settings(model="pop", rate=64, sampling="sample", threshold=0.3, seed=9, structure="lock",
+                        beats_per_bar=3.5, bars=3, continue_bars=2)
+    stream = StreamSettings(mode="ahead", window=3)
+    args = P.stream_settings_args(settings.to_dict(), stream.to_dict())
+    keys = args[::2]
+    assert keys == [k for k in P.STREAM_SETTING_KEYS if k in keys] and "bars" not in keys
+    assert keys[-2:] == ["mode", "window"]
+    _, wire = decode(encode(P.STREAM_OPEN, [1, 2, *args]))
+    engine, own = P.parse_stream_settings(wire[2:])
+    assert Settings.from_dict(engine) == settings.replace(bars=Settings.bars, continue_bars=0)
+    assert StreamSettings.from_dict(own) == stream
+    assert P.parse_stream_settings(["bars", 4, "continue_bars", 1, "length_beats", 8.0]) == ({}, {})
+
+
+@pytest.mark.parametrize("args, words", [
+    (["mode"], "pairs"), (["mode", 1], "mode must be a name"), (["window", 2.5], "window"),
+    (["colour", "red"], "a stream knows"), (["rate", "lots"], "rate"),
+])
+def test_stream_settings_name_the_bad_pair(args, words):
+    with pytest.raises(QbdiError, match=words):
+        P.parse_stream_settings(args)
+
+
+def test_stream_bar_notes_may_start_before_the_bar_but_not_without_bound():
+    assert list(P.notes_array([60, -2.5, 3.0, 90], min_start=P.MIN_NOTE_START)) == [60, -2.5, 3.0, 90]
+    with pytest.raises(QbdiError, match="start"):
+        P.notes_array([60, -2.5, 3.0, 90])
+    with pytest.raises(QbdiError, match="start"):
+        P.notes_array([60, P.MIN_NOTE_START - 1, 3.0, 90], min_start=P.MIN_NOTE_START)
+
+
+def test_the_largest_stream_datagrams_fit():
+    flat = P.flatten_notes([Note(127, P.MIN_NOTE_START, 1e6, 127)] * P.NOTES_PER_CHUNK)
+    worst = 2**31 - 1
+    assert len(encode(P.STREAM_BAR, [worst, 65535, worst, P.MAX_BAR_NOTES, worst, worst, *flat])) <= P.MAX_DATAGRAM
+    assert len(encode(P.STREAM_NEXT, [worst, worst, P.MAX_BAR_NOTES, worst, worst, *flat])) <= P.MAX_DATAGRAM
+    values = Settings(model="m" * P.MAX_STRING, rate=1_000_000, beats_per_bar=32.0).to_dict()
+    values.update({k: "x" * 16 for k in ("sampling", "z", "allocation", "source", "structure")})
+    opened = [worst, "m" * P.MAX_STRING, *P.stream_settings_args(values, {"mode": "ahead", "window": 16})]
+    assert len(encode(P.STREAM_OPENED, opened)) <= P.MAX_DATAGRAM
+    assert set(P.STREAM_REQUESTS) <= set(P.REQUESTS) and set(P.STREAM_REPLIES) <= set(P.REPLIES)

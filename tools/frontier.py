@@ -26,7 +26,7 @@ import numpy as np
 
 from bridge.analysis.frontier import DIAL, check_goals, format_goals, format_rows, frontier_score, run, summarize
 from bridge.analysis.texture import texture_bank
-from bridge.config import Settings
+from bridge.config import Settings, parse_rate
 from bridge.errors import QbdiError
 from bridge.models import Model, load_model
 
@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", required=True, help="a query set built by tools.heldout")
     parser.add_argument("--split", default="search", choices=("search", "confirm", "all"))
     parser.add_argument("--seeds", default="1,2")
+    parser.add_argument("--rates", default=None, help="dial steps, full first (default: "
+                        + ",".join("full" if r is None else str(r) for r in DIAL) + ")")
     parser.add_argument("--threshold", type=float, default=None)
     parser.add_argument("--source", default=None)
     parser.add_argument("--allocation", default=None)
@@ -88,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
         seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+        rates = DIAL if args.rates is None else tuple(parse_rate(r) for r in args.rates.split(",") if r.strip())
         changes: dict[str, Any] = {}
         if args.threshold is not None:
             changes["threshold"] = args.threshold
@@ -113,8 +116,8 @@ def main(argv: list[str] | None = None) -> int:
         if bank is None and args.bank_corpus:
             bank = corpus_bank(args.bank_corpus, model)
         started = time.time()
-        records = run(model, paths, DIAL, seeds, base, bank)
-        rows = summarize(records)
+        records = run(model, paths, rates, seeds, base, bank)
+        rows = summarize(records, rates)
         goals = check_goals(rows)
         print(f"## {name} ({args.split}: {len(paths)} queries, seeds {seeds}, {time.time() - started:.0f} s)")
         print(format_rows(rows))

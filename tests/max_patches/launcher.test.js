@@ -10,6 +10,7 @@ const assert = require("node:assert/strict");
 const childProcess = require("child_process");
 const dgram = require("dgram");
 const path = require("path");
+const qbdiP = require("../../max_patches/qbdi_protocol.js");
 
 const { Launcher, makeMaxShim, main } = require("../../max_patches/qbdi_launcher.js");
 const { startFakeServer } = require("./helpers/fake_server.js");
@@ -89,7 +90,7 @@ test("no server answering: starts the bundled one, reports ready, answers ping, 
     assert.equal(spawned[0].cmd, BUNDLED);
     assert.deepEqual(spawned[0].args.slice(0, 5), ["serve", "--host", "127.0.0.1", "--port", String(port)]);
     assert.ok(spawned[0].args.includes("--notify-port"));
-    assert.ok(said().some((s) => s.startsWith("ready 0.0.0-fake 1 " + port)), said().join("\n"));
+    assert.ok(said().some((s) => s.startsWith("ready 0.0.0-fake " + qbdiP.PROTOCOL_VERSION + " " + port)), said().join("\n"));
     assert.ok(said().some((s) => s.startsWith("state starting")));
     const pong = await launcher.ping();
     assert.equal(pong.serverVersion, "0.0.0-fake");
@@ -418,7 +419,7 @@ test("info describes the launcher, the scripts it loaded and the server it would
   const { launcher } = await makeLauncher();
   try {
     const info = launcher.info();
-    assert.equal(info.protocol, 1);
+    assert.equal(info.protocol, qbdiP.PROTOCOL_VERSION);
     assert.equal(info.server.found, true);
     assert.equal(info.server.path, BUNDLED);
     assert.equal(info.server.how, "next to the device");

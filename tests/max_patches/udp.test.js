@@ -10,17 +10,16 @@ const assert = require("node:assert/strict");
 
 const { loadMaxScript } = require("./helpers/maxjs.js");
 const { FakeLive } = require("./helpers/fake_live.js");
-const { MaxUdp } = require("./helpers/udp.js");
+const { MaxUdp, answerPortProbes } = require("./helpers/udp.js");
 const { startFakeServer } = require("./helpers/fake_server.js");
 
-function deviceOverUdp(live, serverPort) {
+async function deviceOverUdp(live, serverPort) {
   const udp = new MaxUdp({ sendOutlet: 0, receiveOutlet: 3, port: serverPort });
   const dev = loadMaxScript("qbdi_device.js", { LiveAPI: live.LiveAPI, onOutlet: (n, a) => udp.onOutlet(n, a) });
   udp.attach(dev);
   dev.send("server_port", serverPort);
   dev.send("init");
-  const probe = dev.out(4).find((m) => m[0] === "probe_port");
-  dev.send("server", "port_free", probe[1], 1);
+  await answerPortProbes(dev);
   return { udp, dev };
 }
 
@@ -34,7 +33,7 @@ test("device: a 300-note Session clip round-trips through chunking both ways and
   const query = live.putClip(0, 0, { name: "long", length: 76, notes });
   live.select(query);
   const before = live.snapshot(query);
-  const { udp, dev } = deviceOverUdp(live, server.port);
+  const { udp, dev } = await deviceOverUdp(live, server.port);
   try {
     await udp.waitFor(() => dev.out(2).some((m) => m[0] === 1), 3000, "pong (LED on)");
     dev.send("seed", 7);
@@ -67,7 +66,7 @@ test("device: a server error (unknown model) reaches the status line over UDP", 
   live.addTrack({ slots: 2 });
   live.addDevice(0);
   live.select(live.putClip(0, 0, { notes: [{ pitch: 60, start_time: 0, duration: 1 }] }));
-  const { udp, dev } = deviceOverUdp(live, server.port);
+  const { udp, dev } = await deviceOverUdp(live, server.port);
   try {
     dev.send("model", "nonexistent");
     dev.send("improvise");

@@ -12,7 +12,7 @@ const assert = require("node:assert/strict");
 const P = require("../../../max_patches/qbdi_protocol.js");
 const { loadMaxScript } = require("../helpers/maxjs.js");
 const { FakeLive } = require("../helpers/fake_live.js");
-const { MaxUdp } = require("../helpers/udp.js");
+const { MaxUdp, answerPortProbes } = require("../helpers/udp.js");
 const { startRealServer, reference, rows } = require("./real_server.js");
 
 // two bars of a 4/4 pop-ish phrase, with one muted note the query must leave out
@@ -27,14 +27,13 @@ let server;
 test.before(async () => { server = await startRealServer(); });
 test.after(async () => { if (server) await server.stop(); });
 
-function device(live) {
+async function device(live) {
   const udp = new MaxUdp({ sendOutlet: 0, receiveOutlet: 3, port: server.port });
   const dev = loadMaxScript("qbdi_device.js", { LiveAPI: live.LiveAPI, onOutlet: (n, a) => udp.onOutlet(n, a) });
   udp.attach(dev);
   dev.send("server_port", server.port);
   dev.send("init");
-  const probe = dev.out(4).find((m) => m[0] === "probe_port");
-  dev.send("server", "port_free", probe[1], 1);
+  await answerPortProbes(dev);
   return { dev, udp };
 }
 
@@ -58,7 +57,7 @@ test("Improvise: the clip written equals qbdi improvise for the same query, sett
   const query = live.putClip(0, 0, { name: "phrase", length: 8, notes: PHRASE });
   live.select(query);
   const before = live.snapshot(query);
-  const { dev, udp } = device(live);
+  const { dev, udp } = await device(live);
   try {
     await udp.waitFor(() => dev.out(2).some((m) => m[0] === 1), 30000, "pong from the real server");
     dev.send("rate", 64);
@@ -93,7 +92,7 @@ test("Free against the real server", async () => {
   const live = new FakeLive();
   live.addTrack({ slots: 4 });
   live.addDevice(0);
-  const { dev, udp } = device(live);
+  const { dev, udp } = await device(live);
   try {
     dev.send("bars", 2);
     dev.send("free");
@@ -116,7 +115,7 @@ test("Variations 3 against the real server: three clips, consecutive seeds, each
   const query = live.putClip(0, 0, { name: "phrase", length: 8, notes: PHRASE });
   live.select(query);
   const before = live.snapshot(query);
-  const { dev, udp } = device(live);
+  const { dev, udp } = await device(live);
   try {
     await udp.waitFor(() => dev.out(2).some((m) => m[0] === 1), 30000, "pong from the real server");
     dev.send("rate", 32);

@@ -12,6 +12,7 @@ const os = require("os");
 
 const { Launcher, makeMaxShim } = require("../../../max_patches/qbdi_launcher.js");
 const { freePort } = require("../helpers/udp.js");
+const P = require("../../../max_patches/qbdi_protocol.js");
 const { PYTHON, MODEL, pythonEnv, requirePython } = require("./real_server.js");
 
 function waitFor(pred, timeoutMs, what) {
@@ -45,7 +46,7 @@ test("starts the real server, sees it answer ping, stops it", async () => {
     assert.ok(said().some((s) => s.startsWith("ready ")), "the server's /qbdi/ready reached the launcher");
     const pong = await l.ping(2000);
     assert.ok(pong, "pong");
-    assert.equal(pong.protocolVersion, 1);
+    assert.equal(pong.protocolVersion, P.PROTOCOL_VERSION);
     const child = l.child;
     await l.stop();
     assert.equal(l.state, "stopped");

@@ -98,6 +98,30 @@ class MaxUdp {
   }
 }
 
+/** Whether a UDP port on 127.0.0.1 can be bound now (what the launcher's probe_port answers). */
+function portIsFree(port) {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket("udp4");
+    s.once("error", () => { try { s.close(); } catch (e) { /* closed */ } resolve(false); });
+    s.bind(port, "127.0.0.1", () => s.close(() => resolve(true)));
+  });
+}
+
+/**
+ * Answer the device's probe_port messages (outlet 4) as the launcher does, honestly: a port another
+ * program (another test run, say) holds is busy, and the device moves on to the next one.
+ */
+async function answerPortProbes(dev, outlet = 4, attempts = 32) {
+  let answered = 0;
+  for (let i = 0; i < attempts; i++) {
+    const probes = dev.out(outlet).filter((m) => m[0] === "probe_port");
+    if (probes.length <= answered) return;
+    answered = probes.length;
+    const port = Number(probes[probes.length - 1][1]);
+    dev.send("server", "port_free", port, (await portIsFree(port)) ? 1 : 0);
+  }
+}
+
 /** A free UDP port on 127.0.0.1. */
 function freePort() {
   return new Promise((resolve) => {
@@ -109,4 +133,4 @@ function freePort() {
   });
 }
 
-module.exports = { MaxUdp, freePort };
+module.exports = { MaxUdp, freePort, portIsFree, answerPortProbes };
