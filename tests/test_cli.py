@@ -202,8 +202,8 @@ def test_analysis_without_its_extra_says_how_to_install_it(tmp_path, query):
 def test_the_parsed_defaults_are_the_settings_defaults(command):
     """The CLI's choices and defaults come from bridge.config, so they cannot drift from it."""
     from bridge.cli import build_parser
-    from bridge.options import settings_from as _settings_from
     from bridge.config import Settings
+    from bridge.options import settings_from as _settings_from
 
     assert _settings_from(build_parser().parse_args(command)) == Settings()
 
