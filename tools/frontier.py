@@ -29,6 +29,7 @@ from bridge.analysis.texture import texture_bank
 from bridge.config import Settings, parse_rate
 from bridge.errors import QbdiError
 from bridge.models import Model, load_model
+from bridge.models.schema import seal
 
 from .heldout import queries
 
@@ -54,7 +55,7 @@ def write_card(model: Model, split: str, paths: Sequence[Path], seeds: Sequence[
     frontier[split] = {"queries": [p.stem for p in paths], "seeds": list(seeds),
                        "settings": "qbdi improvise defaults (threshold 0.5, z mean, source empirical)",
                        "rows": rows, "goals": goals, "score": frontier_score(rows)}
-    path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(seal(config), indent=2, allow_nan=False) + "\n", encoding="utf-8")
     log.warning("recorded the %s frontier in %s", split, path)
 
 
