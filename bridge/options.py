@@ -88,7 +88,11 @@ def train_args(p: argparse.ArgumentParser) -> None:
     """``qbdi train``'s options, one per TrainConfig field: flag, type, default, range and help come
     from bridge.training.config (torch-free), so the CLI cannot drift from the data card."""
     from .config import MAX_MODEL_NAME
-    from .training.config import cli_fields, flag
+
+    try:
+        from .training.config import cli_fields, flag
+    except ImportError:   # the standalone server leaves training out; its entry point refuses `train`
+        return
 
     special = {"name": text("a model name", MAX_MODEL_NAME, empty=True),
                "description": text("a description", 1000, empty=True),

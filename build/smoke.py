@@ -54,6 +54,7 @@ from bridge.improvise import improvise  # noqa: E402
 from bridge.midifile import read_midi, write_midi  # noqa: E402
 from bridge.models import DEFAULT_MODEL, installed_names, load_model  # noqa: E402
 from bridge.osc import OscError, decode  # noqa: E402
+from bridge.stream_client import Stream  # noqa: E402
 
 EXE = "qbdi-server.exe" if os.name == "nt" else "qbdi-server"
 DEFAULT_BINARY = ROOT / "dist" / "qbdi-server" / EXE
@@ -190,6 +191,12 @@ def smoke(binary: Path, cold_runs: int = 3, say=print) -> dict:
                 free = client.free(SETTINGS, bars=4)
                 check(free.model == DEFAULT_MODEL, f"free improvisation used {free.model}")
                 say(f"  free          ok       4 bars, {len(free.notes)} notes")
+
+                with Stream(SETTINGS, port=port, beats_per_bar=4.0) as stream:
+                    answers = [stream.bar(i, realistic_query(1, seed=i)) for i in range(3)]
+                check([a.bar for a in answers] == [1, 2, 3] and all(a.notes for a in answers),
+                      f"the stream answered bars {[a.bar for a in answers]}")
+                say(f"  stream        ok       3 bars played along, {sum(len(a.notes) for a in answers)} notes back")
 
                 try:
                     client.improvise(query, {**SETTINGS, "model": "no-such-model"})

@@ -216,3 +216,16 @@ def test_the_cli_choices_are_the_config_modes():
     choices = {a.dest: tuple(a.choices) for a in improvise._actions if a.choices}
     assert choices == {"z": config.Z_MODES, "allocation": config.ALLOCATIONS, "source": config.SOURCES,
                        "structure": config.STRUCTURES}
+
+
+def test_the_parser_builds_without_the_training_package(monkeypatch):
+    """The standalone server bundles no bridge.training (build/qbdi-server.spec): every other
+    command must still parse (its entry point refuses `train` before parsing)."""
+    import sys
+
+    from bridge.cli import build_parser
+
+    monkeypatch.setitem(sys.modules, "bridge.training", None)
+    monkeypatch.setitem(sys.modules, "bridge.training.config", None)
+    args = build_parser().parse_args(["serve", "--port", "0"])
+    assert args.port == 0
