@@ -32,6 +32,8 @@ class FakeTransport {
   }
 
   clock(grid) {
+    const m = this.meterChange;
+    if (m && this.beat >= m.at - 1e-9) { this.num = m.num; this.den = m.den; this.meterChange = null; }
     this.script.send("clock", grid ? 1 : 0, this.playing ? 1 : 0, this.beat * TICKS, this.tempo, this.num, this.den);
   }
 
@@ -77,7 +79,11 @@ class FakeTransport {
 
   setTempo(bpm) { this.tempo = bpm; this.clock(false); }
 
-  setMeter(num, den) { this.num = num; this.den = den; this.clock(false); }
+  /** A time signature change at `at` (a bar line; default now): clocks from there report it. */
+  setMeter(num, den, at = this.beat) {
+    this.meterChange = { num, den, at };
+    if (at <= this.beat) this.clock(false);
+  }
 
   /** A key played into the track now (velocity 0: released). */
   key(pitch, velocity) {
