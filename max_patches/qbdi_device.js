@@ -382,7 +382,11 @@ function note(pitch, velocity, ticks) {
 
 function playHost() {
     return {
-        send: sendOsc,
+        // a server on another machine wants the cookie of the client's handshake on every request
+        send: function (message) {
+            if (client && client.remote && !client.hasFreshCookie()) { client.handshake(); }
+            sendOsc(client && client.remote && client.cookie ? message.concat([qbdi.COOKIE_KEY, client.cookie]) : message);
+        },
         midi: function (bytes) { outlet(OUT_MIDI, bytes); },
         thru: function (open) { outlet(OUT_UI, "thru", open); },
         settings: function () { return settings; },

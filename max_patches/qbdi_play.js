@@ -253,8 +253,11 @@ var qbdiPlay = (function () {
             this.session = 0;                     // the server closed it (too many streams): open again
             if (this.enabled && this.playing) { this.startStream(this.beat); }
         } else if (ev.type === "error") {
-            if (ev.code === "unknown_stream" && this.enabled && this.playing && this.reopenAt !== this.streamBar) {
-                this.reopenAt = this.streamBar;   // the server restarted or forgot it: open again, once a bar
+            if ((ev.code === "unknown_stream" || ev.code === "cookie") && this.enabled && this.playing &&
+                    this.reopenAt !== this.streamBar) {
+                // the server restarted or forgot it, or (another machine) wants a fresh cookie, which
+                // the device's heartbeat brings: open again, once a bar
+                this.reopenAt = this.streamBar;
                 var next = this.nextBar;
                 this.startStream(this.beat);
                 this.nextBar = next;

@@ -276,3 +276,19 @@ test("qbdi_play.js missing: the toggle says which file, MIDI still passes throug
   assert.match(dev.out(OUT.STATUS).pop().join(" "), /qbdi_play\.js not found/);
   assert.deepEqual(thruState(dev), [], "the gate keeps its open default");
 });
+
+test("a server on another machine: every stream message ends with the handshake's cookie; a cookie error reopens", () => {
+  const { dev, t } = setup();
+  dev.send("host", "192.168.1.20");
+  dev.send("ping");
+  const ping = dev.out(OUT.OSC).filter((m) => m[0] === P.PING).pop();
+  dev.send(P.PONG, ping[1], "0.0", P.PROTOCOL_VERSION, "c00kie");
+  dev.send("play_along", 1);
+  playing(t);
+  t.advance(3.875);
+  const open = lastOpen(dev);
+  assert.deepEqual(open.slice(-2), [P.COOKIE_KEY, "c00kie"]);
+  assert.deepEqual(stream(dev, P.STREAM_BAR).pop().slice(-2), [P.COOKIE_KEY, "c00kie"]);
+  dev.send(P.ERROR, open[1], "cookie", "ping first");
+  assert.notEqual(lastOpen(dev)[1], open[1], "opened again");
+});

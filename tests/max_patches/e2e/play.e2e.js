@@ -20,7 +20,7 @@ const path = require("path");
 const P = require("../../../max_patches/qbdi_protocol.js");
 const { loadMaxScript } = require("../helpers/maxjs.js");
 const { FakeLive } = require("../helpers/fake_live.js");
-const { MaxUdp } = require("../helpers/udp.js");
+const { MaxUdp, answerPortProbes } = require("../helpers/udp.js");
 const { FakeTransport } = require("../helpers/transport.js");
 const { startRealServer, reference, rows, PYTHON, MODEL, ROOT, pythonEnv } = require("./real_server.js");
 
@@ -52,11 +52,10 @@ async function device({ filter } = {}) {
   } });
   dev.send("server_port", server.port);
   dev.send("init");
-  const probe = dev.out(4).find((m) => m[0] === "probe_port");
-  dev.send("server", "port_free", probe[1], 1);
+  await answerPortProbes(dev);
   rigs.push(udp);
   await udp.waitFor(() => dev.out(2).some((m) => m[0] === 1), WAIT_MS, "pong from the real server")
-    .catch((e) => { throw new Error(`${e.message} (reply port ${probe[1]}, bind error ${udp.bindError}); ` +
+    .catch((e) => { throw new Error(`${e.message} (reply port ${udp.receivePort}, bind error ${udp.bindError}); ` +
                                     `the server said:\n${server.stderr().slice(-3000)}`); });
   return { dev, udp, t: transport, received, play: () => dev.context.play };
 }
