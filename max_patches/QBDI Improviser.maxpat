@@ -2646,7 +2646,7 @@
 						}
 					},
 					"text": "Play Along",
-					"texton": "Playing Along",
+					"texton": "Play Along",
 					"varname": "play_along"
 				}
 			},

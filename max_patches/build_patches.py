@@ -536,7 +536,7 @@ def play_along(p: Patcher, js: Box, ui_route: Box, wire, label) -> None:
     # the controls: right column of the device
     toggle = p.param("live.text", [1200, 420, 90, 20], [470, 20, 84, 22], varname="play_along",
                      longname="Play Along", shortname="Play", ptype=ENUM, enum=["off", "on"], initial=0, mode=1,
-                     text="Play Along", texton="Playing Along",
+                     text="Play Along", texton="Play Along",
                      info="Play along: each bar you play into this track is sent at its bar line, and the "
                           "improvisation plays out of the device during the next bar. Press Play in Live.",
                      annotation_name="Play Along",

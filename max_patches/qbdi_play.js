@@ -99,7 +99,7 @@ var qbdiPlay = (function () {
             this.failure = "";
             if (this.playing) { this.startStream(this.beat); }
         } else {
-            this.silence();
+            this.silence(true);
             this.closeStream();
             this.enabled = false;
             this.clearPlayed();
@@ -360,8 +360,9 @@ var qbdiPlay = (function () {
     };
 
     /** Forget the schedule; a note-off for every answer note still on (and every off held back),
-     *  then All Notes Off. */
-    Play.prototype.silence = function () {
+     *  then, when the music stops (`stopping`), All Notes Off. A jump or a meter change sends only
+     *  the offs, so a key held through the gate keeps sounding. */
+    Play.prototype.silence = function (stopping) {
         var owed = false;
         this.events = [];
         this.answerOff = {};
@@ -374,7 +375,7 @@ var qbdiPlay = (function () {
         }
         this.sounding = {};
         this.deferred = {};
-        if (this.enabled || owed) { this.host.midi([CONTROL | Y.CHANNEL, ALL_NOTES_OFF, 0]); }
+        if (stopping && (this.enabled || owed)) { this.host.midi([CONTROL | Y.CHANNEL, ALL_NOTES_OFF, 0]); }
     };
 
     Play.prototype.clearPlayed = function () {
@@ -397,7 +398,7 @@ var qbdiPlay = (function () {
         if (!Number(playing)) {
             if (this.playing) {
                 this.playing = false;
-                this.silence();
+                this.silence(true);
                 this.closeStream();
                 this.clearPlayed();
             }
@@ -488,7 +489,7 @@ var qbdiPlay = (function () {
     // ---- the end --------------------------------------------------------------------------------
     /** The device is removed or the set closed. */
     Play.prototype.shutdown = function () {
-        this.silence();
+        this.silence(true);
         this.closeStream();
         this.enabled = false;
     };

@@ -245,8 +245,11 @@ test("a loop back: what was scheduled stops, nothing hangs, the stream carries o
   t.advance(7.875);
   answer(dev, session, 2, [{ pitch: 60, start: 0, duration: 4 }]);
   t.advance(8.5);
+  const before = t.midi.length;
   t.locate(0);                                           // Live's loop brace: back to bar 1
   assert.deepEqual(t.hanging(), {});
+  assert.deepEqual(t.midi.slice(before).map((m) => m.bytes), [[0x80, 60, 0]],
+    "only the offs owed: no All Notes Off, so a key held through the gate keeps sounding");
   t.advance(3.875);
   assert.deepEqual(barsSent(dev).map((b) => [b.session, b.bar]), [[session, 0], [session, 1], [session, 2]]);
   assert.equal(stream(dev, P.STREAM_OPEN).length, 1, "the history is kept");
