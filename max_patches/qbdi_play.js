@@ -70,7 +70,7 @@ var qbdiPlay = (function () {
         this.deferred = {};            // pitch -> note-offs held back while a key or another answer holds it
         this.stats = { sent: 0, answered: 0, skipped: 0, dropped: 0, notesOut: 0, lastRtt: null };
         this.failure = "";
-        this.reopenAt = -1;            // the stream bar at which the stream was last reopened after an error
+        this.reopenAt = -1;            // stats.sent when the stream was last reopened after an error
     }
 
     // ---- time --------------------------------------------------------------------------------
@@ -253,14 +253,15 @@ var qbdiPlay = (function () {
             this.session = 0;                     // the server closed it (too many streams): open again
             if (this.enabled && this.playing) { this.startStream(this.beat); }
         } else if (ev.type === "error") {
-            if ((ev.code === "unknown_stream" || ev.code === "cookie") && this.enabled && this.playing &&
-                    this.reopenAt !== this.streamBar) {
+            if (ev.code === "unknown_stream" || ev.code === "cookie") {
                 // the server restarted or forgot it, or (another machine) wants a fresh cookie, which
-                // the device's heartbeat brings: open again, once a bar
-                this.reopenAt = this.streamBar;
-                var next = this.nextBar;
-                this.startStream(this.beat);
-                this.nextBar = next;
+                // the device's heartbeat brings: open again, at most once per bar sent
+                if (this.enabled && this.playing && this.reopenAt !== this.stats.sent) {
+                    this.reopenAt = this.stats.sent;
+                    var next = this.nextBar;
+                    this.startStream(this.beat);
+                    this.nextBar = next;
+                }
             } else if (ev.code === "busy") {
                 this.stats.dropped++;
             } else {
@@ -495,6 +496,7 @@ var qbdiPlay = (function () {
     };
 
     Play.prototype.fail = function (message) {
+        if (message === this.failure) { return; }         // once, not once a bar
         this.failure = message;
         this.host.report(message, true);
     };

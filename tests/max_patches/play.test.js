@@ -295,3 +295,18 @@ test("a server on another machine: every stream message ends with the handshake'
   dev.send(P.ERROR, open[1], "cookie", "ping first");
   assert.notEqual(lastOpen(dev)[1], open[1], "opened again");
 });
+
+test("a stream the server refuses is said once on the status line and in the Max Console, not once a bar", () => {
+  const { dev, t } = setup();
+  dev.send("play_along", 1);
+  playing(t);
+  for (let bar = 0; bar < 3; bar++) {
+    const session = lastOpen(dev)[1];
+    dev.send(P.ERROR, session, "unknown_model", "no model 'jazz' on this server");
+    t.advance(4 * bar + 3.875);
+    dev.send(P.ERROR, session, "unknown_stream", "not open");
+  }
+  assert.match(dev.out(OUT.STATUS).pop().join(" "), /unknown_model: no model 'jazz'/);
+  assert.equal(dev.posts.filter((p) => /unknown_model/.test(p)).length, 1, dev.posts.join("\n"));
+  assert.ok(stream(dev, P.STREAM_OPEN).length >= 3, "it keeps trying, once a bar");
+});
