@@ -21,7 +21,7 @@
 		],
 		"default_fontsize": 12.0,
 		"openinpresentation": 1,
-		"devicewidth": 470.0,
+		"devicewidth": 560.0,
 		"description": "Query-Based Deep Improvisation: improvise on the clip in Detail View with a qbdi server.",
 		"tags": "qbdi improvisation vae midi",
 		"style": "",
@@ -66,40 +66,6 @@
 					"id": "obj-1",
 					"maxclass": "newobj",
 					"numinlets": 1,
-					"numoutlets": 1,
-					"outlettype": [
-						"int"
-					],
-					"patching_rect": [
-						900.0,
-						600.0,
-						56.0,
-						22.0
-					],
-					"text": "midiin"
-				}
-			},
-			{
-				"box": {
-					"id": "obj-2",
-					"maxclass": "newobj",
-					"numinlets": 1,
-					"numoutlets": 0,
-					"outlettype": [],
-					"patching_rect": [
-						900.0,
-						640.0,
-						63.0,
-						22.0
-					],
-					"text": "midiout"
-				}
-			},
-			{
-				"box": {
-					"id": "obj-3",
-					"maxclass": "newobj",
-					"numinlets": 1,
 					"numoutlets": 3,
 					"outlettype": [
 						"bang",
@@ -117,7 +83,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-4",
+					"id": "obj-2",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -135,7 +101,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-5",
+					"id": "obj-3",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -154,7 +120,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-6",
+					"id": "obj-4",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -172,7 +138,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-7",
+					"id": "obj-5",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -190,11 +156,12 @@
 			},
 			{
 				"box": {
-					"id": "obj-8",
+					"id": "obj-6",
 					"maxclass": "newobj",
 					"numinlets": 1,
-					"numoutlets": 6,
+					"numoutlets": 7,
 					"outlettype": [
+						"",
 						"",
 						"",
 						"",
@@ -217,7 +184,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-9",
+					"id": "obj-7",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -233,7 +200,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-10",
+					"id": "obj-8",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -257,7 +224,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-11",
+					"id": "obj-9",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -275,7 +242,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-12",
+					"id": "obj-10",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -291,11 +258,12 @@
 			},
 			{
 				"box": {
-					"id": "obj-13",
+					"id": "obj-11",
 					"maxclass": "newobj",
 					"numinlets": 2,
-					"numoutlets": 5,
+					"numoutlets": 6,
 					"outlettype": [
+						"",
 						"",
 						"",
 						"",
@@ -305,16 +273,16 @@
 					"patching_rect": [
 						300.0,
 						470.0,
-						230.0,
+						260.0,
 						22.0
 					],
-					"text": "route seed menu model_name loaded"
+					"text": "route seed menu model_name loaded thru"
 				}
 			},
 			{
 				"box": {
 					"fontface": 1,
-					"id": "obj-14",
+					"id": "obj-12",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -336,7 +304,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-15",
+					"id": "obj-13",
 					"ignoreclick": 1,
 					"maxclass": "led",
 					"numinlets": 1,
@@ -361,7 +329,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-16",
+					"id": "obj-14",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -375,7 +343,7 @@
 					"presentation_rect": [
 						26.0,
 						144.0,
-						440.0,
+						530.0,
 						20.0
 					],
 					"text": "○ no server"
@@ -383,7 +351,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-17",
+					"id": "obj-15",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -401,7 +369,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-18",
+					"id": "obj-16",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -419,7 +387,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-19",
+					"id": "obj-17",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -440,7 +408,7 @@
 					"annotation": "The model the server improvises with; the list comes from the server.",
 					"annotation_name": "Model",
 					"fontsize": 10.0,
-					"id": "obj-20",
+					"id": "obj-18",
 					"items": [
 						"default"
 					],
@@ -471,7 +439,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-21",
+					"id": "obj-19",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -493,7 +461,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-22",
+					"id": "obj-20",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -535,7 +503,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-23",
+					"id": "obj-21",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -553,7 +521,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-24",
+					"id": "obj-22",
 					"maxclass": "live.menu",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -602,7 +570,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-25",
+					"id": "obj-23",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -624,7 +592,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-26",
+					"id": "obj-24",
 					"maxclass": "live.menu",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -672,7 +640,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-27",
+					"id": "obj-25",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -694,7 +662,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-28",
+					"id": "obj-26",
 					"maxclass": "live.menu",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -742,7 +710,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-29",
+					"id": "obj-27",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -764,7 +732,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-30",
+					"id": "obj-28",
 					"maxclass": "live.menu",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -812,7 +780,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-31",
+					"id": "obj-29",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -834,7 +802,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-32",
+					"id": "obj-30",
 					"maxclass": "live.menu",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -883,7 +851,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-33",
+					"id": "obj-31",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -905,7 +873,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-34",
+					"id": "obj-32",
 					"maxclass": "live.dial",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -950,7 +918,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-35",
+					"id": "obj-33",
 					"maxclass": "live.dial",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -994,7 +962,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-36",
+					"id": "obj-34",
 					"maxclass": "live.dial",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1038,7 +1006,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-37",
+					"id": "obj-35",
 					"maxclass": "live.text",
 					"mode": 1,
 					"numinlets": 1,
@@ -1087,7 +1055,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-38",
+					"id": "obj-36",
 					"maxclass": "live.text",
 					"mode": 1,
 					"numinlets": 1,
@@ -1136,7 +1104,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-39",
+					"id": "obj-37",
 					"maxclass": "live.numbox",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1181,7 +1149,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-40",
+					"id": "obj-38",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1203,7 +1171,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-41",
+					"id": "obj-39",
 					"maxclass": "live.numbox",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1248,7 +1216,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-42",
+					"id": "obj-40",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1270,7 +1238,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-43",
+					"id": "obj-41",
 					"maxclass": "live.numbox",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1315,7 +1283,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-44",
+					"id": "obj-42",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1337,7 +1305,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-45",
+					"id": "obj-43",
 					"maxclass": "live.numbox",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1382,7 +1350,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-46",
+					"id": "obj-44",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1404,7 +1372,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-47",
+					"id": "obj-45",
 					"maxclass": "live.numbox",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1449,7 +1417,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-48",
+					"id": "obj-46",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1471,7 +1439,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-49",
+					"id": "obj-47",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1489,7 +1457,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-50",
+					"id": "obj-48",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1507,7 +1475,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-51",
+					"id": "obj-49",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1525,7 +1493,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-52",
+					"id": "obj-50",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1543,7 +1511,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-53",
+					"id": "obj-51",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1561,7 +1529,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-54",
+					"id": "obj-52",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1579,7 +1547,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-55",
+					"id": "obj-53",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1597,7 +1565,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-56",
+					"id": "obj-54",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1615,7 +1583,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-57",
+					"id": "obj-55",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1633,7 +1601,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-58",
+					"id": "obj-56",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1651,7 +1619,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-59",
+					"id": "obj-57",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1669,7 +1637,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-60",
+					"id": "obj-58",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1687,7 +1655,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-61",
+					"id": "obj-59",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1705,7 +1673,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-62",
+					"id": "obj-60",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1723,7 +1691,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-63",
+					"id": "obj-61",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1741,7 +1709,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-64",
+					"id": "obj-62",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1759,7 +1727,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-65",
+					"id": "obj-63",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1777,7 +1745,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-66",
+					"id": "obj-64",
 					"maxclass": "live.text",
 					"mode": 0,
 					"numinlets": 1,
@@ -1826,7 +1794,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-67",
+					"id": "obj-65",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1844,7 +1812,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-68",
+					"id": "obj-66",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1862,7 +1830,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-69",
+					"id": "obj-67",
 					"maxclass": "live.text",
 					"mode": 0,
 					"numinlets": 1,
@@ -1911,7 +1879,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-70",
+					"id": "obj-68",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1929,7 +1897,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-71",
+					"id": "obj-69",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1947,7 +1915,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-72",
+					"id": "obj-70",
 					"maxclass": "live.text",
 					"mode": 0,
 					"numinlets": 1,
@@ -1996,7 +1964,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-73",
+					"id": "obj-71",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2014,7 +1982,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-74",
+					"id": "obj-72",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2032,7 +2000,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-75",
+					"id": "obj-73",
 					"maxclass": "live.text",
 					"mode": 0,
 					"numinlets": 1,
@@ -2081,7 +2049,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-76",
+					"id": "obj-74",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2099,7 +2067,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-77",
+					"id": "obj-75",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2117,7 +2085,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-78",
+					"id": "obj-76",
 					"maxclass": "live.text",
 					"mode": 0,
 					"numinlets": 1,
@@ -2166,7 +2134,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-79",
+					"id": "obj-77",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2184,7 +2152,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-80",
+					"id": "obj-78",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2202,7 +2170,774 @@
 			},
 			{
 				"box": {
+					"id": "obj-79",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						"int"
+					],
+					"patching_rect": [
+						900.0,
+						560.0,
+						56.0,
+						22.0
+					],
+					"text": "midiin"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-80",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"int",
+						"int"
+					],
+					"patching_rect": [
+						900.0,
+						590.0,
+						49.0,
+						22.0
+					],
+					"text": "t i i"
+				}
+			},
+			{
+				"box": {
 					"id": "obj-81",
+					"maxclass": "newobj",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						900.0,
+						650.0,
+						70.0,
+						22.0
+					],
+					"text": "gate 1 1"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-82",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"outlettype": [],
+					"patching_rect": [
+						900.0,
+						720.0,
+						63.0,
+						22.0
+					],
+					"text": "midiout"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-83",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						960.0,
+						690.0,
+						42.0,
+						22.0
+					],
+					"text": "iter"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-84",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 8,
+					"outlettype": [
+						"",
+						"",
+						"",
+						"int",
+						"int",
+						"",
+						"int",
+						""
+					],
+					"patching_rect": [
+						1000.0,
+						590.0,
+						77.0,
+						22.0
+					],
+					"text": "midiparse"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-85",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"bang"
+					],
+					"patching_rect": [
+						1000.0,
+						620.0,
+						49.0,
+						22.0
+					],
+					"text": "t l b"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-86",
+					"maxclass": "newobj",
+					"numinlets": 2,
+					"numoutlets": 9,
+					"outlettype": [
+						"int",
+						"int",
+						"float",
+						"float",
+						"float",
+						"",
+						"int",
+						"float",
+						""
+					],
+					"patching_rect": [
+						1060.0,
+						650.0,
+						77.0,
+						22.0
+					],
+					"text": "transport"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-87",
+					"maxclass": "newobj",
+					"numinlets": 3,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1000.0,
+						680.0,
+						91.0,
+						22.0
+					],
+					"text": "pack 0 0 0."
+				}
+			},
+			{
+				"box": {
+					"id": "obj-88",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1000.0,
+						710.0,
+						98.0,
+						22.0
+					],
+					"text": "prepend note"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-89",
+					"maxclass": "newobj",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						"bang"
+					],
+					"patching_rect": [
+						1200.0,
+						560.0,
+						245.0,
+						22.0
+					],
+					"text": "metro 32n @quantize 32n @active 1"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-90",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"bang",
+						"bang"
+					],
+					"patching_rect": [
+						1200.0,
+						590.0,
+						49.0,
+						22.0
+					],
+					"text": "t b b"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-91",
+					"maxclass": "newobj",
+					"numinlets": 2,
+					"numoutlets": 9,
+					"outlettype": [
+						"int",
+						"int",
+						"float",
+						"float",
+						"float",
+						"",
+						"int",
+						"float",
+						""
+					],
+					"patching_rect": [
+						1240.0,
+						620.0,
+						77.0,
+						22.0
+					],
+					"text": "transport"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-92",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"int",
+						"int"
+					],
+					"patching_rect": [
+						1320.0,
+						650.0,
+						84.0,
+						22.0
+					],
+					"text": "unpack 0 0"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-93",
+					"maxclass": "newobj",
+					"numinlets": 6,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1200.0,
+						680.0,
+						140.0,
+						22.0
+					],
+					"text": "pack 1 0 0. 0. 0 0"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-94",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1200.0,
+						710.0,
+						105.0,
+						22.0
+					],
+					"text": "prepend clock"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-95",
+					"maxclass": "newobj",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						"bang"
+					],
+					"patching_rect": [
+						1500.0,
+						560.0,
+						140.0,
+						22.0
+					],
+					"text": "metro 50 @active 1"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-96",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"bang",
+						"bang"
+					],
+					"patching_rect": [
+						1500.0,
+						590.0,
+						49.0,
+						22.0
+					],
+					"text": "t b b"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-97",
+					"maxclass": "newobj",
+					"numinlets": 2,
+					"numoutlets": 9,
+					"outlettype": [
+						"int",
+						"int",
+						"float",
+						"float",
+						"float",
+						"",
+						"int",
+						"float",
+						""
+					],
+					"patching_rect": [
+						1540.0,
+						620.0,
+						77.0,
+						22.0
+					],
+					"text": "transport"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-98",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"int",
+						"int"
+					],
+					"patching_rect": [
+						1620.0,
+						650.0,
+						84.0,
+						22.0
+					],
+					"text": "unpack 0 0"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-99",
+					"maxclass": "newobj",
+					"numinlets": 6,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1500.0,
+						680.0,
+						140.0,
+						22.0
+					],
+					"text": "pack 0 0 0. 0. 0 0"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-100",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1500.0,
+						710.0,
+						105.0,
+						22.0
+					],
+					"text": "prepend clock"
+				}
+			},
+			{
+				"box": {
+					"annotation": "On: the device improvises with you bar by bar on Live's transport, with the Rate, Sampling, Seed, Model and Structure of the clip controls.",
+					"annotation_name": "Play Along",
+					"id": "obj-101",
+					"maxclass": "live.text",
+					"mode": 1,
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						1200.0,
+						420.0,
+						90.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						470.0,
+						20.0,
+						84.0,
+						22.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Play Along",
+							"parameter_shortname": "Play",
+							"parameter_type": 2,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 1.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 0,
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_info": "Play along: each bar you play into this track is sent at its bar line, and the improvisation plays out of the device during the next bar. Press Play in Live."
+						}
+					},
+					"text": "Play Along",
+					"texton": "Play Along",
+					"varname": "play_along"
+				}
+			},
+			{
+				"box": {
+					"annotation": "Pass your playing through to the instrument (thru) or only the answers (mute), while Play Along is on.",
+					"annotation_name": "Play Input",
+					"id": "obj-102",
+					"maxclass": "live.menu",
+					"numinlets": 1,
+					"numoutlets": 3,
+					"outlettype": [
+						"",
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						1300.0,
+						420.0,
+						60.0,
+						15.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						506.0,
+						48.0,
+						48.0,
+						15.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Play Input",
+							"parameter_shortname": "Input",
+							"parameter_type": 2,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 1.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 0,
+							"parameter_enum": [
+								"thru",
+								"mute"
+							],
+							"parameter_info": "thru: what you play also passes on to the instrument; mute: only the answers do."
+						}
+					},
+					"varname": "play_input"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 9.5,
+					"id": "obj-103",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1100.0,
+						284.0,
+						60.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						470.0,
+						48.0,
+						34.0,
+						15.0
+					],
+					"text": "Input"
+				}
+			},
+			{
+				"box": {
+					"annotation": "echo answers the bar you played in the next bar; ahead plays the bar it predicts from your recent bars.",
+					"annotation_name": "Play Mode",
+					"id": "obj-104",
+					"maxclass": "live.menu",
+					"numinlets": 1,
+					"numoutlets": 3,
+					"outlettype": [
+						"",
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						1400.0,
+						420.0,
+						60.0,
+						15.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						506.0,
+						66.0,
+						48.0,
+						15.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Play Mode",
+							"parameter_shortname": "Mode",
+							"parameter_type": 2,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 1.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 0,
+							"parameter_enum": [
+								"echo",
+								"ahead"
+							],
+							"parameter_info": "echo: the bar you just played comes back, improvised, one bar later; ahead: the bar the model predicts next."
+						}
+					},
+					"varname": "play_mode"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 9.5,
+					"id": "obj-105",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1100.0,
+						306.0,
+						60.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						470.0,
+						66.0,
+						34.0,
+						15.0
+					],
+					"text": "Mode"
+				}
+			},
+			{
+				"box": {
+					"annotation": "How many recent bars the rate-limited channel codes against: short follows your last phrase, long a whole section.",
+					"annotation_name": "Play Window",
+					"id": "obj-106",
+					"maxclass": "live.numbox",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						1500.0,
+						420.0,
+						44.0,
+						15.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						506.0,
+						84.0,
+						48.0,
+						15.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Play Window",
+							"parameter_shortname": "Window",
+							"parameter_type": 0,
+							"parameter_mmin": 1.0,
+							"parameter_mmax": 16.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								8
+							],
+							"parameter_invisible": 1,
+							"parameter_unitstyle": 0,
+							"parameter_exponent": 1.0,
+							"parameter_info": "Bars of your recent playing the channel's statistics come from (1-16)."
+						}
+					},
+					"varname": "play_window"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 9.5,
+					"id": "obj-107",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1100.0,
+						328.0,
+						60.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						470.0,
+						84.0,
+						34.0,
+						15.0
+					],
+					"text": "Window"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-108",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1200.0,
+						445.0,
+						140.0,
+						22.0
+					],
+					"text": "prepend play_along"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-109",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1300.0,
+						445.0,
+						140.0,
+						22.0
+					],
+					"text": "prepend play_input"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-110",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1400.0,
+						445.0,
+						133.0,
+						22.0
+					],
+					"text": "prepend play_mode"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-111",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1500.0,
+						445.0,
+						147.0,
+						22.0
+					],
+					"text": "prepend play_window"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-112",
 					"linecount": 3,
 					"maxclass": "comment",
 					"numinlets": 1,
@@ -2233,6 +2968,18 @@
 			{
 				"patchline": {
 					"destination": [
+						"obj-3",
+						0
+					],
+					"source": [
+						"obj-2",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
 						"obj-4",
 						0
 					],
@@ -2245,7 +2992,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-5",
+						"obj-6",
 						0
 					],
 					"source": [
@@ -2269,7 +3016,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-8",
+						"obj-7",
 						0
 					],
 					"source": [
@@ -2281,12 +3028,24 @@
 			{
 				"patchline": {
 					"destination": [
+						"obj-5",
+						0
+					],
+					"source": [
+						"obj-6",
+						3
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
 						"obj-8",
 						0
 					],
 					"source": [
-						"obj-7",
-						0
+						"obj-6",
+						4
 					]
 				}
 			},
@@ -2305,47 +3064,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-7",
-						0
-					],
-					"source": [
-						"obj-8",
-						3
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
 						"obj-10",
 						0
 					],
 					"source": [
 						"obj-8",
-						4
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-11",
-						0
-					],
-					"source": [
-						"obj-10",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-12",
-						0
-					],
-					"source": [
-						"obj-10",
 						1
 					]
 				}
@@ -2353,12 +3076,36 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-8",
+						"obj-6",
 						0
 					],
 					"source": [
+						"obj-9",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
 						"obj-11",
 						0
+					],
+					"source": [
+						"obj-6",
+						5
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-14",
+						0
+					],
+					"source": [
+						"obj-6",
+						1
 					]
 				}
 			},
@@ -2369,20 +3116,8 @@
 						0
 					],
 					"source": [
-						"obj-8",
-						5
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-16",
-						0
-					],
-					"source": [
-						"obj-8",
-						1
+						"obj-6",
+						2
 					]
 				}
 			},
@@ -2393,32 +3128,8 @@
 						0
 					],
 					"source": [
-						"obj-8",
-						2
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-17",
-						0
-					],
-					"source": [
-						"obj-5",
+						"obj-3",
 						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-18",
-						0
-					],
-					"source": [
-						"obj-17",
-						0
 					]
 				}
 			},
@@ -2429,7 +3140,7 @@
 						0
 					],
 					"source": [
-						"obj-18",
+						"obj-15",
 						0
 					]
 				}
@@ -2437,12 +3148,12 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-19",
+						"obj-14",
 						0
 					],
 					"source": [
-						"obj-13",
-						3
+						"obj-16",
+						0
 					]
 				}
 			},
@@ -2453,19 +3164,19 @@
 						0
 					],
 					"source": [
-						"obj-19",
-						0
+						"obj-11",
+						3
 					]
 				}
 			},
 			{
 				"patchline": {
 					"destination": [
-						"obj-23",
+						"obj-15",
 						0
 					],
 					"source": [
-						"obj-22",
+						"obj-17",
 						0
 					]
 				}
@@ -2473,19 +3184,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-8",
-						0
-					],
-					"source": [
-						"obj-23",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-49",
+						"obj-21",
 						0
 					],
 					"source": [
@@ -2497,11 +3196,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-8",
+						"obj-6",
 						0
 					],
 					"source": [
-						"obj-49",
+						"obj-21",
 						0
 					]
 				}
@@ -2509,11 +3208,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-50",
+						"obj-47",
 						0
 					],
 					"source": [
-						"obj-24",
+						"obj-18",
 						0
 					]
 				}
@@ -2521,331 +3220,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-8",
-						0
-					],
-					"source": [
-						"obj-50",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-51",
-						0
-					],
-					"source": [
-						"obj-26",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-8",
-						0
-					],
-					"source": [
-						"obj-51",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-52",
-						0
-					],
-					"source": [
-						"obj-28",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-8",
-						0
-					],
-					"source": [
-						"obj-52",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-53",
-						0
-					],
-					"source": [
-						"obj-30",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-8",
-						0
-					],
-					"source": [
-						"obj-53",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-54",
-						0
-					],
-					"source": [
-						"obj-32",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-8",
-						0
-					],
-					"source": [
-						"obj-54",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-55",
-						0
-					],
-					"source": [
-						"obj-34",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-8",
-						0
-					],
-					"source": [
-						"obj-55",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-56",
-						0
-					],
-					"source": [
-						"obj-37",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-8",
-						0
-					],
-					"source": [
-						"obj-56",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-57",
-						0
-					],
-					"source": [
-						"obj-35",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-8",
-						0
-					],
-					"source": [
-						"obj-57",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-58",
-						0
-					],
-					"source": [
-						"obj-36",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-8",
-						0
-					],
-					"source": [
-						"obj-58",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-59",
-						0
-					],
-					"source": [
-						"obj-38",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-8",
-						0
-					],
-					"source": [
-						"obj-59",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-60",
-						0
-					],
-					"source": [
-						"obj-39",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-8",
-						0
-					],
-					"source": [
-						"obj-60",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-61",
-						0
-					],
-					"source": [
-						"obj-41",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-8",
-						0
-					],
-					"source": [
-						"obj-61",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-62",
-						0
-					],
-					"source": [
-						"obj-43",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-8",
-						0
-					],
-					"source": [
-						"obj-62",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-63",
-						0
-					],
-					"source": [
-						"obj-45",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-8",
-						0
-					],
-					"source": [
-						"obj-63",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-64",
+						"obj-6",
 						0
 					],
 					"source": [
@@ -2857,7 +3232,415 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-8",
+						"obj-48",
+						0
+					],
+					"source": [
+						"obj-22",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-48",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-49",
+						0
+					],
+					"source": [
+						"obj-24",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-49",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-50",
+						0
+					],
+					"source": [
+						"obj-26",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-50",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-51",
+						0
+					],
+					"source": [
+						"obj-28",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-51",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-52",
+						0
+					],
+					"source": [
+						"obj-30",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-52",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-53",
+						0
+					],
+					"source": [
+						"obj-32",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-53",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-54",
+						0
+					],
+					"source": [
+						"obj-35",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-54",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-55",
+						0
+					],
+					"source": [
+						"obj-33",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-55",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-56",
+						0
+					],
+					"source": [
+						"obj-34",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-56",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-57",
+						0
+					],
+					"source": [
+						"obj-36",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-57",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-58",
+						0
+					],
+					"source": [
+						"obj-37",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-58",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-59",
+						0
+					],
+					"source": [
+						"obj-39",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-59",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-60",
+						0
+					],
+					"source": [
+						"obj-41",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-60",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-61",
+						0
+					],
+					"source": [
+						"obj-43",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-61",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-62",
+						0
+					],
+					"source": [
+						"obj-45",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-62",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-63",
+						0
+					],
+					"source": [
+						"obj-11",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-37",
+						0
+					],
+					"source": [
+						"obj-63",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-18",
+						0
+					],
+					"source": [
+						"obj-11",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-20",
+						0
+					],
+					"source": [
+						"obj-11",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-65",
 						0
 					],
 					"source": [
@@ -2869,19 +3652,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-65",
-						0
-					],
-					"source": [
-						"obj-13",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-39",
+						"obj-66",
 						0
 					],
 					"source": [
@@ -2893,31 +3664,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-20",
-						0
-					],
-					"source": [
-						"obj-13",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-22",
-						0
-					],
-					"source": [
-						"obj-13",
-						2
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-67",
+						"obj-6",
 						0
 					],
 					"source": [
@@ -2941,7 +3688,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-8",
+						"obj-69",
 						0
 					],
 					"source": [
@@ -2953,7 +3700,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-70",
+						"obj-6",
 						0
 					],
 					"source": [
@@ -2977,7 +3724,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-8",
+						"obj-72",
 						0
 					],
 					"source": [
@@ -2989,7 +3736,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-73",
+						"obj-6",
 						0
 					],
 					"source": [
@@ -3013,7 +3760,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-8",
+						"obj-75",
 						0
 					],
 					"source": [
@@ -3025,7 +3772,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-76",
+						"obj-6",
 						0
 					],
 					"source": [
@@ -3049,7 +3796,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-8",
+						"obj-78",
 						0
 					],
 					"source": [
@@ -3061,7 +3808,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-79",
+						"obj-6",
 						0
 					],
 					"source": [
@@ -3085,120 +3832,632 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-8",
-						0
+						"obj-81",
+						1
 					],
 					"source": [
 						"obj-80",
 						0
 					]
 				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-82",
+						0
+					],
+					"source": [
+						"obj-81",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-81",
+						0
+					],
+					"source": [
+						"obj-11",
+						4
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-83",
+						0
+					],
+					"source": [
+						"obj-6",
+						6
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-82",
+						0
+					],
+					"source": [
+						"obj-83",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-84",
+						0
+					],
+					"source": [
+						"obj-80",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-85",
+						0
+					],
+					"source": [
+						"obj-84",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-86",
+						0
+					],
+					"source": [
+						"obj-85",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-87",
+						2
+					],
+					"source": [
+						"obj-86",
+						7
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-87",
+						0
+					],
+					"source": [
+						"obj-85",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-88",
+						0
+					],
+					"source": [
+						"obj-87",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-88",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-90",
+						0
+					],
+					"source": [
+						"obj-89",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-91",
+						0
+					],
+					"source": [
+						"obj-90",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-93",
+						1
+					],
+					"source": [
+						"obj-91",
+						6
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-93",
+						2
+					],
+					"source": [
+						"obj-91",
+						7
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-93",
+						3
+					],
+					"source": [
+						"obj-91",
+						4
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-92",
+						0
+					],
+					"source": [
+						"obj-91",
+						5
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-93",
+						4
+					],
+					"source": [
+						"obj-92",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-93",
+						5
+					],
+					"source": [
+						"obj-92",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-93",
+						0
+					],
+					"source": [
+						"obj-90",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-94",
+						0
+					],
+					"source": [
+						"obj-93",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-94",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-96",
+						0
+					],
+					"source": [
+						"obj-95",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-97",
+						0
+					],
+					"source": [
+						"obj-96",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-99",
+						1
+					],
+					"source": [
+						"obj-97",
+						6
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-99",
+						2
+					],
+					"source": [
+						"obj-97",
+						7
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-99",
+						3
+					],
+					"source": [
+						"obj-97",
+						4
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-98",
+						0
+					],
+					"source": [
+						"obj-97",
+						5
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-99",
+						4
+					],
+					"source": [
+						"obj-98",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-99",
+						5
+					],
+					"source": [
+						"obj-98",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-99",
+						0
+					],
+					"source": [
+						"obj-96",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-100",
+						0
+					],
+					"source": [
+						"obj-99",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-100",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-108",
+						0
+					],
+					"source": [
+						"obj-101",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-108",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-109",
+						0
+					],
+					"source": [
+						"obj-102",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-109",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-110",
+						0
+					],
+					"source": [
+						"obj-104",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-110",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-111",
+						0
+					],
+					"source": [
+						"obj-106",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-111",
+						0
+					]
+				}
 			}
 		],
 		"parameters": {
-			"obj-22": [
+			"obj-20": [
 				"Model Name",
 				"Model",
 				0
 			],
-			"obj-24": [
+			"obj-22": [
 				"Query Range",
 				"Query",
 				0
 			],
+			"obj-24": [
+				"Sampling",
+				"Sampling",
+				0
+			],
 			"obj-26": [
-				"Sampling",
-				"Sampling",
+				"Z",
+				"Z",
 				0
 			],
 			"obj-28": [
-				"Z",
-				"Z",
-				0
-			],
-			"obj-30": [
 				"Allocation",
 				"Alloc",
 				0
 			],
+			"obj-30": [
+				"Source",
+				"Source",
+				0
+			],
 			"obj-32": [
-				"Source",
-				"Source",
-				0
-			],
-			"obj-34": [
 				"Rate",
 				"Rate",
 				0
 			],
-			"obj-35": [
+			"obj-33": [
 				"Threshold",
 				"Thresh",
 				0
 			],
-			"obj-36": [
+			"obj-34": [
 				"Temperature",
 				"Temp",
 				0
 			],
-			"obj-37": [
+			"obj-35": [
 				"Full Rate",
 				"Full",
 				0
 			],
-			"obj-38": [
+			"obj-36": [
 				"Structure",
 				"Struct",
 				0
 			],
+			"obj-37": [
+				"Seed",
+				"Seed",
+				0
+			],
 			"obj-39": [
-				"Seed",
-				"Seed",
+				"Bars",
+				"Bars",
 				0
 			],
 			"obj-41": [
-				"Bars",
-				"Bars",
-				0
-			],
-			"obj-43": [
 				"Continue Bars",
 				"Cont",
 				0
 			],
-			"obj-45": [
+			"obj-43": [
 				"Variations",
 				"Vars",
 				0
 			],
-			"obj-47": [
+			"obj-45": [
 				"Server Port",
 				"Port",
 				0
 			],
-			"obj-66": [
+			"obj-64": [
 				"Improvise",
 				"Improvise",
 				0
 			],
-			"obj-69": [
+			"obj-67": [
 				"Continue",
 				"Continue",
 				0
 			],
-			"obj-72": [
+			"obj-70": [
 				"Re-roll",
 				"Re-roll",
 				0
 			],
-			"obj-75": [
+			"obj-73": [
 				"Free Improvise",
 				"Free",
 				0
 			],
-			"obj-78": [
+			"obj-76": [
 				"Diagnose",
 				"Diagnose",
+				0
+			],
+			"obj-101": [
+				"Play Along",
+				"Play",
+				0
+			],
+			"obj-102": [
+				"Play Input",
+				"Input",
+				0
+			],
+			"obj-104": [
+				"Play Mode",
+				"Mode",
+				0
+			],
+			"obj-106": [
+				"Play Window",
+				"Window",
 				0
 			]
 		}

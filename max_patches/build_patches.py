@@ -12,8 +12,8 @@ Writes, next to this script:
     qbdi.client.maxpat        the plain-Max abstraction ([qbdi.client], also as a bpatcher)
     qbdi.client.maxhelp       its help patch
 
-The JavaScript the patchers load (qbdi_device.js, qbdi_live.js, qbdi_diagnose.js, qbdi.client.js,
-qbdi_protocol.js, qbdi_launcher.js, qbdi_install.js, qbdi_osc.js) is written by hand; the [js]
+The JavaScript the patchers load (qbdi_device.js, qbdi_live.js, qbdi_diagnose.js, qbdi_play.js,
+qbdi.client.js, qbdi_protocol.js, qbdi_launcher.js, qbdi_install.js, qbdi_osc.js) is written by hand; the [js]
 boxes take their inlet and outlet counts from the scripts' ``inlets = N; outlets = M;`` lines.
 File formats: shared/notes/m4l.md sections 1 and 2; what Max itself writes: the device audit.
 """
@@ -72,6 +72,10 @@ FIXED_IO: dict[str, tuple[int, int, list[str]]] = {
     "print": (1, 0, []),
     "midiin": (1, 1, ["int"]),
     "midiout": (1, 0, []),
+    "midiparse": (1, 8, ["", "", "", "int", "int", "", "int", ""]),   # as Max 8 saves it
+    "transport": (2, 9, ["int", "int", "float", "float", "float", "", "int", "float", ""]),
+    "metro": (2, 1, ["bang"]),
+    "iter": (1, 1, [""]),
     "makenote": (3, 2, ["float", "float"]),
     "noteout": (3, 0, []),
     "*": (2, 1, ["float"]),
@@ -107,6 +111,12 @@ def object_io(text: str) -> tuple[int, int, list[str]]:
         return 1, len(args), [kinds.get(a, "") for a in args]
     if cls == "zl":
         return 2, 2, ["", ""]
+    if cls == "pack":
+        return len(args), 1, [""]
+    if cls == "unpack":
+        return 1, len(args), ["float" if "." in a else "int" for a in args]
+    if cls == "gate":  # [gate N initial]: control inlet + data inlet, N outlets
+        return 2, int(args[0]) if args else 1, [""] * (int(args[0]) if args else 1)
     if cls == "pipe":  # the last argument is the delay time; the others are the values piped
         n_values = max(1, len(args) - 1)
         return n_values + 1, n_values, [""] * n_values
@@ -249,7 +259,7 @@ class Patcher:
 def device() -> Patcher:
     p = Patcher([80, 80, 1240, 760], {
         "openinpresentation": 1,
-        "devicewidth": 470.0,
+        "devicewidth": 560.0,
         "description": "Query-Based Deep Improvisation: improvise on the clip in Detail View with a qbdi server.",
         "tags": "qbdi improvisation vae midi",
         "style": "",
@@ -269,11 +279,6 @@ def device() -> Patcher:
         },
     })
 
-    # MIDI passes through untouched: a MIDI Effect blocks MIDI unless the patch forwards it.
-    midi_in = p.obj("midiin", 900, 600)
-    midi_out = p.obj("midiout", 900, 640)
-    p.connect(midi_in, 0, midi_out, 0)
-
     # -- the engine: live.thisdevice -> deferlow -> init; udpreceive -> js -> udpsend ------------
     thisdev = p.obj("live.thisdevice", 20, 20)
     defer_init = p.obj("deferlow", 20, 55)
@@ -287,7 +292,7 @@ def device() -> Patcher:
                      saved_object_attributes={"autostart": 1, "defer": 0, "watch": 0})
     to_server_msg = p.obj("prepend server", 560, 510)
     launcher_log = p.obj("print qbdi-launcher", 720, 510)
-    ui_route = p.obj("route seed menu model_name loaded", 300, 470, 230)
+    ui_route = p.obj("route seed menu model_name loaded thru", 300, 470, 260)
 
     p.connect(thisdev, 0, defer_init, 0)
     p.connect(defer_init, 0, init_both, 0)
@@ -305,7 +310,7 @@ def device() -> Patcher:
     # -- presentation: title, status, LED -----------------------------------------------------
     p.comment("QBDI Improviser", 20, 600, 150, present=[6, 2, 150, 20], fontface=1)
     led = p.ui("led", [20, 640, 16, 16], present=[6, 146, 16, 16], ignoreclick=1)
-    status = p.comment("○ no server", 40, 640, 420, present=[26, 144, 440, 20])
+    status = p.comment("○ no server", 40, 640, 420, present=[26, 144, 530, 20])
     p.connect(js, 1, status, 0)
     p.connect(js, 2, led, 0)
 
@@ -459,10 +464,110 @@ def device() -> Patcher:
         p.connect(pre, 0, low, 0)
         p.connect(low, 0, js, 0)
 
+    play_along(p, js, ui_route, wire, label)
+
     p.comment("Reads the Detail View clip, asks the qbdi server (127.0.0.1:7400),\n"
               "writes the improvisation into the next empty slot (Session) or after the clip (Arrangement).\n"
               "The launcher (node.script) starts the server when it does not answer.", 20, 700, 600)
     return p
+
+
+def play_along(p: Patcher, js: Box, ui_route: Box, wire, label) -> None:
+    """Play Along (docs/DEVICE.md): the track's MIDI input, Live's transport, the answers out.
+
+    Live's transport reaches the script through [transport]: in a Live device every unnamed
+    transport object follows Live's transport (https://docs.cycling74.com/userguide/m4l/live_timing),
+    so its ticks outlet is the song time x 480, with the tempo, the time signature and the
+    playing state. Two metros bang it: [metro 32n @quantize 32n @active 1] on Live's 32nd grid
+    (a tempo-relative metro runs while the transport runs), and a fixed [metro 50 @active 1], which
+    runs when it stops, so the script hears stop, tempo and meter changes. Each bang fills a
+    [pack]'s cold inlets, then bangs its left one: one complete "clock" message per bang, whatever
+    order [transport] writes its outlets in.
+    """
+    # A MIDI Effect blocks MIDI unless the patch forwards it: everything played passes through a
+    # [gate], open unless Play Along mutes the input (open too when qbdi_device.js is missing).
+    midi_in = p.obj("midiin", 900, 560)
+    split = p.obj("t i i", 900, 590)
+    thru = p.obj("gate 1 1", 900, 650)
+    midi_out = p.obj("midiout", 900, 720)
+    answers = p.obj("iter", 960, 690)
+    p.connect(midi_in, 0, split, 0)
+    p.connect(split, 0, thru, 1)
+    p.connect(thru, 0, midi_out, 0)
+    p.connect(ui_route, 4, thru, 0)
+    p.connect(js, 6, answers, 0)
+    p.connect(answers, 0, midi_out, 0)
+
+    # notes played -> "note PITCH VELOCITY TICKS", stamped with the song time as they arrive
+    parse = p.obj("midiparse", 1000, 590)
+    stamp = p.obj("t l b", 1000, 620)
+    stamp_clock = p.obj("transport", 1060, 650)
+    note = p.obj("pack 0 0 0.", 1000, 680)
+    note_pre = p.obj("prepend note", 1000, 710)
+    p.connect(split, 1, parse, 0)
+    p.connect(parse, 0, stamp, 0)
+    p.connect(stamp, 1, stamp_clock, 0)
+    p.connect(stamp_clock, 7, note, 2)
+    p.connect(stamp, 0, note, 0)
+    p.connect(note, 0, note_pre, 0)
+    p.connect(note_pre, 0, js, 0)
+
+    # Live's transport -> "clock GRID PLAYING TICKS TEMPO NUM DEN"
+    for i, (text, grid) in enumerate((("metro 32n @quantize 32n @active 1", 1), ("metro 50 @active 1", 0))):
+        x = 1200 + 300 * i
+        metro = p.obj(text, x, 560)
+        order = p.obj("t b b", x, 590)
+        transport = p.obj("transport", x + 40, 620)
+        signature = p.obj("unpack 0 0", x + 120, 650)
+        pack = p.obj(f"pack {grid} 0 0. 0. 0 0", x, 680)
+        pre = p.obj("prepend clock", x, 710)
+        p.connect(metro, 0, order, 0)
+        p.connect(order, 1, transport, 0)
+        p.connect(transport, 6, pack, 1)       # state: 1 playing
+        p.connect(transport, 7, pack, 2)       # ticks: song time x 480
+        p.connect(transport, 4, pack, 3)       # tempo
+        p.connect(transport, 5, signature, 0)  # time signature
+        p.connect(signature, 0, pack, 4)
+        p.connect(signature, 1, pack, 5)
+        p.connect(order, 0, pack, 0)
+        p.connect(pack, 0, pre, 0)
+        p.connect(pre, 0, js, 0)
+
+    # the controls: right column of the device
+    toggle = p.param("live.text", [1200, 420, 90, 20], [470, 20, 84, 22], varname="play_along",
+                     longname="Play Along", shortname="Play", ptype=ENUM, enum=["off", "on"], initial=0, mode=1,
+                     text="Play Along", texton="Play Along",
+                     info="Play along: each bar you play into this track is sent at its bar line, and the "
+                          "improvisation plays out of the device during the next bar. Press Play in Live.",
+                     annotation_name="Play Along",
+                     annotation="On: the device improvises with you bar by bar on Live's transport, with the "
+                                "Rate, Sampling, Seed, Model and Structure of the clip controls.")
+    source_of_input = p.param("live.menu", [1300, 420, 60, 15], [506, 48, 48, 15], varname="play_input",
+                              longname="Play Input", shortname="Input", ptype=ENUM, enum=["thru", "mute"], initial=0,
+                              info="thru: what you play also passes on to the instrument; mute: only the answers do.",
+                              annotation_name="Play Input",
+                              annotation="Pass your playing through to the instrument (thru) or only the answers "
+                                         "(mute), while Play Along is on.")
+    label("Input", [470, 48, 34, 15])
+    mode = p.param("live.menu", [1400, 420, 60, 15], [506, 66, 48, 15], varname="play_mode", longname="Play Mode",
+                   shortname="Mode", ptype=ENUM, enum=["echo", "ahead"], initial=0,
+                   info="echo: the bar you just played comes back, improvised, one bar later; ahead: the bar the "
+                        "model predicts next.",
+                   annotation_name="Play Mode",
+                   annotation="echo answers the bar you played in the next bar; ahead plays the bar it predicts "
+                              "from your recent bars.")
+    label("Mode", [470, 66, 34, 15])
+    window = p.param("live.numbox", [1500, 420, 44, 15], [506, 84, 48, 15], varname="play_window",
+                     longname="Play Window", shortname="Window", ptype=FLOAT, mmin=1, mmax=16, initial=8,
+                     unitstyle=UNIT_INT, invisible=STORED_ONLY,
+                     info="Bars of your recent playing the channel's statistics come from (1-16).",
+                     annotation_name="Play Window",
+                     annotation="How many recent bars the rate-limited channel codes against: short follows "
+                                "your last phrase, long a whole section.")
+    label("Window", [470, 84, 34, 15])
+    for box, key in ((toggle, "play_along"), (source_of_input, "play_input"), (mode, "play_mode"),
+                     (window, "play_window")):
+        wire(box, key)
 
 
 # ---- the plain-Max abstraction ------------------------------------------------------------------

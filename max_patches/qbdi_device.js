@@ -7,7 +7,8 @@
  * improvisation(s) into new clips: the next empty Session slots of the same track, or one after
  * another after the query in the Arrangement. Variations (1-8) writes that many clips with
  * consecutive seeds from one press. The query clip is only ever read. Protocol code lives in
- * qbdi_protocol.js, Live API code in qbdi_live.js, Diagnose in qbdi_diagnose.js.
+ * qbdi_protocol.js, Live API code in qbdi_live.js, Diagnose in qbdi_diagnose.js, Play Along
+ * (bar by bar on Live's transport, out of the device's MIDI output) in qbdi_play.js.
  *
  * ES5 only (Max 8's [js] is SpiderMonkey 1.8.5). Wiring in "QBDI Improviser.maxpat":
  *   inlet 0   <- everything: [udpreceive PORT @defer 1] (OSC replies, selector = address),
@@ -21,14 +22,19 @@
  *   outlet 5  -> UI feedback via [route seed menu model_name loaded]: the Seed box after Re-roll
  *               ("seed N"), the Model [umenu] ("menu clear" / "menu append NAME" / "menu set I"),
  *               the stored model name ("model_name NAME" -> [pattr], a Blob parameter saved
- *               with the Live set; it comes back at load as "model_saved NAME"), and "loaded"
- *               (stops the patch's "qbdi_device.js not found" timer).
+ *               with the Live set; it comes back at load as "model_saved NAME"), "loaded"
+ *               (stops the patch's "qbdi_device.js not found" timer), and "thru 0|1" (the
+ *               [gate] of the input's pass-through: Play Along's Input choice)
+ *   outlet 6  -> [iter] -> [midiout]   (Play Along's answers: note-on/off and CC bytes)
+ * Play Along's inputs: "clock GRID PLAYING TICKS TEMPO NUM DEN" from [transport] (grid 1: the
+ * [metro 32n @quantize 32n] on Live's grid; 0: the fixed-rate poll), "note PITCH VELOCITY TICKS"
+ * from [midiin] -> [midiparse], each stamped with [transport]'s song time when it happened.
  * The launcher starts nothing until this script has sent its address: at init, when the launcher
  * says "hello", and every ENSURE_EVERY_MS while no server answers.
  */
 
 inlets = 1;
-outlets = 6;
+outlets = 7;
 
 var OUT_OSC = 0;
 var OUT_STATUS = 1;
@@ -36,6 +42,7 @@ var OUT_LED = 2;
 var OUT_RECEIVE = 3;
 var OUT_LAUNCHER = 4;
 var OUT_UI = 5;
+var OUT_MIDI = 6;
 
 var REPLY_PORT_BASE = 7401;
 var REPLY_PORT_SPAN = 500;
@@ -82,6 +89,7 @@ var qbdi = loadModule("qbdi_protocol", ["Settings", "Client", "PROTOCOL_VERSION"
 var qbdiLive = loadModule("qbdi_live", ["make"], function () { return typeof qbdiLive === "object" ? qbdiLive : null; });
 var qbdiDiagnose = loadModule("qbdi_diagnose", ["start"],
                               function () { return typeof qbdiDiagnose === "object" ? qbdiDiagnose : null; });
+var qbdiPlay = loadModule("qbdi_play", ["create"], function () { return typeof qbdiPlay === "object" ? qbdiPlay : null; });
 
 // ---- state --------------------------------------------------------------------------------
 var settings = qbdi ? new qbdi.Settings({ rate: 256 }) : null;
@@ -121,6 +129,10 @@ var lastAction = "";
 var lastRtt = null;
 
 var batch = null;              // the press being served: {kind, prefix, seeds, index, results, ...}
+var play = null;               // Play Along (qbdi_play.js)
+var playWanted = false;        // the toggle's state, kept until init (and while qbdi_play.js is missing)
+var playOptions = { input: 0, mode: 0, window: 8 };   // the other Play Along choices, kept until init
+var playShownBar = -1;
 var diagnosis = null;          // the Diagnose run, while it runs
 var lastTaskTick = 0;
 var taskTicks = 0;
@@ -141,6 +153,12 @@ function init() {
     deviceId = readDeviceId();
     if (qbdiLive && typeof LiveAPI !== "undefined") { live = qbdiLive.make(LiveAPI, qbdi); }
     client = new qbdi.Client({ send: sendOsc, onEvent: onEvent, now: now, host: serverHost });
+    if (qbdiPlay) {
+        play = qbdiPlay.create(qbdi, playHost());
+        play.setInput(playOptions.input);
+        play.setStreamOption("mode", playOptions.mode);
+        play.setStreamOption("window", playOptions.window);
+    }
     choosePort(0);
     sendLauncherSettings();
     if (typeof Task !== "undefined") {
@@ -149,6 +167,7 @@ function init() {
         task.repeat();
     }
     if (!qbdiLive) { missing("qbdi_live.js"); return; }
+    if (play && playWanted) { play.setEnabled(true); }
     showStatus();
 }
 
@@ -204,6 +223,7 @@ function sendLauncherSettings() {
 sendLauncherSettings.local = 1;
 
 function notifydeleted() {
+    if (play) { play.shutdown(); }
     if (task) { task.cancel(); task = null; }
     if (clockOn) { outlet(OUT_LAUNCHER, "clock", 0); }
 }
@@ -216,10 +236,12 @@ function anything() {
     if (!qbdi) { return; }
     pump();
     if (name.charAt(0) === "/") {
+        if (play && play.accepts(name, args)) { play.handle(name, args); showStatus(); return; }
         if (client) { client.handle(name, args); }
         return;
     }
     applySetting(name, args);
+    if (play) { play.settingsChanged(); }
 }
 
 function applySetting(name, args) {
@@ -275,6 +297,24 @@ function applySetting(name, args) {
         outlet(OUT_OSC, "host", serverHost);
         if (initialized) { sendLauncherSettings(); }
         break;
+    case "play_along":
+        playWanted = Number(v) !== 0;
+        if (!initialized) { break; }
+        if (!play) { missing("qbdi_play.js"); break; }
+        play.setEnabled(playWanted);
+        break;
+    case "play_input":
+        playOptions.input = v;
+        problem = play ? play.setInput(v) : null;
+        break;
+    case "play_mode":
+        playOptions.mode = v;
+        problem = play ? play.setStreamOption("mode", v) : null;
+        break;
+    case "play_window":
+        playOptions.window = v;
+        problem = play ? play.setStreamOption("window", v) : null;
+        break;
     default:
         var key = qbdi.settingKey(name);
         if (key === null) { problem = "unknown message '" + name + "'"; break; }
@@ -322,7 +362,47 @@ function model(name) {
     if (problem) { fail("bad_setting", problem); return; }
     chooseModel(settings.get("model"), true);
     if (modelNames.length) { showModelMenu(); }
+    if (play) { play.settingsChanged(); }
 }
+
+// ---- Play Along: Live's transport and the track's MIDI input (qbdi_play.js) --------------------
+/** [transport] polled by the clock metros: playing, song time in ticks, tempo, time signature. */
+function clock(grid, playing, ticks, tempo, num, den) {
+    if (!play) { return; }
+    var before = play.playing;
+    play.clock(grid, playing, ticks, tempo, num, den);
+    var bar = play.playing ? play.barAt(play.beat) : -1;
+    if (play.enabled && (play.playing !== before || bar !== playShownBar)) { playShownBar = bar; showStatus(); }
+}
+
+/** A note played into the track ([midiparse]), with the song time it was played at. */
+function note(pitch, velocity, ticks) {
+    if (play) { play.note(pitch, velocity, ticks); }
+}
+
+function playHost() {
+    return {
+        // a server on another machine wants the cookie of the client's handshake on every request
+        send: function (message) {
+            if (client && client.remote && !client.hasFreshCookie()) { client.handshake(); }
+            sendOsc(client && client.remote && client.cookie ? message.concat([qbdi.COOKIE_KEY, client.cookie]) : message);
+        },
+        midi: function (bytes) { outlet(OUT_MIDI, bytes); },
+        thru: function (open) { outlet(OUT_UI, "thru", open); },
+        settings: function () { return settings; },
+        replyPort: function () {
+            if (!replyPort) { usePort(portProbe ? portProbe.port : REPLY_PORT_BASE); }
+            return replyPort;
+        },
+        report: function (text, bad) {
+            if (bad) { fail("play_along", text); return; }
+            lastAction = text;
+            showStatus();
+        },
+        now: now
+    };
+}
+playHost.local = 1;
 
 // ---- buttons: a 0 (button release from a MIDI map) is ignored ---------------------------------
 function improvise(v) {
@@ -612,6 +692,7 @@ function onEvent(ev) {
         }
         showModelMenu();
         if (!rateFull) { settings.set("rate", cappedRate()); }
+        if (play) { play.settingsChanged(); }
         break;
     case "status":
         lastAction = "server " + (ev.ready ? "ready" : "loading") + ", " + ev.served + " served";
@@ -724,7 +805,9 @@ function showStatus() {
     } else {
         parts.push("○ no server");
     }
-    if (lastError && lastError !== launcherMessage) { parts.push("⚠ " + lastError); } else if (lastAction) { parts.push(lastAction); }
+    var playing = play ? play.summary() : "";
+    if (playing) { parts.push(playing); }
+    if (lastError && lastError !== launcherMessage) { parts.push("⚠ " + lastError); } else if (lastAction && !playing) { parts.push(lastAction); }
     outlet(OUT_STATUS, "set", parts.join("  "));
     outlet(OUT_LED, connected ? 1 : 0);
 }

@@ -19,7 +19,7 @@
 const fs = require("fs");
 const path = require("path");
 
-const SCRIPTS = ["qbdi_device.js", "qbdi_protocol.js", "qbdi_live.js", "qbdi_diagnose.js", "qbdi.client.js",
+const SCRIPTS = ["qbdi_device.js", "qbdi_protocol.js", "qbdi_live.js", "qbdi_diagnose.js", "qbdi_play.js", "qbdi.client.js",
   "qbdi_launcher.js", "qbdi_install.js", "qbdi_osc.js"];
 const PATCHERS = ["qbdi.client.maxpat"];
 const HELP = ["qbdi.client.maxhelp"];

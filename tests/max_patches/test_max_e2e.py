@@ -12,9 +12,13 @@
 - remote.e2e.js: the abstraction against a real server bound on this machine's non-loopback
   address (a peer "on another machine"): the handshake is transparent (QBDI_E2E_LAN_HOST; skipped
   where there is no such address).
+- play.e2e.js: Play Along on a stand-in of Live's transport: notes out on the grid of the bar after
+  the one played, echo at full rate equal to ``bridge.improvise``, rate 64 equal to bridge.stream,
+  late and lost answers, tempo and meter changes, nothing left on.
+- stream.e2e.js: the protocol's stream helpers against the server, as bridge.stream answers.
 
 The server runs a small random-weight model in the real format (tests/conftest.py), so these need
-no trained model. Set QBDI_MODEL to use another.
+no trained model. Set QBDI_MODEL to use another. play.e2e.js also runs on the shipped model.
 """
 
 from __future__ import annotations
@@ -33,11 +37,19 @@ E2E = sorted((ROOT / "tests" / "max_patches" / "e2e").glob("*.e2e.js"))
 
 @pytest.mark.parametrize("script", E2E, ids=lambda p: p.name)
 def test_e2e(script, model_dir, lan_address):
+    run_e2e(script, os.environ.get("QBDI_MODEL", str(model_dir)), lan_address)
+
+
+def test_play_along_e2e_on_the_shipped_model(real_model):
+    """Play Along against the real server on the trained model a musician gets (skipped until installed)."""
+    run_e2e(ROOT / "tests" / "max_patches" / "e2e" / "play.e2e.js", real_model, None)
+
+
+def run_e2e(script: Path, model: str, lan_address: str | None) -> None:
     node = shutil.which("node")
     if node is None:
         pytest.fail("Node.js 20+ is needed for the Max-side end-to-end tests (node not found on PATH)")
-    env = dict(os.environ, QBDI_PYTHON=sys.executable, QBDI_MODEL=os.environ.get("QBDI_MODEL", str(model_dir)),
-               QBDI_E2E_LAN_HOST=lan_address or "")
+    env = dict(os.environ, QBDI_PYTHON=sys.executable, QBDI_MODEL=model, QBDI_E2E_LAN_HOST=lan_address or "")
     done = subprocess.run([node, "--test", str(script)], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=600)
     summary = "\n".join(line for line in done.stdout.splitlines() if line.startswith(("# ", "not ok")))

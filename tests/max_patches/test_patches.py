@@ -32,13 +32,15 @@ DEVICE_AMXD = MAXP / "QBDI Improviser.amxd"
 CLIENT_MAXPAT = MAXP / "qbdi.client.maxpat"
 CLIENT_HELP = MAXP / "qbdi.client.maxhelp"
 JSON_PATCHERS = [DEVICE_MAXPAT, CLIENT_MAXPAT, CLIENT_HELP]
-MAX_JS = ["qbdi_protocol.js", "qbdi_device.js", "qbdi_live.js", "qbdi_diagnose.js", "qbdi.client.js"]  # [js]: ES5
+MAX_JS = ["qbdi_protocol.js", "qbdi_device.js", "qbdi_live.js", "qbdi_diagnose.js", "qbdi_play.js",
+          "qbdi.client.js"]  # [js]: ES5
 NODE_JS = ["qbdi_launcher.js", "qbdi_install.js", "qbdi_osc.js"]           # Node for Max: modern JS
 
 DEVICE_PARAMETERS = {
     "Model Name", "Query Range", "Sampling", "Z", "Allocation", "Source", "Rate", "Full Rate", "Threshold",
     "Temperature", "Structure", "Seed", "Bars", "Continue Bars", "Variations", "Server Port",
     "Improvise", "Continue", "Re-roll", "Free Improvise", "Diagnose",
+    "Play Along", "Play Input", "Play Mode", "Play Window",
 }
 ACTION_BUTTONS = {"Improvise", "Continue", "Re-roll", "Free Improvise", "Diagnose"}
 HIDDEN, STORED_ONLY, AUTOMATED = 2, 1, 0
@@ -201,6 +203,14 @@ def test_device_initial_values_follow_the_settings_defaults():
         assert by_var[key]["parameter_initial"][0] == getattr(defaults, key), key
     assert by_var["seed"]["parameter_mmax"] <= 2**24 - 1, "Live parameters are float32: seeds stay exact"
     assert by_var["bars"]["parameter_mmax"] == config.MAX_BARS
+    # Play Along: the stream's modes, window range and default
+    assert tuple(by_var["play_mode"]["parameter_enum"]) == config.STREAM_MODES
+    assert by_var["play_mode"]["parameter_enum"][by_var["play_mode"]["parameter_initial"][0]] == \
+        config.StreamSettings().mode
+    assert by_var["play_window"]["parameter_initial"][0] == config.StreamSettings().window
+    assert by_var["play_window"]["parameter_mmax"] == config.MAX_STREAM_WINDOW
+    assert by_var["play_along"]["parameter_initial"][0] == 0, "Play Along starts off"
+    assert by_var["play_input"]["parameter_enum"] == ["thru", "mute"]
 
 
 def test_device_wiring():
@@ -237,8 +247,40 @@ def test_device_wiring():
     route = one("route seed menu model_name loaded")
     (stop,) = [dst for src, o, dst, _ in lines if src == route and o == 3]
     assert text[stop] == "stop" and (stop, 0, timer, 0) in lines and (js, 5, route, 0) in lines
-    # MIDI passes through
-    assert (one("midiin"), 0, one("midiout"), 0) in lines
+    # MIDI passes through a [gate] the script closes only when Play Along mutes the input; the
+    # answers go out of the same [midiout]
+    (split,) = [dst for src, _, dst, _ in lines if src == one("midiin")]
+    assert text[split] == "t i i"
+    (gate,) = [dst for src, o, dst, i in lines if src == split and o == 0 and i == 1]
+    assert text[gate] == "gate 1 1", "open at load, and if the script is missing"
+    midiout = one("midiout")
+    assert (gate, 0, midiout, 0) in lines and (route, 4, gate, 0) in lines
+    (it,) = [dst for src, o, dst, _ in lines if src == js and o == 6]
+    assert text[it] == "iter" and (it, 0, midiout, 0) in lines
+    # what is played reaches the script as "note PITCH VELOCITY TICKS", stamped by a [transport]
+    (parse,) = [dst for src, o, dst, _ in lines if src == split and o == 1]
+    assert text[parse] == "midiparse"
+    (stamp,) = [dst for src, o, dst, _ in lines if src == parse and o == 0]
+    assert text[stamp] == "t l b"
+    (stamp_clock,) = [dst for src, o, dst, _ in lines if src == stamp and o == 1]
+    (note,) = [dst for src, o, dst, _ in lines if src == stamp and o == 0]
+    assert text[stamp_clock] == "transport" and (stamp_clock, 7, note, 2) in lines and text[note] == "pack 0 0 0."
+    (note_pre,) = [dst for src, _, dst, _ in lines if src == note]
+    assert text[note_pre] == "prepend note" and (note_pre, 0, js, 0) in lines
+    # Live's transport: a metro on the 32nd grid and a fixed-rate one, each -> [transport] -> "clock"
+    metros = sorted(i for i, t in text.items() if t.startswith("metro "))
+    assert sorted(text[m] for m in metros) == ["metro 32n @quantize 32n @active 1", "metro 50 @active 1"]
+    for m in metros:
+        (order,) = [dst for src, _, dst, _ in lines if src == m]
+        (transport,) = [dst for src, o, dst, _ in lines if src == order and o == 1]
+        (pack,) = [dst for src, o, dst, _ in lines if src == order and o == 0]
+        grid = "1" if "32n" in text[m] else "0"
+        assert text[transport] == "transport" and text[pack] == f"pack {grid} 0 0. 0. 0 0"
+        assert {(o, i) for src, o, dst, i in lines if src == transport and dst == pack} == {(6, 1), (7, 2), (4, 3)}
+        (sig,) = [dst for src, o, dst, _ in lines if src == transport and o == 5]
+        assert text[sig] == "unpack 0 0" and (sig, 0, pack, 4) in lines and (sig, 1, pack, 5) in lines
+        (pre,) = [dst for src, _, dst, _ in lines if src == pack]
+        assert text[pre] == "prepend clock" and (pre, 0, js, 0) in lines
     # every button reaches the js through [deferlow] (Live API calls off the high-priority thread)
     for box in by_id.values():
         if box["maxclass"] == "live.text" and box.get("mode") == 0:
@@ -258,7 +300,7 @@ def test_action_buttons_are_hidden_and_settings_stored():
         assert is_button == (name in ACTION_BUTTONS), name
         if is_button:
             assert visibility == HIDDEN, f"{name}: action buttons are Hidden"
-        elif name in ("Server Port", "Model Name", "Variations"):
+        elif name in ("Server Port", "Model Name", "Variations", "Play Window"):
             assert visibility == STORED_ONLY, name
         else:
             assert visibility == AUTOMATED, name

@@ -1,0 +1,532 @@
+// SPDX-FileCopyrightText: 2026 The qbdi authors
+// SPDX-License-Identifier: MIT
+/*
+ * qbdi_play.js -- Play Along: the device improvises with you, bar by bar, on Live's transport.
+ * Notes played into the track are collected per bar (bar lines from the song time and the time
+ * signature), each bar is sent a 32nd note before its bar line over the stream protocol
+ * (docs/PROTOCOL.md "Playing along"), and the answer is played out of the device's MIDI output
+ * during the next bar, on the grid. Every note-on gets its note-off; stop, toggle off or removal
+ * send the offs still owed, then All Notes Off. The same rules as bridge/player.py (qbdi jam).
+ *
+ * ES5 (Max 8's [js]). Loaded by qbdi_device.js with require("qbdi_play") (or include), then
+ *   var play = qbdiPlay.create(qbdi, host);     // qbdi: qbdi_protocol.js
+ * host: send(message)      one OSC message (array, address first) to the server
+ *       midi(bytes)        [status, data1, data2] out of the device's [midiout]
+ *       thru(open)         1: the input passes through the patch's [gate]; 0: muted
+ *       settings()         the device's Settings (its dials)
+ *       replyPort()        this device's UDP reply port
+ *       report(text, bad)  a line for the status line (bad: also the Max Console)
+ *       now()              milliseconds
+ * The patch drives it (docs/DEVICE.md, "Play Along"):
+ *   clock(grid, playing, ticks, tempo, num, den)   Live's transport as [transport] reports it:
+ *       ticks = song time x 480; grid 1 from [metro 32n @quantize 32n] (on Live's 32nd grid),
+ *       0 from the fixed-rate poll that notices stop, tempo and meter changes
+ *   note(pitch, velocity, ticks)                   a note played into the track, stamped with
+ *       the song time [transport] gave when [midiin] received it
+ */
+
+var qbdiPlay = (function () {
+    "use strict";
+
+    var Y = {};
+    Y.TICKS_PER_BEAT = 480;       // [transport]'s resolution
+    Y.GRID_TICKS = 60;            // the clock metro's grid: a 32nd note
+    Y.SEND_EARLY = 0.125;         // beats: a bar is sent a 32nd before its line (docs/PLAYING.md)
+    Y.LATE_ON = 0.125;            // a note-on found more than a 32nd late is skipped, never played off the grid
+    Y.JUMP_BACK = 0.5;            // beats: a position this far behind the last one is a jump (a loop, a relocate)
+    Y.KEEP_BARS = 2;              // finished played notes are forgotten this many bars after they end
+    Y.INPUTS = ["thru", "mute"];
+    Y.CHANNEL = 0;                // answers go out on MIDI channel 1
+    var NOTE_ON = 0x90, NOTE_OFF = 0x80, CONTROL = 0xB0, ALL_NOTES_OFF = 123;
+    var ON = 1, OFF = 0;
+    var EPS = 1e-6;
+
+    function Play(P, host) {
+        this.P = P;
+        this.host = host;
+        this.enabled = false;
+        this.input = "thru";
+        this.stream = { mode: P.DEFAULT_STREAM.mode, window: P.DEFAULT_STREAM.window };
+        this.playing = false;
+        this.beat = 0;                 // the last song position heard, in beats
+        this.tempo = 120;
+        this.num = 4;
+        this.den = 4;
+        this.anchorBeat = 0;           // bar lines: anchorBar starts at anchorBeat, then every bpb() beats
+        this.anchorBar = 0;
+        this.session = 0;
+        this.sentArgs = null;          // the stream settings last sent (open/set): set sends the changes
+        this.streamBar = 0;            // the next stream bar index (counts up from each open)
+        this.nextBar = 0;              // the song bar to send next
+        this.targets = {};             // stream bar -> {start, sentAt}: where its answer plays
+        this.assembler = new P.StreamAssembler();
+        this.held = {};                // pitch -> {start, velocity}: played, not yet released
+        this.done = [];                // played notes with start and duration, in song beats
+        this.pressed = {};             // pitch -> keys down now (whatever the transport does)
+        this.events = [];              // scheduled {beat, kind, seq, pitch, velocity, cancelled, off}
+        this.seq = 0;
+        this.answerOff = {};           // pitch -> the pending off of the answer note sounding
+        this.sounding = {};            // pitch -> answer note-ons sent and not yet ended
+        this.deferred = {};            // pitch -> note-offs held back while a key or another answer holds it
+        this.stats = { sent: 0, answered: 0, skipped: 0, dropped: 0, notesOut: 0, lastRtt: null };
+        this.failure = "";
+        this.reopenAt = -1;            // stats.sent when the stream was last reopened after an error
+    }
+
+    // ---- time --------------------------------------------------------------------------------
+    Play.prototype.bpb = function () { return this.num * 4 / this.den; };
+    Play.prototype.barAt = function (beat) {
+        return this.anchorBar + Math.floor((beat - this.anchorBeat) / this.bpb() + EPS);
+    };
+    Play.prototype.barStart = function (bar) { return this.anchorBeat + (bar - this.anchorBar) * this.bpb(); };
+
+    /** The meter must be a whole number of sixteenths per bar (the model's grid). */
+    Play.prototype.meterProblem = function () {
+        var steps = this.bpb() * 4;
+        if (Math.abs(steps - Math.round(steps)) > EPS || steps < 1) {
+            return "time signature " + this.num + "/" + this.den + " is not a whole number of sixteenths per bar; " +
+                   "Play Along waits for a meter such as 4/4, 3/4, 6/8 or 7/8";
+        }
+        return "";
+    };
+
+    // ---- the controls --------------------------------------------------------------------------
+    Play.prototype.setEnabled = function (on) {
+        on = !!on;
+        if (on === this.enabled) { return; }
+        if (on) {
+            this.enabled = true;
+            this.failure = "";
+            if (this.playing) { this.startStream(this.beat); }
+        } else {
+            this.silence(true);
+            this.closeStream();
+            this.enabled = false;
+            this.clearPlayed();
+        }
+        this.updateThru();
+        this.host.report(on ? "Play Along on" + (this.playing ? "" : ": press Play in Live") : "Play Along off", false);
+    };
+
+    Play.prototype.setInput = function (mode) {
+        var idx = typeof mode === "number" ? Math.round(mode) : this.P.indexOf(Y.INPUTS, String(mode));
+        if (idx < 0 || idx >= Y.INPUTS.length) { return "input must be thru or mute"; }
+        var before = this.thruOpen();
+        this.input = Y.INPUTS[idx];
+        if (before && !this.thruOpen()) {
+            // keys held now passed through; their releases will be muted: end them here
+            for (var p in this.pressed) {
+                if (this.pressed.hasOwnProperty(p)) {
+                    for (var k = 0; k < this.pressed[p]; k++) { this.host.midi([NOTE_OFF | Y.CHANNEL, Number(p), 0]); }
+                }
+            }
+        }
+        this.updateThru();
+        return null;
+    };
+
+    /** mode ("echo"|"ahead" or menu index) or window (1..MAX_STREAM_WINDOW). */
+    Play.prototype.setStreamOption = function (key, value) {
+        var P = this.P;
+        if (key === "mode") {
+            var idx = typeof value === "number" ? Math.round(value) : P.indexOf(P.STREAM_MODES, String(value));
+            if (idx < 0 || idx >= P.STREAM_MODES.length) { return "mode must be " + P.STREAM_MODES.join(" or "); }
+            this.stream.mode = P.STREAM_MODES[idx];
+        } else if (key === "window") {
+            var w = Math.round(Number(value));
+            if (!(w >= 1 && w <= P.MAX_STREAM_WINDOW)) { return "window must be 1 to " + P.MAX_STREAM_WINDOW + " bars"; }
+            this.stream.window = w;
+        }
+        this.settingsChanged();
+        return null;
+    };
+
+    Play.prototype.thruOpen = function () { return !this.enabled || this.input === "thru"; };
+    Play.prototype.updateThru = function () { this.host.thru(this.thruOpen() ? 1 : 0); };
+
+    /** The stream settings as sent: the device's dials, this meter, mode and window. */
+    Play.prototype.streamArgs = function () {
+        var s = this.host.settings().copy({ beats_per_bar: this.bpb() });
+        return this.P.streamArgs(s, this.stream);
+    };
+
+    /** A dial moved: /qbdi/stream/set with the keys that changed (model or meter: the server starts afresh). */
+    Play.prototype.settingsChanged = function () {
+        if (!this.session || !this.sentArgs) { return; }
+        var now = this.streamArgs();
+        var old = this.P.pairsToObject(this.sentArgs);
+        var changed = [];
+        for (var i = 0; i + 1 < now.length; i += 2) {
+            if (String(old[now[i]]) !== String(now[i + 1])) { changed.push(now[i], now[i + 1]); }
+        }
+        if (old.model !== undefined && this.P.indexOf(now, "model") < 0) { changed.push("model", ""); }
+        if (!changed.length) { return; }
+        this.sentArgs = now;
+        this.host.send(this.P.buildStreamSet(this.session, this.host.replyPort(), changed, null)[0]);
+    };
+
+    // ---- the stream --------------------------------------------------------------------------
+    Play.prototype.startStream = function (beat) {
+        this.closeStream();
+        var problem = this.meterProblem();
+        if (problem) { this.fail(problem); return; }
+        this.session = 1 + Math.floor(Math.random() * (this.P.INT32_MAX - 1));
+        this.streamBar = 0;
+        this.targets = {};
+        this.assembler = new this.P.StreamAssembler();
+        this.nextBar = this.barAt(beat);
+        this.sentArgs = this.streamArgs();
+        this.host.send([this.P.STREAM_OPEN, this.session, this.host.replyPort()].concat(this.sentArgs));
+    };
+
+    Play.prototype.closeStream = function () {
+        if (this.session) { this.host.send(this.P.buildStreamClose(this.session, this.host.replyPort())[0]); }
+        this.session = 0;
+        this.sentArgs = null;
+        this.targets = {};
+    };
+
+    /** Send every bar whose moment (a 32nd before its end) has come; a bar missed by a stall is skipped. */
+    Play.prototype.sendDue = function (beat) {
+        while (beat + EPS >= this.barStart(this.nextBar + 1) - Y.SEND_EARLY) {
+            var bar = this.nextBar++;
+            if (this.session && beat + EPS < this.barStart(bar + 2) - Y.SEND_EARLY) {
+                this.sendBar(bar);
+            } else if (this.session) {
+                this.stats.dropped++;
+            }
+            this.forget(this.barStart(bar));
+        }
+    };
+
+    /** Played notes that ended long before `start`, and answers that never came, are forgotten. */
+    Play.prototype.forget = function (start) {
+        var horizon = start - Y.KEEP_BARS * this.bpb();
+        this.done = this.done.filter(function (n) { return n.start + n.duration > horizon; });
+        for (var t in this.targets) {
+            if (this.targets.hasOwnProperty(t) && Number(t) < this.streamBar - 1) { delete this.targets[t]; }
+        }
+    };
+
+    Play.prototype.sendBar = function (bar) {
+        var P = this.P;
+        var start = this.barStart(bar);
+        var notes = this.done.slice(0);
+        for (var p in this.held) {
+            if (this.held.hasOwnProperty(p)) {
+                notes.push({ pitch: Number(p), start: this.held[p].start, duration: null, velocity: this.held[p].velocity });
+            }
+        }
+        var msgs;
+        try {
+            msgs = P.buildStreamBar(this.session, this.host.replyPort(), this.streamBar, P.barNotes(notes, start, this.bpb()));
+        } catch (e) {
+            this.fail(String(e.message || e) + "; that bar is skipped");
+            msgs = [];
+        }
+        if (msgs.length) {
+            this.targets[this.streamBar + 1] = { start: start + this.bpb(), sentAt: this.host.now() };
+            for (var i = 0; i < msgs.length; i++) { this.host.send(msgs[i]); }
+            this.stats.sent++;
+        }
+        this.streamBar++;
+    };
+
+    /** Whether a reply belongs to Play Along (stream replies, errors and warnings for its session). */
+    Play.prototype.accepts = function (address, args) {
+        var P = this.P;
+        if (P.indexOf(P.STREAM_REPLIES, address) >= 0) { return true; }
+        return (address === P.ERROR || address === P.WARNING) && this.session !== 0 && Number(args[0]) === this.session;
+    };
+
+    Play.prototype.handle = function (address, args) {
+        var P = this.P;
+        var ev = P.parseReply(address, args);
+        if (ev.id !== this.session || !this.session) { return; }   // an older stream's: dropped
+        if (ev.type === "stream_chunk") {
+            var whole = this.assembler.add(ev);
+            if (whole && whole.type === "stream_next") { this.answer(whole); }
+            else if (whole) { this.fail(whole.message); }
+        } else if (ev.type === "stream_opened") {
+            this.failure = "";
+        } else if (ev.type === "stream_closed") {
+            this.session = 0;                     // the server closed it (too many streams): open again
+            if (this.enabled && this.playing) { this.startStream(this.beat); }
+        } else if (ev.type === "error") {
+            if (ev.code === "unknown_stream" || ev.code === "cookie") {
+                // the server restarted or forgot it, or (another machine) wants a fresh cookie, which
+                // the device's heartbeat brings: open again, at most once per bar sent
+                if (this.enabled && this.playing && this.reopenAt !== this.stats.sent) {
+                    this.reopenAt = this.stats.sent;
+                    var next = this.nextBar;
+                    this.startStream(this.beat);
+                    this.nextBar = next;
+                }
+            } else if (ev.code === "busy") {
+                this.stats.dropped++;
+            } else {
+                this.fail(ev.code + ": " + ev.message);
+            }
+        } else if (ev.type === "warning") {
+            this.host.report("warning: " + ev.message, false);
+        }
+    };
+
+    /** An answer: play it where its bar is, if that bar is still to come or under way. */
+    Play.prototype.answer = function (a) {
+        var target = this.targets[a.bar];
+        if (!target) { this.stats.dropped++; return; }     // its bar was abandoned (stop, jump, meter)
+        delete this.targets[a.bar];
+        this.stats.answered++;
+        this.stats.lastRtt = this.host.now() - target.sentAt;
+        this.schedule(target.start, a.notes);
+    };
+
+    // ---- playing the answers -----------------------------------------------------------------
+    Play.prototype.push = function (beat, kind, pitch, velocity) {
+        var ev = { beat: beat, kind: kind, seq: this.seq++, pitch: pitch, velocity: velocity, cancelled: false, off: null };
+        var i = this.events.length;
+        while (i > 0 && order(this.events[i - 1], ev) > 0) { i--; }
+        this.events.splice(i, 0, ev);
+        return ev;
+    };
+    function order(a, b) { return a.beat - b.beat || a.kind - b.kind || a.seq - b.seq; }
+
+    /** Notes in beats from barStart. Late notes are skipped, never played off the grid. */
+    Play.prototype.schedule = function (barStart, notes) {
+        var now = this.beat;
+        var list = notes.slice(0).sort(function (a, b) { return a.start - b.start || a.pitch - b.pitch; });
+        for (var i = 0; i < list.length; i++) {
+            var n = list[i];
+            var on = barStart + n.start;
+            var off = barStart + n.start + n.duration;
+            if (n.start < 0) {                   // continues a note of the previous answer
+                var pending = this.answerOff[n.pitch];
+                if (pending && !pending.cancelled && Math.abs(pending.beat - barStart) < EPS && now < barStart - EPS) {
+                    pending.cancelled = true;
+                    this.answerOff[n.pitch] = this.push(off, OFF, n.pitch, 0);
+                    continue;
+                }
+                on = barStart;                   // cannot tie: strike it on the downbeat
+            }
+            if (on < now - EPS) { this.stats.skipped++; continue; }
+            var ev = this.push(on, ON, n.pitch, n.velocity);
+            ev.off = this.push(Math.max(off, on + 1 / Y.TICKS_PER_BEAT), OFF, n.pitch, 0);
+            this.answerOff[n.pitch] = ev.off;
+        }
+    };
+
+    /** Send what is due at `beat`. */
+    Play.prototype.fire = function (beat) {
+        while (this.events.length && this.events[0].beat <= beat + EPS) {
+            var ev = this.events.shift();
+            if (ev.cancelled) { continue; }
+            if (this.answerOff[ev.pitch] === ev) { delete this.answerOff[ev.pitch]; }
+            if (ev.kind === ON) {
+                if (beat - ev.beat > Y.LATE_ON) {
+                    this.stats.skipped++;
+                    if (ev.off) { ev.off.cancelled = true; if (this.answerOff[ev.pitch] === ev.off) { delete this.answerOff[ev.pitch]; } }
+                    continue;
+                }
+                this.noteOn(ev.pitch, ev.velocity);
+            } else {
+                this.noteOff(ev.pitch);
+            }
+        }
+    };
+
+    Play.prototype.noteOn = function (pitch, velocity) {
+        this.sounding[pitch] = (this.sounding[pitch] || 0) + 1;
+        this.stats.notesOut++;
+        this.host.midi([NOTE_ON | Y.CHANNEL, pitch, Math.max(1, Math.min(127, Math.round(velocity)))]);
+    };
+
+    /** An answer note ends. While another answer note or a key passed through holds the pitch, its
+     *  off waits, so the other is not cut; they all go when the last one ends. */
+    Play.prototype.noteOff = function (pitch) {
+        var left = (this.sounding[pitch] || 0) - 1;
+        if (left < 0) { return; }
+        if (left > 0 || (this.pressed[pitch] > 0 && this.thruOpen())) {
+            this.deferred[pitch] = (this.deferred[pitch] || 0) + 1;
+            if (left > 0) { this.sounding[pitch] = left; } else { delete this.sounding[pitch]; }
+            return;
+        }
+        delete this.sounding[pitch];
+        this.sendOffs(pitch, 1 + (this.deferred[pitch] || 0));
+        delete this.deferred[pitch];
+    };
+
+    Play.prototype.sendOffs = function (pitch, count) {
+        for (var i = 0; i < count; i++) { this.host.midi([NOTE_OFF | Y.CHANNEL, Number(pitch), 0]); }
+    };
+
+    /** Forget the schedule; a note-off for every answer note still on (and every off held back),
+     *  then, when the music stops (`stopping`), All Notes Off. A jump or a meter change sends only
+     *  the offs, so a key held through the gate keeps sounding. */
+    Play.prototype.silence = function (stopping) {
+        var owed = false;
+        this.events = [];
+        this.answerOff = {};
+        var p;
+        for (p in this.sounding) {
+            if (this.sounding.hasOwnProperty(p)) { this.sendOffs(p, this.sounding[p] + (this.deferred[p] || 0)); owed = true; }
+        }
+        for (p in this.deferred) {
+            if (this.deferred.hasOwnProperty(p) && !this.sounding.hasOwnProperty(p)) { this.sendOffs(p, this.deferred[p]); owed = true; }
+        }
+        this.sounding = {};
+        this.deferred = {};
+        if (stopping && (this.enabled || owed)) { this.host.midi([CONTROL | Y.CHANNEL, ALL_NOTES_OFF, 0]); }
+    };
+
+    Play.prototype.clearPlayed = function () {
+        this.done = [];
+        this.held = {};
+    };
+
+    // ---- the transport ------------------------------------------------------------------------
+    Play.prototype.clock = function (grid, playing, ticks, tempo, num, den) {
+        var t = Number(ticks);
+        if (!isFinite(t)) { return; }
+        if (grid) {      // the grid metro's ticks are on Live's 32nd grid: undo float noise
+            var g = Math.round(t / Y.GRID_TICKS) * Y.GRID_TICKS;
+            if (Math.abs(g - t) < Y.GRID_TICKS / 4) { t = g; }
+        }
+        var beat = Math.max(0, t / Y.TICKS_PER_BEAT);
+        if (Number(tempo) > 0) { this.tempo = Number(tempo); }
+        num = Math.round(Number(num)) || this.num;
+        den = Math.round(Number(den)) || this.den;
+        if (!Number(playing)) {
+            if (this.playing) {
+                this.playing = false;
+                this.silence(true);
+                this.closeStream();
+                this.clearPlayed();
+            }
+            this.num = num;
+            this.den = den;
+            return;
+        }
+        if (!this.playing) {                     // transport start: a fresh stream from here
+            this.playing = true;
+            this.num = num;
+            this.den = den;
+            this.anchorBeat = 0;
+            this.anchorBar = 0;
+            this.beat = beat;
+            this.clearPlayed();
+            if (this.enabled) { this.startStream(beat); }
+        } else if (num !== this.num || den !== this.den) {
+            this.meter(beat, num, den);
+        } else if (beat < this.beat - Y.JUMP_BACK) {
+            this.jump(beat, true);
+        } else if (this.enabled && this.session && this.barAt(beat) > this.nextBar + 1) {
+            this.jump(beat, false);
+        }
+        if (beat > this.beat) { this.beat = beat; }
+        if (!this.enabled) { return; }
+        this.fire(this.beat);
+        this.sendDue(this.beat);
+    };
+
+    /** The meter changed: the bar under way is the first of the new meter; the server starts afresh. */
+    Play.prototype.meter = function (beat, num, den) {
+        var start = this.barStart(this.barAt(beat));
+        this.anchorBar = this.barAt(beat);
+        this.anchorBeat = start;
+        this.num = num;
+        this.den = den;
+        this.beat = beat;
+        if (!this.enabled) { return; }
+        this.silence();
+        this.targets = {};
+        var problem = this.meterProblem();
+        if (problem) { this.closeStream(); this.fail(problem); return; }
+        if (!this.session) { this.startStream(beat); return; }
+        this.nextBar = this.anchorBar;
+        this.settingsChanged();
+    };
+
+    /** A jump in the song (a loop back, a relocate): what was scheduled is dropped, the stream keeps
+     *  its history and carries on from the bar the transport is in. */
+    Play.prototype.jump = function (beat, back) {
+        this.beat = beat;
+        this.silence();
+        this.targets = {};
+        this.nextBar = this.barAt(beat);
+        if (back) {
+            this.done = [];
+            for (var p in this.held) { if (this.held.hasOwnProperty(p)) { this.held[p].start = beat; } }
+        }
+    };
+
+    // ---- what is played into the track -------------------------------------------------------
+    Play.prototype.note = function (pitch, velocity, ticks) {
+        pitch = Math.round(Number(pitch));
+        velocity = Math.round(Number(velocity));
+        if (!(pitch >= 0 && pitch <= 127)) { return; }
+        if (velocity > 0) {
+            this.pressed[pitch] = (this.pressed[pitch] || 0) + 1;
+        } else if (this.pressed[pitch] > 0) {
+            if (--this.pressed[pitch] === 0) {
+                delete this.pressed[pitch];
+                if (this.deferred[pitch] && !this.sounding[pitch]) {   // the answer's offs waited for this key
+                    this.sendOffs(pitch, this.deferred[pitch]);
+                    delete this.deferred[pitch];
+                }
+            }
+        }
+        if (!this.enabled || !this.playing) { return; }
+        var beat = Math.max(0, Number(ticks) / Y.TICKS_PER_BEAT);
+        if (!isFinite(beat)) { beat = this.beat; }
+        var held = this.held[pitch];
+        if (held) {                              // released, or struck again while held
+            delete this.held[pitch];
+            this.done.push({ pitch: pitch, start: held.start, duration: Math.max(0, beat - held.start), velocity: held.velocity });
+        }
+        if (velocity > 0) { this.held[pitch] = { start: beat, velocity: velocity }; }
+    };
+
+    // ---- the end --------------------------------------------------------------------------------
+    /** The device is removed or the set closed. */
+    Play.prototype.shutdown = function () {
+        this.silence(true);
+        this.closeStream();
+        this.enabled = false;
+    };
+
+    Play.prototype.fail = function (message) {
+        if (message === this.failure) { return; }         // once, not once a bar
+        this.failure = message;
+        this.host.report(message, true);
+    };
+
+    /** One line for the status bar ("" while off). */
+    Play.prototype.summary = function () {
+        if (!this.enabled) { return ""; }
+        if (!this.playing) { return "▶ Play Along: waiting for Live's transport"; }
+        var bar = this.barAt(this.beat) + 1;
+        return "▶ bar " + bar + " · " + this.stream.mode + " · " + this.tempo.toFixed(0) + " BPM · " +
+               this.num + "/" + this.den + (this.stats.lastRtt !== null ? " · " + Math.round(this.stats.lastRtt) + " ms" : "");
+    };
+
+    /** Notes sounding from the answers now (0 after stop: nothing hangs). */
+    Play.prototype.soundingCount = function () {
+        var n = 0;
+        for (var p in this.sounding) { if (this.sounding.hasOwnProperty(p)) { n += this.sounding[p]; } }
+        return n;
+    };
+
+    Y.create = function (P, host) { return new Play(P, host); };
+    Y.Play = Play;
+    return Y;
+}());
+
+// Export for Max's CommonJS-style require() and Node; under include() the global `qbdiPlay` is used.
+if (typeof exports === "object" && exports !== null) {
+    (function () {
+        for (var key in qbdiPlay) {
+            if (qbdiPlay.hasOwnProperty(key)) { exports[key] = qbdiPlay[key]; }
+        }
+    }());
+}
