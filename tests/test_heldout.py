@@ -41,8 +41,9 @@ def test_build_writes_midi_files_and_a_manifest(tmp_path):
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["queries"] == entries and len(entries) == len(heldout.BUILT)
     search, confirm = heldout.queries(tmp_path, "search"), heldout.queries(tmp_path, "confirm")
-    assert search and confirm and not set(search) & set(confirm)
-    assert sorted(heldout.queries(tmp_path, "all")) == sorted(search + confirm)
+    fresh = heldout.queries(tmp_path, "fresh")
+    assert search and confirm and fresh and not set(search) & set(confirm) and not set(fresh) & set(search + confirm)
+    assert sorted(heldout.queries(tmp_path, "all")) == sorted(search + confirm + fresh)
     from bridge.midifile import read_midi
 
     score = read_midi(search[0])

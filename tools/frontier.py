@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.frontier", description=__doc__.split("\n")[0])
     parser.add_argument("--model", action="append", required=True, help="model name or folder (repeatable)")
     parser.add_argument("--queries", required=True, help="a query set built by tools.heldout")
-    parser.add_argument("--split", default="search", choices=("search", "confirm", "all"))
+    parser.add_argument("--split", default="search", choices=("search", "confirm", "fresh", "all"))
     parser.add_argument("--seeds", default="1,2")
     parser.add_argument("--rates", default=None, help="dial steps, full first (default: "
                         + ",".join("full" if r is None else str(r) for r in DIAL) + ")")

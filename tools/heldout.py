@@ -8,8 +8,9 @@ Schumann, lead sheets realised for piano, ...) and pieces built in code (:mod:`t
 Nothing by Bach and no pop-corpus song is in it. Weighted toward 4/4 piano textures, with some
 chamber music for variety; 2/4 scores are re-barred as 4/4 (two bars in one, notes unchanged).
 
-Two parts: ``search`` (what training choices are tuned on) and ``confirm`` (looked at once, at
-the end, for the figures reported). Writes ``DIR/search/*.mid``, ``DIR/confirm/*.mid`` and
+Three parts: ``search`` (what training choices are tuned on), ``confirm`` (looked at after the
+choices, for the figures reported) and ``fresh`` (added once the shipped models were final, for a
+last look; tune nothing on it). Writes ``DIR/<part>/*.mid`` and
 ``DIR/manifest.json`` (source, style, bars, split of every query). Needs the ``corpora`` extra
 (music21) for the score excerpts; ``--built-only`` skips them.
 """
@@ -30,7 +31,7 @@ from . import pieces
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("search", "confirm")
+SPLITS = ("search", "confirm", "fresh")   # fresh: built after the shipped models were final, for one last look
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,11 @@ EXCERPTS = (
             True),
     Excerpt("mozart_k458_adagio", "mozart/k458/movement3", "confirm", 0, 12, "string quartet"),
     Excerpt("schumann_dichterliebe", "schumann_robert/dichterliebe_no2", "confirm", 0, 8, "lied, voice and piano"),
+    Excerpt("haydn_op74_1", "haydn/opus74no1/movement1", "fresh", 4, 16, "string quartet"),
+    Excerpt("mozart_k155", "mozart/k155/movement1", "fresh", 0, 16, "string quartet"),
+    Excerpt("mozart_k156_finale", "mozart/k156/movement4", "fresh", 0, 12, "string quartet"),
+    Excerpt("haydn_op1_1_finale", "haydn/opus1no1/movement5", "fresh", 0, 16, "string quartet, 2/4"),
+    Excerpt("schumann_op41_1", "schumann_robert/opus41no1/movement4", "fresh", 0, 16, "string quartet"),
 )
 
 BUILT = (
@@ -88,6 +94,13 @@ BUILT = (
     Built("march_bb", "march", "confirm", 10, 15),
     Built("bossa_g", "bossa", "confirm", 7, 16),
     Built("stride_d", "stride", "confirm", 2, 17, humanized=True),
+    Built("alberti_d", "alberti", "fresh", 2, 21),
+    Built("anime_ballad_b", "anime_ballad", "fresh", 11, 22, humanized=True),
+    Built("jazz_db", "jazz_comp", "fresh", 1, 23),
+    Built("hymn_eb", "hymn", "fresh", 3, 24, humanized=True),
+    Built("boogie_a", "boogie", "fresh", 9, 25, bars=12),
+    Built("etude_gb", "etude", "fresh", 6, 26, humanized=True),
+    Built("nocturne_g_minor", "nocturne", "fresh", 7, 27),
 )
 
 
