@@ -13,8 +13,8 @@ Writes, next to this script:
     qbdi.client.maxhelp       its help patch
 
 The JavaScript the patchers load (qbdi_device.js, qbdi_live.js, qbdi_diagnose.js, qbdi_play.js,
-qbdi.client.js, qbdi_protocol.js, qbdi_launcher.js, qbdi_install.js, qbdi_osc.js) is written by hand; the [js]
-boxes take their inlet and outlet counts from the scripts' ``inlets = N; outlets = M;`` lines.
+qbdi_schedule.js, qbdi.client.js, qbdi_protocol.js, qbdi_launcher.js, qbdi_install.js, qbdi_osc.js) is written by
+hand; the [js] boxes take their inlet and outlet counts from the scripts' ``inlets = N; outlets = M;`` lines.
 File formats: shared/notes/m4l.md sections 1 and 2; what Max itself writes: the device audit.
 """
 

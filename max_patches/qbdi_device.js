@@ -8,7 +8,8 @@
  * another after the query in the Arrangement. Variations (1-8) writes that many clips with
  * consecutive seeds from one press. The query clip is only ever read. Protocol code lives in
  * qbdi_protocol.js, Live API code in qbdi_live.js, Diagnose in qbdi_diagnose.js, Play Along
- * (bar by bar on Live's transport, out of the device's MIDI output) in qbdi_play.js.
+ * (bar by bar on Live's transport, out of the device's MIDI output) in qbdi_play.js, with its
+ * note scheduler in qbdi_schedule.js.
  *
  * ES5 only (Max 8's [js] is SpiderMonkey 1.8.5). Wiring in "QBDI Improviser.maxpat":
  *   inlet 0   <- everything: [udpreceive PORT @defer 1] (OSC replies, selector = address),
@@ -90,6 +91,8 @@ var qbdiLive = loadModule("qbdi_live", ["make"], function () { return typeof qbd
 var qbdiDiagnose = loadModule("qbdi_diagnose", ["start"],
                               function () { return typeof qbdiDiagnose === "object" ? qbdiDiagnose : null; });
 var qbdiPlay = loadModule("qbdi_play", ["create"], function () { return typeof qbdiPlay === "object" ? qbdiPlay : null; });
+var qbdiSchedule = loadModule("qbdi_schedule", ["Scheduler"],
+                              function () { return typeof qbdiSchedule === "object" ? qbdiSchedule : null; });
 
 // ---- state --------------------------------------------------------------------------------
 var settings = qbdi ? new qbdi.Settings({ rate: 256 }) : null;
@@ -129,8 +132,8 @@ var lastAction = "";
 var lastRtt = null;
 
 var batch = null;              // the press being served: {kind, prefix, seeds, index, results, ...}
-var play = null;               // Play Along (qbdi_play.js)
-var playWanted = false;        // the toggle's state, kept until init (and while qbdi_play.js is missing)
+var play = null;               // Play Along (qbdi_play.js, its scheduler qbdi_schedule.js)
+var playWanted = false;        // the toggle's state, kept until init (and while either file is missing)
 var playOptions = { input: 0, mode: 0, window: 8 };   // the other Play Along choices, kept until init
 var playShownBar = -1;
 var diagnosis = null;          // the Diagnose run, while it runs
@@ -153,8 +156,8 @@ function init() {
     deviceId = readDeviceId();
     if (qbdiLive && typeof LiveAPI !== "undefined") { live = qbdiLive.make(LiveAPI, qbdi); }
     client = new qbdi.Client({ send: sendOsc, onEvent: onEvent, now: now, host: serverHost });
-    if (qbdiPlay) {
-        play = qbdiPlay.create(qbdi, playHost());
+    if (qbdiPlay && qbdiSchedule) {
+        play = qbdiPlay.create(qbdi, playHost(), qbdiSchedule);
         play.setInput(playOptions.input);
         play.setStreamOption("mode", playOptions.mode);
         play.setStreamOption("window", playOptions.window);
@@ -300,7 +303,7 @@ function applySetting(name, args) {
     case "play_along":
         playWanted = Number(v) !== 0;
         if (!initialized) { break; }
-        if (!play) { missing("qbdi_play.js"); break; }
+        if (!play) { missing(qbdiPlay ? "qbdi_schedule.js" : "qbdi_play.js"); break; }
         play.setEnabled(playWanted);
         break;
     case "play_input":

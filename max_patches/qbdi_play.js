@@ -9,7 +9,9 @@
  * send the offs still owed, then All Notes Off. The same rules as bridge/player.py (qbdi jam).
  *
  * ES5 (Max 8's [js]). Loaded by qbdi_device.js with require("qbdi_play") (or include), then
- *   var play = qbdiPlay.create(qbdi, host);     // qbdi: qbdi_protocol.js
+ *   var play = qbdiPlay.create(qbdi, host, qbdiSchedule);
+ * qbdi: qbdi_protocol.js; qbdiSchedule: qbdi_schedule.js, the note scheduler that plays the
+ * answers (loaded the same way, by the device)
  * host: send(message)      one OSC message (array, address first) to the server
  *       midi(bytes)        [status, data1, data2] out of the device's [midiout]
  *       thru(open)         1: the input passes through the patch's [gate]; 0: muted
@@ -32,16 +34,15 @@ var qbdiPlay = (function () {
     Y.TICKS_PER_BEAT = 480;       // [transport]'s resolution
     Y.GRID_TICKS = 60;            // the clock metro's grid: a 32nd note
     Y.SEND_EARLY = 0.125;         // beats: a bar is sent a 32nd before its line (docs/PLAYING.md)
-    Y.LATE_ON = 0.125;            // a note-on found more than a 32nd late is skipped, never played off the grid
     Y.JUMP_BACK = 0.5;            // beats: a position this far behind the last one is a jump (a loop, a relocate)
     Y.KEEP_BARS = 2;              // finished played notes are forgotten this many bars after they end
     Y.INPUTS = ["thru", "mute"];
     Y.CHANNEL = 0;                // answers go out on MIDI channel 1
-    var NOTE_ON = 0x90, NOTE_OFF = 0x80, CONTROL = 0xB0, ALL_NOTES_OFF = 123;
-    var ON = 1, OFF = 0;
+    var NOTE_OFF = 0x80;
     var EPS = 1e-6;
 
-    function Play(P, host) {
+    function Play(P, host, S) {
+        var self = this;
         this.P = P;
         this.host = host;
         this.enabled = false;
@@ -63,12 +64,11 @@ var qbdiPlay = (function () {
         this.held = {};                // pitch -> {start, velocity}: played, not yet released
         this.done = [];                // played notes with start and duration, in song beats
         this.pressed = {};             // pitch -> keys down now (whatever the transport does)
-        this.events = [];              // scheduled {beat, kind, seq, pitch, velocity, cancelled, off}
-        this.seq = 0;
-        this.answerOff = {};           // pitch -> the pending off of the answer note sounding
-        this.sounding = {};            // pitch -> answer note-ons sent and not yet ended
-        this.deferred = {};            // pitch -> note-offs held back while a key or another answer holds it
         this.stats = { sent: 0, answered: 0, skipped: 0, dropped: 0, notesOut: 0, lastRtt: null };
+        this.notes = new S.Scheduler({     // the answers' notes on the song's time (qbdi_schedule.js)
+            midi: function (bytes) { self.host.midi(bytes); },
+            keyHeld: function (pitch) { return self.pressed[pitch] > 0 && self.thruOpen(); }
+        }, this.stats, Y.CHANNEL);
         this.failure = "";
         this.reopenAt = -1;            // stats.sent when the stream was last reopened after an error
     }
@@ -279,105 +279,12 @@ var qbdiPlay = (function () {
         delete this.targets[a.bar];
         this.stats.answered++;
         this.stats.lastRtt = this.host.now() - target.sentAt;
-        this.schedule(target.start, a.notes);
+        this.notes.schedule(target.start, a.notes, this.beat);
     };
 
-    // ---- playing the answers -----------------------------------------------------------------
-    Play.prototype.push = function (beat, kind, pitch, velocity) {
-        var ev = { beat: beat, kind: kind, seq: this.seq++, pitch: pitch, velocity: velocity, cancelled: false, off: null };
-        var i = this.events.length;
-        while (i > 0 && order(this.events[i - 1], ev) > 0) { i--; }
-        this.events.splice(i, 0, ev);
-        return ev;
-    };
-    function order(a, b) { return a.beat - b.beat || a.kind - b.kind || a.seq - b.seq; }
-
-    /** Notes in beats from barStart. Late notes are skipped, never played off the grid. */
-    Play.prototype.schedule = function (barStart, notes) {
-        var now = this.beat;
-        var list = notes.slice(0).sort(function (a, b) { return a.start - b.start || a.pitch - b.pitch; });
-        for (var i = 0; i < list.length; i++) {
-            var n = list[i];
-            var on = barStart + n.start;
-            var off = barStart + n.start + n.duration;
-            if (n.start < 0) {                   // continues a note of the previous answer
-                var pending = this.answerOff[n.pitch];
-                if (pending && !pending.cancelled && Math.abs(pending.beat - barStart) < EPS && now < barStart - EPS) {
-                    pending.cancelled = true;
-                    this.answerOff[n.pitch] = this.push(off, OFF, n.pitch, 0);
-                    continue;
-                }
-                on = barStart;                   // cannot tie: strike it on the downbeat
-            }
-            if (on < now - EPS) { this.stats.skipped++; continue; }
-            var ev = this.push(on, ON, n.pitch, n.velocity);
-            ev.off = this.push(Math.max(off, on + 1 / Y.TICKS_PER_BEAT), OFF, n.pitch, 0);
-            this.answerOff[n.pitch] = ev.off;
-        }
-    };
-
-    /** Send what is due at `beat`. */
-    Play.prototype.fire = function (beat) {
-        while (this.events.length && this.events[0].beat <= beat + EPS) {
-            var ev = this.events.shift();
-            if (ev.cancelled) { continue; }
-            if (this.answerOff[ev.pitch] === ev) { delete this.answerOff[ev.pitch]; }
-            if (ev.kind === ON) {
-                if (beat - ev.beat > Y.LATE_ON) {
-                    this.stats.skipped++;
-                    if (ev.off) { ev.off.cancelled = true; if (this.answerOff[ev.pitch] === ev.off) { delete this.answerOff[ev.pitch]; } }
-                    continue;
-                }
-                this.noteOn(ev.pitch, ev.velocity);
-            } else {
-                this.noteOff(ev.pitch);
-            }
-        }
-    };
-
-    Play.prototype.noteOn = function (pitch, velocity) {
-        this.sounding[pitch] = (this.sounding[pitch] || 0) + 1;
-        this.stats.notesOut++;
-        this.host.midi([NOTE_ON | Y.CHANNEL, pitch, Math.max(1, Math.min(127, Math.round(velocity)))]);
-    };
-
-    /** An answer note ends. While another answer note or a key passed through holds the pitch, its
-     *  off waits, so the other is not cut; they all go when the last one ends. */
-    Play.prototype.noteOff = function (pitch) {
-        var left = (this.sounding[pitch] || 0) - 1;
-        if (left < 0) { return; }
-        if (left > 0 || (this.pressed[pitch] > 0 && this.thruOpen())) {
-            this.deferred[pitch] = (this.deferred[pitch] || 0) + 1;
-            if (left > 0) { this.sounding[pitch] = left; } else { delete this.sounding[pitch]; }
-            return;
-        }
-        delete this.sounding[pitch];
-        this.sendOffs(pitch, 1 + (this.deferred[pitch] || 0));
-        delete this.deferred[pitch];
-    };
-
-    Play.prototype.sendOffs = function (pitch, count) {
-        for (var i = 0; i < count; i++) { this.host.midi([NOTE_OFF | Y.CHANNEL, Number(pitch), 0]); }
-    };
-
-    /** Forget the schedule; a note-off for every answer note still on (and every off held back),
-     *  then, when the music stops (`stopping`), All Notes Off. A jump or a meter change sends only
-     *  the offs, so a key held through the gate keeps sounding. */
-    Play.prototype.silence = function (stopping) {
-        var owed = false;
-        this.events = [];
-        this.answerOff = {};
-        var p;
-        for (p in this.sounding) {
-            if (this.sounding.hasOwnProperty(p)) { this.sendOffs(p, this.sounding[p] + (this.deferred[p] || 0)); owed = true; }
-        }
-        for (p in this.deferred) {
-            if (this.deferred.hasOwnProperty(p) && !this.sounding.hasOwnProperty(p)) { this.sendOffs(p, this.deferred[p]); owed = true; }
-        }
-        this.sounding = {};
-        this.deferred = {};
-        if (stopping && (this.enabled || owed)) { this.host.midi([CONTROL | Y.CHANNEL, ALL_NOTES_OFF, 0]); }
-    };
+    // ---- playing the answers (qbdi_schedule.js) ------------------------------------------------
+    /** Forget the schedule and end every answer note; `stopping`: All Notes Off too. */
+    Play.prototype.silence = function (stopping) { this.notes.silence(stopping, this.enabled); };
 
     Play.prototype.clearPlayed = function () {
         this.done = [];
@@ -425,7 +332,7 @@ var qbdiPlay = (function () {
         }
         if (beat > this.beat) { this.beat = beat; }
         if (!this.enabled) { return; }
-        this.fire(this.beat);
+        this.notes.fire(this.beat);
         this.sendDue(this.beat);
     };
 
@@ -470,10 +377,7 @@ var qbdiPlay = (function () {
         } else if (this.pressed[pitch] > 0) {
             if (--this.pressed[pitch] === 0) {
                 delete this.pressed[pitch];
-                if (this.deferred[pitch] && !this.sounding[pitch]) {   // the answer's offs waited for this key
-                    this.sendOffs(pitch, this.deferred[pitch]);
-                    delete this.deferred[pitch];
-                }
+                this.notes.keyReleased(pitch);   // the answer's offs that waited for this key
             }
         }
         if (!this.enabled || !this.playing) { return; }
@@ -511,13 +415,9 @@ var qbdiPlay = (function () {
     };
 
     /** Notes sounding from the answers now (0 after stop: nothing hangs). */
-    Play.prototype.soundingCount = function () {
-        var n = 0;
-        for (var p in this.sounding) { if (this.sounding.hasOwnProperty(p)) { n += this.sounding[p]; } }
-        return n;
-    };
+    Play.prototype.soundingCount = function () { return this.notes.soundingCount(); };
 
-    Y.create = function (P, host) { return new Play(P, host); };
+    Y.create = function (P, host, S) { return new Play(P, host, S); };
     Y.Play = Play;
     return Y;
 }());

@@ -402,7 +402,7 @@ test("no word from the launcher within 8 s: the status line says it did not star
 // ---- missing scripts: said clearly, with where Max looked ------------------------------------------
 test("require() that gives {} (not the module): the device checks the exports and falls back to include()", () => {
   const { dev } = setup({ loader: "require-empty", missing: [], requireGivesEmpty: true });
-  assert.deepEqual(dev.includes.sort(), ["qbdi_diagnose.js", "qbdi_live.js", "qbdi_play.js", "qbdi_protocol.js"]);
+  assert.deepEqual(dev.includes.sort(), ["qbdi_diagnose.js", "qbdi_live.js", "qbdi_play.js", "qbdi_protocol.js", "qbdi_schedule.js"]);
   dev.send("improvise");
   assert.ok(dev.out(OUT.OSC).some((m) => m[0] === P.IMPROVISE));
 });

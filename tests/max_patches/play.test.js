@@ -280,6 +280,13 @@ test("qbdi_play.js missing: the toggle says which file, MIDI still passes throug
   assert.deepEqual(thruState(dev), [], "the gate keeps its open default");
 });
 
+test("qbdi_schedule.js missing: the toggle names it, MIDI still passes through", () => {
+  const { dev } = setup({ missing: ["qbdi_schedule.js"] });
+  dev.send("play_along", 1);
+  assert.match(dev.out(OUT.STATUS).pop().join(" "), /qbdi_schedule\.js not found/);
+  assert.deepEqual(thruState(dev), [], "the gate keeps its open default");
+});
+
 test("a server on another machine: every stream message ends with the handshake's cookie; a cookie error reopens", () => {
   const { dev, t } = setup();
   dev.send("host", "192.168.1.20");
