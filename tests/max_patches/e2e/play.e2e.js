@@ -14,15 +14,13 @@
 
 const test = require("node:test");
 const assert = require("node:assert/strict");
-const childProcess = require("child_process");
-const path = require("path");
 
 const P = require("../../../max_patches/qbdi_protocol.js");
 const { loadMaxScript } = require("../helpers/maxjs.js");
 const { FakeLive } = require("../helpers/fake_live.js");
 const { MaxUdp, answerPortProbes } = require("../helpers/udp.js");
 const { FakeTransport } = require("../helpers/transport.js");
-const { startRealServer, reference, rows, PYTHON, MODEL, ROOT, pythonEnv } = require("./real_server.js");
+const { startRealServer, reference, streamReference, rows } = require("./real_server.js");
 
 const WAIT_MS = 30000;
 
@@ -122,15 +120,6 @@ function settingsPairs(values) { return new P.Settings(values).toArgs(); }
 /** The notes heard, shifted back `shift` beats (echo: one bar), as comparable rows. */
 function heard(t, shift) {
   return rows(t.notes().map((n) => ({ pitch: n.pitch, start: n.on - shift, duration: n.off - n.on, velocity: n.velocity })));
-}
-
-function streamReference(settings, bars) {
-  const done = childProcess.spawnSync(PYTHON, [path.join(__dirname, "stream_reference.py")], {
-    cwd: ROOT, env: pythonEnv(), input: JSON.stringify({ settings, bars, model: MODEL || null }),
-    encoding: "utf8", timeout: 120000,
-  });
-  if (done.status !== 0) throw new Error(`stream_reference.py failed (${done.status}):\n${done.stderr}`);
-  return JSON.parse(done.stdout).answers;
 }
 
 /** The stream bars the device sent, as stream_reference.py takes them: [[bar, flat notes]]. */

@@ -65,19 +65,29 @@ async function startRealServer({ host = "127.0.0.1" } = {}) {
   };
 }
 
+/** Run one of this folder's Python reference scripts with `input` (JSON on stdin); its JSON answer. */
+function runReference(script, input) {
+  requirePython();
+  const done = childProcess.spawnSync(PYTHON, [path.join(__dirname, script)], {
+    cwd: ROOT, env: pythonEnv(), input: JSON.stringify({ ...input, model: MODEL || null }),
+    encoding: "utf8", timeout: 120000,
+  });
+  if (done.status !== 0) throw new Error(`${script} failed (${done.status}):\n${done.stderr}`);
+  return JSON.parse(done.stdout);
+}
+
 /**
  * What bridge.improvise gives for the request the Max side sent: `kind` "improvise" or "free",
  * `settings` the flat key/value pairs as sent, `notes` the flat p s d v list as sent.
  * Runs tests/max_patches/e2e/reference.py (a Python subprocess).
  */
 function reference(kind, settings, notes = []) {
-  requirePython();
-  const done = childProcess.spawnSync(PYTHON, [path.join(__dirname, "reference.py")], {
-    cwd: ROOT, env: pythonEnv(), input: JSON.stringify({ kind, settings, notes, model: MODEL || null }),
-    encoding: "utf8", timeout: 120000,
-  });
-  if (done.status !== 0) throw new Error(`reference.py failed (${done.status}):\n${done.stderr}`);
-  return JSON.parse(done.stdout);
+  return runReference("reference.py", { kind, settings, notes });
+}
+
+/** What bridge.stream answers to `bars` ([[bar, flat notes]]) with `settings`: stream_reference.py. */
+function streamReference(settings, bars) {
+  return runReference("stream_reference.py", { settings, bars }).answers;
 }
 
 /** Notes as sorted [pitch, start, duration, velocity] rows, times rounded for comparison. */
@@ -88,4 +98,4 @@ function rows(notes) {
 
 function round(x) { return Math.round(Number(x) * 1e4) / 1e4; }
 
-module.exports = { startRealServer, reference, rows, PYTHON, MODEL, ROOT, pythonEnv, requirePython };
+module.exports = { startRealServer, reference, streamReference, rows, PYTHON, MODEL, ROOT, pythonEnv, requirePython };

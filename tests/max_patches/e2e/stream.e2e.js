@@ -9,26 +9,15 @@
 
 const test = require("node:test");
 const assert = require("node:assert/strict");
-const childProcess = require("child_process");
 const dgram = require("dgram");
-const path = require("path");
 
 const P = require("../../../max_patches/qbdi_protocol.js");
 const osc = require("../../../max_patches/qbdi_osc.js");
-const { startRealServer, rows, PYTHON, MODEL, ROOT, pythonEnv } = require("./real_server.js");
+const { startRealServer, streamReference, rows } = require("./real_server.js");
 
 let server;
 test.before(async () => { server = await startRealServer(); });
 test.after(async () => { if (server) await server.stop(); });
-
-function streamReference(settings, bars) {
-  const done = childProcess.spawnSync(PYTHON, [path.join(__dirname, "stream_reference.py")], {
-    cwd: ROOT, env: pythonEnv(), input: JSON.stringify({ settings, bars, model: MODEL || null }),
-    encoding: "utf8", timeout: 120000,
-  });
-  if (done.status !== 0) throw new Error(`stream_reference.py failed (${done.status}):\n${done.stderr}`);
-  return JSON.parse(done.stdout).answers;
-}
 
 /** A little performance in beats: chords held over bar lines, a melody, one note just before a line. */
 function performance(bars) {
