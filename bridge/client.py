@@ -223,15 +223,29 @@ class Client:
         """Ping (padded, for a server on another machine) and keep the pong's cookie, if any; the
         pong's arguments."""
         args = self._call_unlocked(P.PING, [P.padded_ping(0, 0)[2]] if self.remote else [], P.PONG)
-        if self.remote and len(args) > 3 and isinstance(args[3], str):
-            self._cookie, self._cookie_at = args[3], time.monotonic()
+        self._keep_cookie(args)
         return args
+
+    def _keep_cookie(self, pong: list) -> bool:
+        """Keep the cookie a pong's arguments carry (a server on another machine sends one)."""
+        if self.remote and len(pong) > 3 and isinstance(pong[3], str):
+            self._cookie, self._cookie_at = pong[3], time.monotonic()
+            return True
+        return False
+
+    def _cookie_age(self) -> float:
+        """Seconds since the cookie was issued (infinite without one)."""
+        return float("inf") if self._cookie is None else time.monotonic() - self._cookie_at
+
+    def _ensure_cookie(self) -> None:
+        """For a server on another machine: a handshake unless the cookie is fresh."""
+        if self.remote and self._cookie_age() >= P.COOKIE_PERIOD_S:
+            self._handshake()
 
     def _with_cookie(self, call: Callable[[], Any]) -> Any:
         """Run ``call()`` (a request); for a server on another machine, with a fresh cookie, and once
         more after a new handshake if the server refused the cookie."""
-        if self.remote and (self._cookie is None or time.monotonic() - self._cookie_at >= P.COOKIE_PERIOD_S):
-            self._handshake()
+        self._ensure_cookie()
         try:
             return call()
         except ServerError as exc:

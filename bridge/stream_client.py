@@ -63,7 +63,7 @@ class Stream:
         self._sent: dict[int, float] = {}
         self._parts: dict[int, tuple[int, int, dict[int, list]]] = {}
         self._ready: list[Answer] = []
-        self._renew_at = 0.0
+        self._renew_at = -float("inf")
         try:
             self.open()
         except BaseException:
@@ -97,8 +97,7 @@ class Stream:
         return self._configure(P.STREAM_SET, self._args(self.settings, self.stream))
 
     def _configure(self, address: str, args: list) -> dict[str, Any]:
-        if self.client.remote:
-            self.client._with_cookie(lambda: None)      # a server on another machine: the handshake first
+        self.client._ensure_cookie()          # a server on another machine: the handshake first
         self.client._send(address, args)
         deadline = time.perf_counter() + self.client.timeout
         while True:
@@ -128,7 +127,7 @@ class Stream:
         """A server on another machine: halfway through the cookie's period, ask for a new one
         without waiting (its pong is read with the answers), so the stream never stops for it."""
         client = self.client
-        if client.remote and time.monotonic() - max(client._cookie_at, self._renew_at) >= P.COOKIE_PERIOD_S / 2:
+        if client.remote and min(client._cookie_age(), time.monotonic() - self._renew_at) >= P.COOKIE_PERIOD_S / 2:
             self._renew_at = time.monotonic()
             client._send(P.PING, P.padded_ping(client._new_id(), client.reply_port))
 
@@ -192,8 +191,7 @@ class Stream:
                 address, args = decode(data)
             except OscError:
                 continue
-            if address == P.PONG and len(args) > 3 and isinstance(args[3], str):
-                self.client._cookie, self.client._cookie_at = args[3], time.monotonic()
+            if address == P.PONG and self.client._keep_cookie(args):
                 continue
             if not args or args[0] != self.session_id:
                 continue
