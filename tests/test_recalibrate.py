@@ -28,7 +28,9 @@ def test_recalibration_moves_each_channel_by_its_own_threshold(folder):
     assert recalibrate.main([str(folder), "--sounding", "0.4", "--onset", "0.7"]) == 0
     after = load_model(folder)                                    # loads: weights and config sealed
     p_new = sigmoid(after.vae.decode_logits(z)).reshape(3, 16, 2, -1)
-    logit = recalibrate.logit
+    def logit(p):
+        return np.log(p / (1 - p))
+
     shift = np.log(p_new / (1 - p_new)) - np.log(p_old / (1 - p_old))
     assert np.allclose(shift[:, :, 0], -logit(0.4), atol=0.01)   # from 0.5 (the fixture's) to 0.4
     assert np.allclose(shift[:, :, 1], -logit(0.7), atol=0.01)

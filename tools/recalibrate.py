@@ -21,23 +21,19 @@ from pathlib import Path
 
 import numpy as np
 
+from bridge.config import Representation
 from bridge.errors import QbdiError
 from bridge.models import WEIGHTS_FILE, read_config, resolve, save_model
+from bridge.training.config import calibration_shift
 
 BIAS = "decoder.out.bias"
 
 
-def logit(p: float) -> float:
-    return float(np.log(p / (1.0 - p)))
-
-
-def shifted(bias: np.ndarray, steps: int, n_pitches: int, old: tuple[float, float],
-            new: tuple[float, float]) -> np.ndarray:
-    """``bias`` (steps * 2 * n_pitches,) moved from thresholds ``old`` to ``new`` = (sounding, onset)."""
-    b = np.asarray(bias, dtype=np.float64).reshape(steps, 2, n_pitches).copy()
-    for channel in (0, 1):
-        b[:, channel] -= logit(new[channel]) - logit(old[channel])
-    return b.ravel().astype(np.float32)
+def shifted(bias: np.ndarray, rep: Representation, old: tuple[float, float], new: tuple[float, float]) -> np.ndarray:
+    """``bias`` (steps * 2 * n_pitches,) moved from thresholds ``old`` to ``new`` = (sounding, onset):
+    the training's calibration (``calibration_shift``) undone for ``old`` and applied for ``new``."""
+    moved = np.asarray(bias, dtype=np.float64) + calibration_shift(rep, old) - calibration_shift(rep, new)
+    return moved.astype(np.float32)
 
 
 def recalibrate(folder: Path, sounding: float, onset: float, note: str = "") -> tuple[float, float]:
@@ -47,11 +43,9 @@ def recalibrate(folder: Path, sounding: float, onset: float, note: str = "") -> 
     config = read_config(folder)
     hyper = config.setdefault("training", {}).setdefault("hyperparameters", {})
     old = (float(hyper.get("sounding_threshold", 0.5)), float(hyper.get("onset_threshold", 0.5)))
-    rep = config["representation"]
-    steps = int(rep["steps_per_beat"] * rep["beats_per_frame"])
-    n_pitches = int(rep["n_pitches"])
+    rep = Representation.from_dict(config["representation"])
     tensors = {k: np.asarray(v, dtype=np.float32) for k, v in load((folder / WEIGHTS_FILE).read_bytes()).items()}
-    tensors[BIAS] = shifted(tensors[BIAS], steps, n_pitches, old, (sounding, onset))
+    tensors[BIAS] = shifted(tensors[BIAS], rep, old, (sounding, onset))
     hyper["sounding_threshold"], hyper["onset_threshold"] = sounding, onset
     config["training"].setdefault("recalibrated", []).append(
         {"from": {"sounding": old[0], "onset": old[1]}, "to": {"sounding": sounding, "onset": onset},

@@ -10,7 +10,9 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from ..config import INT32_MAX, MAX_HIDDEN, MAX_LATENT, MAX_SEED
+import numpy as np
+
+from ..config import INT32_MAX, MAX_HIDDEN, MAX_LATENT, MAX_SEED, Representation
 from ..errors import QbdiError
 
 
@@ -108,3 +110,13 @@ def flag(name: str) -> str:
 def cli_fields() -> list:
     """The fields ``qbdi train`` offers as ``--options`` (not corpus/out, which are positional/required)."""
     return [f for f in fields(TrainConfig) if f.name not in ("corpus", "out") and f.metadata.get("cli", True)]
+
+
+def calibration_shift(rep: Representation, thresholds: tuple[float, float]) -> np.ndarray:
+    """What the decoder's output bias ``(steps * 2 * n_pitches,)`` loses so that a cell the trained
+    decoder gives probability ``thresholds`` = (sounding, onset) decodes at 0.5: ``logit(P)`` on
+    each plane (float64; zero at 0.5, 0.5)."""
+    shift = np.zeros((rep.steps_per_frame, 2, rep.n_pitches), dtype=np.float64)
+    for plane, p in enumerate(thresholds):
+        shift[:, plane] = math.log(p / (1 - p))
+    return shift.ravel()

@@ -27,7 +27,7 @@ from torch import nn
 
 from ..analysis.texture import texture_bank
 from ..config import Architecture, Representation
-from .config import TrainConfig
+from .config import TrainConfig, calibration_shift
 from .corpus import BACH, Corpus, load_corpus, split_by_piece
 from .corrupt import Corruption, corrupt
 
@@ -226,12 +226,9 @@ def calibrated(model: TorchVAE, rep: Representation, thresholds: tuple[float, fl
     cell the trained decoder gives probability ``thresholds`` = (sounding, onset) decodes at 0.5:
     the model's operating point, chosen on out-of-style queries (see docs/ENGINE.md)."""
     tensors = {k: v.detach().cpu().numpy().astype(np.float32) for k, v in model.state_dict().items()}
-    sounding, onset = thresholds
-    if (sounding, onset) != (0.5, 0.5):
-        shift = np.zeros((rep.steps_per_frame, 2, rep.n_pitches), dtype=np.float64)
-        shift[:, 0] = np.log(sounding / (1 - sounding))
-        shift[:, 1] = np.log(onset / (1 - onset))
-        tensors["decoder.out.bias"] = (tensors["decoder.out.bias"] - shift.ravel()).astype(np.float32)
+    if tuple(thresholds) != (0.5, 0.5):
+        bias = tensors["decoder.out.bias"] - calibration_shift(rep, thresholds)
+        tensors["decoder.out.bias"] = bias.astype(np.float32)
     return tensors
 
 
