@@ -150,18 +150,14 @@ class Settings:
             raise QbdiError(f"threshold must be between 0 and 1 (exclusive), got {self.threshold!r}; try 0.5")
         if not _finite(self.temperature) or not 0.01 <= self.temperature <= 10.0:
             raise QbdiError(f"temperature must be between 0.01 and 10, got {self.temperature!r}; try 1.0")
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed <= MAX_SEED:
-            raise QbdiError(f"seed must be a whole number from 0 to {MAX_SEED}, got {self.seed!r}")
+        _whole("seed", self.seed, 0, MAX_SEED)
         if self.beats_per_bar is not None:
             check_beats_per_bar(self.beats_per_bar)
         if self.length_beats is not None and (not _finite(self.length_beats)
                                               or not 0 <= self.length_beats <= MAX_BARS * 32):
             raise QbdiError(f"length must be between 0 and {MAX_BARS * 32} beats, got {self.length_beats!r}")
-        if isinstance(self.bars, bool) or not isinstance(self.bars, int) or not 1 <= self.bars <= MAX_BARS:
-            raise QbdiError(f"bars must be a whole number from 1 to {MAX_BARS}, got {self.bars!r}")
-        if (isinstance(self.continue_bars, bool) or not isinstance(self.continue_bars, int)
-                or not 0 <= self.continue_bars <= MAX_BARS):
-            raise QbdiError(f"continue must be a whole number of bars from 0 to {MAX_BARS}, got {self.continue_bars!r}")
+        _whole("bars", self.bars, 1, MAX_BARS)
+        _whole("continue", self.continue_bars, 0, MAX_BARS, unit="bars")
 
     def replace(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -228,11 +224,17 @@ class ServeConfig:
         return _from_dict(cls, data)
 
 
-def _check_int(name: str, value: Any, lo: int, hi: int, hint: str) -> None:
-    if value is None:
-        return
+def _whole(name: str, value: Any, lo: int, hi: int, unit: str = "", hint: str = "") -> None:
+    """Raise :class:`QbdiError` unless ``value`` is an int (not a bool) from ``lo`` to ``hi``."""
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise QbdiError(f"{name} must be a whole number from {lo} to {hi} ({hint}), got {value!r}")
+        raise QbdiError(f"{name} must be a whole number{' of ' + unit if unit else ''} from {lo} to {hi}"
+                        f"{f' ({hint})' if hint else ''}, got {value!r}")
+
+
+def _check_int(name: str, value: Any, lo: int, hi: int, hint: str) -> None:
+    """:func:`_whole` for an optional field (``None``: the default)."""
+    if value is not None:
+        _whole(name, value, lo, hi, hint=hint)
 
 
 @dataclass(frozen=True)
@@ -250,9 +252,7 @@ class StreamSettings:
     def __post_init__(self) -> None:
         if self.mode not in STREAM_MODES:
             raise QbdiError(f"mode must be one of {', '.join(STREAM_MODES)}; got {self.mode!r}")
-        if (isinstance(self.window, bool) or not isinstance(self.window, int)
-                or not 1 <= self.window <= MAX_STREAM_WINDOW):
-            raise QbdiError(f"window must be a whole number of bars from 1 to {MAX_STREAM_WINDOW}, got {self.window!r}")
+        _whole("window", self.window, 1, MAX_STREAM_WINDOW, unit="bars")
 
     def replace(self, **changes: Any) -> StreamSettings:
         return replace(self, **changes)
