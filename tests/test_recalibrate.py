@@ -62,3 +62,14 @@ def test_a_frontier_written_into_the_card_keeps_the_folder_loadable(folder, tmp_
     again = load_model(folder)                                   # the config is still under its checksum
     assert json.loads((folder / "config.json").read_text())["training"]["frontier"]["confirm"]["rows"] == rows
     assert again.card["frontier"]["confirm"]["queries"] == ["a"]
+
+
+def test_the_frontier_tool_measures_the_rates_it_is_given(model_dir, tmp_path):
+    from tools import frontier, heldout
+
+    heldout.build_set(tmp_path / "q", built_only=True)
+    out = tmp_path / "f.json"
+    assert frontier.main(["--model", str(model_dir), "--queries", str(tmp_path / "q"), "--split", "fresh",
+                          "--rates", "full,48,0", "--seeds", "1", "--json", str(out)]) == 0
+    rows = json.loads(out.read_text())[str(model_dir)]["rows"]
+    assert [r["rate"] for r in rows] == ["full", "48", "0"] and all(r["n"] == 7 for r in rows)
