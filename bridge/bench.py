@@ -15,7 +15,7 @@ By default it starts ``qbdi serve`` as a subprocess on a free port (told back th
   the last is in; p50 and p99 of the round trip per bar (the bar's first datagram sent to its
   answer's last one received: the server-side latency plus loopback), in echo and ahead mode, and
   while another client keeps the workers busy with 512-bar improvisations.
-- ``--jam``: the output timing of ``qbdi jam`` against the ideal grid (bridge.jam.measure_jitter).
+- ``--jam``: the output timing of ``qbdi jam`` against the ideal grid (bridge.jam.jam.measure_jitter).
 
 Queries are built in code: a I-vi-IV-V progression with bass, triads and an eighth-note melody.
 """
@@ -387,7 +387,7 @@ def bench_from_args(args) -> int:
     if getattr(args, "cold_only", False) and not args.cold:
         raise QbdiError("--cold-only measures the cold start of --cold CMD; give --cold too")
     if getattr(args, "jam", False):
-        from .jam import format_jitter, measure_jitter
+        from .jam.jam import format_jitter, measure_jitter
 
         if args.jam_bars < 1 or not 20 <= args.bpm <= 400:
             raise QbdiError("--jam-bars must be 1 or more and --bpm between 20 and 400")

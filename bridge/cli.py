@@ -293,7 +293,7 @@ def cmd_serve(args) -> int:
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # before NumPy loads: see server.py
         os.environ.setdefault(name, "1")
     logging.getLogger().setLevel(getattr(logging, str(text).upper()))
-    from .server import serve_from_args
+    from .serve.server import serve_from_args
 
     return serve_from_args(args)
 
@@ -309,7 +309,7 @@ def cmd_jam(args) -> int:
 
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # before NumPy loads, as serve
         os.environ.setdefault(name, "1")
-    from .jam import jam_from_args
+    from .jam.jam import jam_from_args
 
     settings = opt.settings_from(args)
     args.bars, args.input_mode = args.stop_after, "mute" if args.mute else "thru"

@@ -47,8 +47,8 @@ from . import protocol as P
 from .config import INT32_MAX, Settings
 from .errors import QbdiError
 from .osc import OscError, decode, encode, shortest_float32
-from .peers import is_loopback
 from .pianoroll import Note
+from .serve.peers import is_loopback
 
 log = logging.getLogger(__name__)
 

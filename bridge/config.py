@@ -80,7 +80,7 @@ class Representation:
 
     @property
     def texture_size(self) -> int:
-        """Length of a bar's texture profile (bridge.analysis.texture): onsets and sounding
+        """Length of a bar's texture profile (bridge.measures.texture): onsets and sounding
         notes per step, sounding per octave band."""
         return 2 * self.steps_per_frame + self.octave_bands
 
@@ -191,7 +191,7 @@ def check_beats_per_bar(value: Any) -> float:
 
 @dataclass(frozen=True)
 class ServeConfig:
-    """What ``qbdi serve`` is started with; ``None`` takes the default (bridge.protocol, bridge.workers)."""
+    """What ``qbdi serve`` is started with; ``None`` takes the default (bridge.protocol, bridge.serve.workers)."""
 
     host: str | None = None
     port: int | None = None

@@ -12,7 +12,7 @@ settings as ``key value`` pairs, so one server can serve many devices and may be
 Numbers may arrive as int or float (Max sends a float that happens to be whole as an int).
 
 Peers on other machines first ping (padded to HANDSHAKE_BYTES) for a cookie, then end every
-request with ``"cookie" <cookie>`` (bridge.peers); until then no reply to them is larger than the
+request with ``"cookie" <cookie>`` (bridge.serve.peers); until then no reply to them is larger than the
 datagram that caused it. Loopback peers need none of this.
 """
 
@@ -70,7 +70,7 @@ READY = "/qbdi/ready"
 # /qbdi/bye <id:i>
 BYE = "/qbdi/bye"
 
-# --- play along: stream sessions (bridge.sessions, docs/PROTOCOL.md "Playing along") ---------
+# --- play along: stream sessions (bridge.serve.sessions, docs/PROTOCOL.md "Playing along") ---------
 # A session is keyed by (sender host, reply port, session id); the session id takes the place of
 # the request id. Bar notes are in beats from the bar's start; a negative start is a note held
 # over from an earlier bar. Answers come back tagged with the bar they are for.
@@ -99,7 +99,7 @@ ADDRESSES = REQUESTS + REPLIES
 # Requests a peer on another machine may send without a cookie (every other request needs one).
 HANDSHAKES = (PING,)
 
-# --- the handshake (bridge.peers) -------------------------------------------------------------
+# --- the handshake (bridge.serve.peers) -------------------------------------------------------------
 # Any request may end with the pair  "cookie" <cookie:s>  after its other arguments.
 COOKIE_KEY = "cookie"
 COOKIE_PERIOD_S = 60.0         # a cookie is accepted in the period it was issued and the next one
@@ -194,7 +194,7 @@ def chunk_args(flat: list) -> list[list]:
     return chunks or [[]]
 
 
-# --- reading and writing arguments: shared by bridge.server and bridge.client ------------------
+# --- reading and writing arguments: shared by bridge.serve.server and bridge.client ------------------
 # How each setting travels: "str" (a symbol), "rate" (int bits, "full" or -1), "float", "int".
 SETTING_TYPES = {
     "model": "str", "rate": "rate", "sampling": "str", "threshold": "float", "temperature": "float",

@@ -1,7 +1,7 @@
 # SPDX-FileCopyrightText: 2026 The qbdi authors
 # SPDX-License-Identifier: MIT
 """Playing along through a running ``qbdi serve``: a stream session, bar by bar (docs/PROTOCOL.md,
-"Playing along"; the server side is bridge.sessions, the engine bridge.stream).
+"Playing along"; the server side is bridge.serve.sessions, the engine bridge.stream).
 
 Example (with ``qbdi serve`` running)::
 

@@ -15,7 +15,7 @@ from builders import tiny_model
 from bridge import protocol as P
 from bridge.models import installed_names
 from bridge.osc import OscError, decode, encode
-from bridge.server import Server
+from bridge.serve.server import Server
 
 REAL_MODEL = "pop"
 

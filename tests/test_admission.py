@@ -1,6 +1,6 @@
 # SPDX-FileCopyrightText: 2026 The qbdi authors
 # SPDX-License-Identifier: MIT
-"""The gate every datagram passes (bridge.admission), through real sockets: what a hostile or
+"""The gate every datagram passes (bridge.serve.admission), through real sockets: what a hostile or
 careless client can and cannot make the server do. Peers "on another machine" are this machine
 talking to a server bound on its non-loopback address (the server sees that address as the
 source, as it would a LAN peer's); those tests are skipped where the machine has none."""
@@ -20,10 +20,10 @@ from bridge import protocol as P
 from bridge.bench import realistic_query
 from bridge.client import Client, ServerError
 from bridge.osc import decode, encode
-from bridge.peers import Allowance, Cookies
-from bridge.server import Server
+from bridge.serve.peers import Allowance, Cookies
+from bridge.serve.server import Server
 
-FORGED = "2026-01-01 12:00:00,000 CRITICAL bridge.server: the server was compromised"
+FORGED = "2026-01-01 12:00:00,000 CRITICAL bridge.serve.server: the server was compromised"
 HOSTILE_TEXT = ["\n" + FORGED, "\r\x1b[2J\x1b[1;31mALERT\x1b[0m", "\u2028\u2029\u0085\u202eevil", "\t" + "x" * 240]
 
 
@@ -58,7 +58,7 @@ def test_nothing_from_a_datagram_reaches_the_log_unescaped(peer, server, caplog)
         quiet(peer)
         peer.ping()
     messages = [r.getMessage() for r in caplog.records]
-    assert any("CRITICAL bridge.server: the server was compromised" in m for m in messages)   # logged, escaped
+    assert any("CRITICAL bridge.serve.server: the server was compromised" in m for m in messages)   # logged, escaped
     for message in messages:
         assert message.isprintable() and len(message) < 2000, repr(message)
 

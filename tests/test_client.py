@@ -14,7 +14,7 @@ from bridge.client import Client, NoReply, ServerError
 from bridge.config import Settings
 from bridge.errors import QbdiError
 from bridge.osc import decode, encode
-from bridge.server import Server
+from bridge.serve.server import Server
 
 
 def test_ping_status_models(server):

@@ -1,13 +1,13 @@
 # SPDX-FileCopyrightText: 2026 The qbdi authors
 # SPDX-License-Identifier: MIT
-"""bridge.fairqueue: the least-served sender first, caps, eviction, one worker kept for short jobs."""
+"""bridge.serve.fairqueue: the least-served sender first, caps, eviction, one worker kept for short jobs."""
 
 import threading
 
 import pytest
 
 from bridge.errors import QbdiError
-from bridge.fairqueue import FairQueue
+from bridge.serve.fairqueue import FairQueue
 
 
 class Clock:

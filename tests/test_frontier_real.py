@@ -7,9 +7,9 @@ or a model that lost the harmony fails."""
 
 import pytest
 
-from bridge.analysis.metrics import compare
 from bridge.config import Settings
 from bridge.improvise import improvise_file
+from bridge.measures.metrics import compare
 from bridge.midifile import write_midi
 from bridge.models import installed_names, load_model
 from tools import pieces

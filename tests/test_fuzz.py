@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from bridge import protocol as P
 from bridge.errors import QbdiError
 from bridge.osc import OscError, decode, encode
-from bridge.reassembly import Assembler
+from bridge.serve.reassembly import Assembler
 from tools.fuzz import ReplyPool, expectation, raw_message, run_fuzz, run_load
 
 SEED = int(os.environ.get("QBDI_FUZZ_SEED", "20240607"))
@@ -226,7 +226,7 @@ def test_nan_and_infinite_ids_and_ports(peer):
 def test_a_request_refused_for_its_size_gets_one_error_not_a_second_expired_one(model_dir, make_peer, first):
     """The size checks ran before the handlers and did not drop the request: its other datagrams
     started a new one, which expired later with a second error for the same id."""
-    from bridge.server import Server
+    from bridge.serve.server import Server
 
     with Server(port=0, model=str(model_dir), ttl=0.3) as srv:
         peer = make_peer(srv.port)

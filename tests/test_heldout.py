@@ -10,7 +10,7 @@ from tools import heldout, pieces
 
 
 def test_every_built_style_is_4_4_in_range_deterministic_and_changes_harmony():
-    from bridge.analysis.chroma import bar_profiles
+    from bridge.measures.chroma import bar_profiles
 
     for style in pieces.GENERATORS:
         a = pieces.build(style, 3, seed=1)

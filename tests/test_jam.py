@@ -11,14 +11,14 @@ import mido
 import pytest
 from builders import midi_file, performance, tiny_model
 
-from bridge.clock import TICKS_PER_BEAT, InternalClock, MidiClock
 from bridge.config import Settings, StreamSettings
-from bridge.jam import Jam, LocalEngine, RemoteEngine
+from bridge.jam.clock import TICKS_PER_BEAT, InternalClock, MidiClock
+from bridge.jam.jam import Jam, LocalEngine, RemoteEngine
+from bridge.jam.player import BarCollector, Player
+from bridge.jam.ports import MemoryInput, MemoryOutput, match
 from bridge.midifile import read_midi
 from bridge.models import load_model
 from bridge.pianoroll import Note
-from bridge.player import BarCollector, Player
-from bridge.ports import MemoryInput, MemoryOutput, match
 from bridge.stream import StreamImproviser, merge_bars, split_bars
 
 PY = [sys.executable, "-m", "bridge"]

@@ -1,6 +1,6 @@
 # SPDX-FileCopyrightText: 2026 The qbdi authors
 # SPDX-License-Identifier: MIT
-"""bridge.peers: loopback or not, this machine or not, the handshake cookie, log-safe text."""
+"""bridge.serve.peers: loopback or not, this machine or not, the handshake cookie, log-safe text."""
 
 import logging
 import socket
@@ -9,7 +9,7 @@ import pytest
 
 from bridge import protocol as P
 from bridge.osc import encode
-from bridge.peers import (
+from bridge.serve.peers import (
     Allowance,
     Cookies,
     Peer,
@@ -75,7 +75,7 @@ def test_peer_limits():
     assert Peer("127.0.0.1", 5000, 60, local=True, trusted=True).error_limit is None
 
 
-@pytest.mark.parametrize("text", ["/qbdi/x\n2026-01-01 CRITICAL bridge.server: forged", "\x1b[2J\x1b[31mred",
+@pytest.mark.parametrize("text", ["/qbdi/x\n2026-01-01 CRITICAL bridge.serve.server: forged", "\x1b[2J\x1b[31mred",
                                   "a\rb", "\u2028line", "\u202eevil", "tab\there", "nul\x00", "\\n literal"])
 def test_printable_text_cannot_forge_or_hide_log_lines(text):
     out = printable(text)

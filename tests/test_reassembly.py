@@ -6,7 +6,7 @@ import pytest
 
 from bridge import protocol as P
 from bridge.errors import QbdiError
-from bridge.reassembly import Assembler
+from bridge.serve.reassembly import Assembler
 
 
 class Clock:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-import bridge.workers
+import bridge.serve.workers
 from bridge import protocol as P
 from bridge.bench import realistic_query
 from bridge.client import Client, ServerError
@@ -25,7 +25,7 @@ from bridge.midifile import read_midi, write_midi
 from bridge.models import load_model
 from bridge.osc import decode, encode
 from bridge.pianoroll import Note
-from bridge.server import Server
+from bridge.serve.server import Server
 
 PY = [sys.executable, "-m", "bridge"]
 
@@ -127,13 +127,13 @@ def test_256_bar_10000_note_query_round_trips_intact(any_server, monkeypatch):
     query = [Note(24 + (i * 7) % 78, (i * 256 // 10_000) * 4.0 + (i % 16) * 0.25, 0.25, 40 + i % 80)
              for i in range(10_000)]
     received = []
-    real = bridge.workers.improvise
+    real = bridge.serve.workers.improvise
 
     def spy(model, notes, settings, **kw):
         received.append(list(notes))
         return real(model, notes, settings, **kw)
 
-    monkeypatch.setattr(bridge.workers, "improvise", spy)
+    monkeypatch.setattr(bridge.serve.workers, "improvise", spy)
     with Client(port=server.port, timeout=20) as client:
         result = client.improvise(query, {"rate": 64, "seed": 3})
     assert as_tuples(received[0]) == as_tuples(query)             # 79 chunks in, nothing lost or changed
@@ -253,7 +253,7 @@ def test_a_failing_handler_does_not_stop_the_server(server, monkeypatch):
     def broken(*args, **kw):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(bridge.workers, "improvise", broken)
+    monkeypatch.setattr(bridge.serve.workers, "improvise", broken)
     with Client(port=server.port) as client:
         with pytest.raises(ServerError) as info:
             client.improvise(realistic_query(1))
@@ -263,14 +263,14 @@ def test_a_failing_handler_does_not_stop_the_server(server, monkeypatch):
 
 def test_a_request_may_name_an_installed_model(server, other_model_dir, monkeypatch):
     loads = []
-    real = bridge.workers.load_model
+    real = bridge.serve.workers.load_model
 
     def load(name=None):
         loads.append(name)
         return real(other_model_dir if name == "other" else name)
 
-    monkeypatch.setattr(bridge.workers, "installed_names", lambda: ["other"])
-    monkeypatch.setattr(bridge.workers, "load_model", load)
+    monkeypatch.setattr(bridge.serve.workers, "installed_names", lambda: ["other"])
+    monkeypatch.setattr(bridge.serve.workers, "load_model", load)
     with Client(port=server.port) as client:
         for _ in range(2):
             result = client.improvise(realistic_query(2), {"model": "other"})
@@ -296,7 +296,7 @@ def test_incomplete_requests_expire(model_dir, make_peer):
 
 
 def test_a_full_server_gives_a_newcomer_the_oldest_slot_of_the_heaviest_sender(model_dir, make_peer):
-    from bridge.reassembly import MAX_PENDING_PER_SENDER
+    from bridge.serve.reassembly import MAX_PENDING_PER_SENDER
 
     with Server(port=0, model=str(model_dir)) as srv:
         peers = [make_peer(srv.port) for _ in range(-(-P.MAX_PENDING // MAX_PENDING_PER_SENDER))]
@@ -323,7 +323,7 @@ def test_a_full_server_gives_a_newcomer_the_oldest_slot_of_the_heaviest_sender(m
 
 
 def test_one_device_cannot_make_the_server_busy_for_the_others(model_dir, make_peer):
-    from bridge.reassembly import MAX_PENDING_PER_SENDER
+    from bridge.serve.reassembly import MAX_PENDING_PER_SENDER
 
     with Server(port=0, model=str(model_dir)) as srv:
         greedy, polite = make_peer(srv.port), make_peer(srv.port)
@@ -339,7 +339,7 @@ def test_one_device_cannot_make_the_server_busy_for_the_others(model_dir, make_p
 
 def test_binding_beyond_loopback_warns(model_dir, caplog):
     srv = Server(host="0.0.0.0", port=0, model=str(model_dir))
-    with caplog.at_level(logging.WARNING, logger="bridge.server"):
+    with caplog.at_level(logging.WARNING, logger="bridge.serve.server"):
         srv.bind()
     srv.sock.close()
     assert "reachable from other machines" in caplog.text
@@ -445,7 +445,7 @@ def test_ctrl_c_exits_cleanly(model_dir):
 def test_the_serving_path_never_imports_torch(model_dir):
     script = f"""
 import sys
-from bridge.server import Server
+from bridge.serve.server import Server
 from bridge.client import Client
 from bridge.bench import realistic_query
 with Server(port=0, model={str(model_dir)!r}) as srv, Client(port=srv.port) as client:

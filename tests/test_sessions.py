@@ -8,7 +8,7 @@ import time
 import pytest
 from builders import midi_file, performance
 
-import bridge.workers
+import bridge.serve.workers
 from bridge import protocol as P
 from bridge.bench import realistic_query
 from bridge.config import Settings, StreamSettings
@@ -16,7 +16,7 @@ from bridge.improvise import improvise_file
 from bridge.models import load_model
 from bridge.osc import decode
 from bridge.pianoroll import Note
-from bridge.server import Server
+from bridge.serve.server import Server
 from bridge.stream import StreamImproviser, merge_bars, split_bars
 from bridge.stream_client import Stream
 
@@ -233,13 +233,13 @@ def test_out_of_range_notes_warn_once(peer, server):
 # --- no waiting behind long improvisations ----------------------------------------------------------
 def test_a_stream_bar_is_answered_while_the_workers_are_busy(make_peer, model_dir, monkeypatch):
     gate = threading.Event()
-    real_improvise = bridge.workers.improvise
+    real_improvise = bridge.serve.workers.improvise
 
     def long_improvise(*args, **kwargs):          # a 512-bar improvisation that takes as long as the test needs
         gate.wait(20)
         return real_improvise(*args, **kwargs)
 
-    monkeypatch.setattr(bridge.workers, "improvise", long_improvise)
+    monkeypatch.setattr(bridge.serve.workers, "improvise", long_improvise)
     with Server(port=0, model=str(model_dir), workers=1) as srv:
         slow, player = make_peer(srv.port), make_peer(srv.port)
         query = realistic_query(512)

@@ -81,7 +81,7 @@ def test_spec_excludes_training_and_analysis_and_names_the_hidden_imports(spec_t
     for name in (*NOT_IN_BUNDLE, "_tkinter", "rtmidi", "bridge.training", "bridge.analysis"):
         assert name in kwargs["excludes"], name
     for name in ("pythonosc", "pythonosc.osc_message", "mido", "mido.backends.backend", "safetensors.numpy",
-                 "bridge.server"):
+                 "bridge.serve.server"):
         assert name in kwargs["hiddenimports"], name
     assert not any("rtmidi" in name for name in kwargs["hiddenimports"])
     assert calls["Analysis"][0][0] == [str(spec_tree / "build" / "entry.py")]
@@ -194,7 +194,7 @@ def test_serving_path_imports_no_training_or_analysis_module(tmp_path):
     script = f"""
 import sys
 from bridge.cli import main
-from bridge.server import Server
+from bridge.serve.server import Server
 from bridge.client import Client
 from bridge.bench import realistic_query
 with Server(port=0, model={str(model)!r}) as server, Client(port=server.port) as client:
@@ -231,7 +231,7 @@ for name in {TRIMMED!r}:
     sys.modules[name] = None          # import raises ImportError, as in the bundle
 from pathlib import Path
 from bridge.cli import main
-from bridge.server import Server
+from bridge.serve.server import Server
 from bridge.client import Client, ServerError
 from bridge.bench import realistic_query
 from bridge.midifile import write_midi

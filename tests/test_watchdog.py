@@ -1,6 +1,6 @@
 # SPDX-FileCopyrightText: 2026 The qbdi authors
 # SPDX-License-Identifier: MIT
-"""``qbdi serve --exit-with-stdin`` (bridge.watchdog): the server ends with the program that
+"""``qbdi serve --exit-with-stdin`` (bridge.serve.watchdog): the server ends with the program that
 started it. A real parent process starts the real server with a pipe on its stdin, as the Max
 launcher does, and is killed with SIGKILL: the orphaned server must stop by itself."""
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bridge.client import Client
-from bridge.watchdog import watch_stdin
+from bridge.serve.watchdog import watch_stdin
 
 ROOT = Path(__file__).resolve().parents[1]
 

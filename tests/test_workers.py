@@ -1,6 +1,6 @@
 # SPDX-FileCopyrightText: 2026 The qbdi authors
 # SPDX-License-Identifier: MIT
-"""bridge.workers: long results are paced (P.RESULT_BURST chunks, then a P.RESULT_PAUSE_S pause), so
+"""bridge.serve.workers: long results are paced (P.RESULT_BURST chunks, then a P.RESULT_PAUSE_S pause), so
 a receiver whose socket buffer the server cannot size (Max's [udpreceive]) is not flooded; and a
 paced result still arrives whole over real UDP."""
 
@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 
 from bridge import protocol as P
-from bridge import workers
 from bridge.client import Client
 from bridge.config import Settings
 from bridge.improvise import Improvisation
 from bridge.pianoroll import BarGrid, Note
-from bridge.server import Server
+from bridge.serve import workers
+from bridge.serve.server import Server
 
 
 def improvisation(n_notes: int) -> Improvisation:

@@ -6,7 +6,7 @@ Evaluates exactly as a user runs ``qbdi improvise``: each query is a MIDI file o
 :func:`bridge.improvise.improvise_file` with the default :class:`bridge.config.Settings` except
 ``rate`` and ``seed`` (and whatever ``--threshold`` / ``--source`` / ``--sample`` override, for
 the search). Per rate, the mean over queries and seeds of retained harmony, copy, texture, key
-agreement, agreement, vocabulary and density (:func:`bridge.analysis.metrics.compare`), then
+agreement, agreement, vocabulary and density (:func:`bridge.measures.metrics.compare`), then
 issue 12's goals checked on those means. ``--json OUT`` writes everything, per query too.
 """
 
@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from bridge.analysis.frontier import DIAL, check_goals, format_goals, format_rows, frontier_score, run, summarize
-from bridge.analysis.texture import texture_bank
 from bridge.config import Settings, parse_rate
 from bridge.errors import QbdiError
+from bridge.measures.frontier import DIAL, check_goals, format_goals, format_rows, frontier_score, run, summarize
+from bridge.measures.texture import texture_bank
 from bridge.models import Model, load_model
 from bridge.models.schema import seal
 

@@ -63,7 +63,7 @@ from bridge.client import Client, NoReply, ServerError
 from bridge.config import INT32_MAX
 from bridge.errors import QbdiError
 from bridge.osc import OscError, decode, encode
-from bridge.peers import is_loopback, take_cookie
+from bridge.serve.peers import is_loopback, take_cookie
 
 RCVBUF = 4 << 20
 POOL_SIZE = 8                 # reply ports the fuzzer listens on

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from ..measures.chroma import NoteLike, chroma, count_bars, end_beats
+from ..measures.tonnetz import tonal_centroid
 from . import oracle as vmo_oracle
-from .chroma import NoteLike, chroma, count_bars, end_beats
 from .motifs import Motif, find_motifs
-from .tonnetz import tonal_centroid
 
 log = logging.getLogger(__name__)
 

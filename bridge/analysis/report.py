@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .chroma import end_beats
+from ..measures.chroma import end_beats
 from .piece import PieceAnalysis, analyze_piece, check_length, resolve_model
 
 log = logging.getLogger(__name__)

@@ -26,8 +26,8 @@ import numpy as np
 
 from bridge.config import SWEEP_RATES
 
-from .chroma import NoteLike, count_bars
-from .metrics import compare, repeat_agreement
+from ..measures.chroma import NoteLike, count_bars
+from ..measures.metrics import compare, repeat_agreement
 from .piece import analyze_latents, analyze_surface, bar_means, encode_bars, resolve_model
 
 log = logging.getLogger(__name__)
@@ -196,7 +196,7 @@ def run_sweep(query_path: str | Path | Sequence[str | Path], rates: Sequence[int
     from bridge.errors import QbdiError
     from bridge.folders import holds_report, plan_folder
 
-    from .frontier import check_goals
+    from ..measures.frontier import check_goals
 
     paths = [Path(query_path)] if isinstance(query_path, (str, Path)) else [Path(p) for p in query_path]
     if not paths:

@@ -40,7 +40,7 @@ CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
 DEFAULT_MODEL = "pop"
 HEADER_SLACK = 1 << 20          # bytes a weight file may hold beyond its tensors (header, metadata)
-TEXTURE_BANK = "texture.bank"   # optional tensor: corpus bars' texture counts (bridge.analysis.texture)
+TEXTURE_BANK = "texture.bank"   # optional tensor: corpus bars' texture counts (bridge.measures.texture)
 MAX_BANK_ROWS = 4096
 
 

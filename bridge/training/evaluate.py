@@ -3,7 +3,7 @@
 """Held-out evaluation of a model (NumPy only): reconstruction F1 on held-out corpus songs (the
 "grid onset F1", reported, not a target), the rate dial's useful top, next-bar prediction
 quality and, given out-of-style queries, the frontier: retained harmony, copy and texture per
-rate (:mod:`bridge.analysis.frontier`). Recorded in each model's data card by ``qbdi train``."""
+rate (:mod:`bridge.measures.frontier`). Recorded in each model's data card by ``qbdi train``."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def latent_information_rate(model: Model, pieces: list[np.ndarray]) -> float | N
 def frontier_card(model: Model, paths: list, name: str = "") -> dict:
     """The frontier on out-of-style query files, as the data card records it: per-rate means
     over queries and seeds 1, 2 (default settings), the goals and the selection score."""
-    from ..analysis.frontier import SEEDS, check_goals, frontier_score, run, summarize
+    from ..measures.frontier import SEEDS, check_goals, frontier_score, run, summarize
 
     rows = summarize(run(model, paths))
     return {"queries": name, "files": [str(p.name) for p in paths], "seeds": list(SEEDS),

@@ -25,8 +25,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..analysis.texture import texture_bank
 from ..config import Architecture, Representation
+from ..measures.texture import texture_bank
 from .config import TrainConfig, calibration_shift
 from .corpus import BACH, Corpus, load_corpus, split_by_piece
 from .corrupt import Corruption, corrupt
@@ -184,7 +184,7 @@ def _losses(row) -> dict[str, float]:
 
 class Selector:
     """Early stopping on a held-out frontier: every ``select_every`` epochs, the frontier score
-    (:func:`bridge.analysis.frontier.frontier_score`) of the current weights on the
+    (:func:`bridge.measures.frontier.frontier_score`) of the current weights on the
     ``select_queries`` MIDI files (out-of-style, never trained on); the best epoch's weights win."""
 
     def __init__(self, cfg: TrainConfig, rep: Representation, arch: Architecture, bank: np.ndarray) -> None:
@@ -199,7 +199,7 @@ class Selector:
         self.history: list[dict[str, Any]] = []
 
     def consider(self, model: TorchVAE, epoch: int) -> float:
-        from ..analysis.frontier import frontier_score, run, summarize
+        from ..measures.frontier import frontier_score, run, summarize
 
         numpy_model = _numpy_model(model, self.rep, self.arch, self.bank, self.thresholds)
         rows = summarize(run(numpy_model, self.paths))

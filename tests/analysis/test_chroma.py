@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bridge.analysis import chroma
+from bridge.measures import chroma
 
 from .synth import Note, progression
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 import pytest
 
-from bridge.analysis import frontier
+from bridge.measures import frontier
 
 
 def rows(points, key=0.9):

@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from bridge.analysis import metrics
-from bridge.analysis.chroma import bar_profiles
+from bridge.measures import metrics
+from bridge.measures.chroma import bar_profiles
 
 from .synth import POP, Note, progression, song, transpose
 

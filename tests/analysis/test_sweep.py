@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 from bridge.analysis import sweep
-from bridge.analysis.chroma import bar_profiles
 from bridge.errors import QbdiError
+from bridge.measures.chroma import bar_profiles
 
 from .synth import Note, progression, song
 

@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from bridge.analysis.tonnetz import chord, distance, tonal_centroid
+from bridge.measures.tonnetz import chord, distance, tonal_centroid
 
 C_MAJOR, A_MINOR, FS_MAJOR, G_MAJOR = chord(0, 4, 7), chord(9, 0, 4), chord(6, 10, 1), chord(7, 11, 2)
 

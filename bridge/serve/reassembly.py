@@ -40,8 +40,8 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import QbdiError
-from .protocol import FIELDS_PER_NOTE, MAX_CHUNKS, MAX_NOTES, MAX_PENDING, REQUEST_DEADLINE_S, REQUEST_TTL_S
+from ..errors import QbdiError
+from ..protocol import FIELDS_PER_NOTE, MAX_CHUNKS, MAX_NOTES, MAX_PENDING, REQUEST_DEADLINE_S, REQUEST_TTL_S
 
 log = logging.getLogger(__name__)
 

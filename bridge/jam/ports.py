@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .errors import QbdiError
+from ..errors import QbdiError
 
 VIRTUAL_NAME = "qbdi jam"
 INSTALL_HINT = "install the MIDI backend with: pip install 'qbdi-bridge[jam]' (python-rtmidi)"

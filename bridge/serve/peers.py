@@ -37,7 +37,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .protocol import COOKIE_KEY, COOKIE_PERIOD_S
+from ..protocol import COOKIE_KEY, COOKIE_PERIOD_S
 
 MAX_SHOWN = 120          # characters of a received value in a log line
 SENDER_RATE = 3000.0     # datagrams a second one source address may send, sustained...

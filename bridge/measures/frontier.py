@@ -4,7 +4,7 @@
 
 NumPy only. :func:`run` improvises on query files exactly as ``qbdi improvise`` does
 (:func:`bridge.improvise.improvise_file`, the given settings with ``rate`` and ``seed`` set) and
-measures each output (:func:`bridge.analysis.metrics.compare`); :func:`summarize` averages over
+measures each output (:func:`bridge.measures.metrics.compare`); :func:`summarize` averages over
 queries and seeds per rate; :func:`check_goals` tests issue 12's goals on those means and
 :func:`frontier_score` folds them into one number for model selection.
 """

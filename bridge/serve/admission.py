@@ -8,16 +8,16 @@ gate's rules go by the class of the address and of the peer, not by a list of to
 * a datagram with a *reply* address (``P.REPLIES``) is never answered: two servers, or a server
   and a reflector, cannot start a loop; neither is one with no usable reply port, nor one whose
   reply would go to the server's own socket on any address of this machine;
-* a peer on another machine (:mod:`bridge.peers`) must end every request but a handshake
+* a peer on another machine (:mod:`bridge.serve.peers`) must end every request but a handshake
   (``P.HANDSHAKES``: ping) with a valid cookie; until it does, nothing sent back to it is larger
   than the datagram it sent (a pong that would be is not sent), and no error to it ever is;
 * then the envelope: a readable id, sizes within the caps.
 
 The cheap requests (ping, status, models, quit) are answered in the receive thread. Improvisation
-requests are put back together from their chunks (:mod:`bridge.reassembly`, fair between
+requests are put back together from their chunks (:mod:`bridge.serve.reassembly`, fair between
 senders) and handed to the workers once complete. Every refusal is an ``/qbdi/error`` with a
 code; a request refused part-way is dropped whole, so it gets one error, not one per chunk.
-Anything from a datagram that reaches the log goes through :func:`bridge.peers.shown`.
+Anything from a datagram that reaches the log goes through :func:`bridge.serve.peers.shown`.
 
 Not thread-safe: the server's receive thread owns its :class:`Admission`.
 """
@@ -29,13 +29,13 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import __version__
-from . import protocol as P
-from .config import INT32_MAX, Settings
-from .errors import QbdiError
-from .osc import encode
+from .. import __version__
+from .. import protocol as P
+from ..config import INT32_MAX, Settings
+from ..errors import QbdiError
+from ..osc import encode
+from ..pianoroll import Note
 from .peers import Cookies, Peer, is_loopback, printable, shown, take_cookie
-from .pianoroll import Note
 from .reassembly import Assembler, Partial
 from .sessions import Sessions
 from .workers import Job
@@ -81,7 +81,7 @@ class Admission:
             P.IMPROVISE: self._on_improvise, P.NOTES: self._on_notes, P.FREE: self._on_free,
             P.QUIT: self._on_quit,
         }
-        self.sessions = Sessions(server)         # play along: /qbdi/stream/* (bridge.sessions)
+        self.sessions = Sessions(server)         # play along: /qbdi/stream/* (bridge.serve.sessions)
         self.handlers.update(self.sessions.handlers())
 
     def admit(self, address: str, args: list, size: int, sender: tuple) -> None:
@@ -240,5 +240,5 @@ class Admission:
 
 
 def _key(peer: Peer, dest: tuple[str, int], request_id: int) -> tuple:
-    """A chunked request's key: (host, source port, reply port, id); see bridge.reassembly."""
+    """A chunked request's key: (host, source port, reply port, id); see bridge.serve.reassembly."""
     return peer.host, peer.port, dest[1], request_id

@@ -2,12 +2,12 @@
 # SPDX-License-Identifier: MIT
 """``qbdi jam``: play along from any MIDI port, outside Live (docs/PLAYING.md).
 
-Notes played into the input port are collected per bar (:class:`bridge.player.BarCollector`) on
-a clock (:mod:`bridge.clock`: ``--bpm`` or the input's MIDI clock). Each bar closes half a step
+Notes played into the input port are collected per bar (:class:`bridge.jam.player.BarCollector`) on
+a clock (:mod:`bridge.jam.clock`: ``--bpm`` or the input's MIDI clock). Each bar closes half a step
 (a 32nd note) before its bar line: a note struck later lands on the next downbeat anyway, so
 the answer is back before the bar it is for begins. The engine is in process by default
 (:class:`LocalEngine`) or a running ``qbdi serve`` (:class:`RemoteEngine`, ``--server``). The
-answer plays during the next bar on the grid (:class:`bridge.player.Player`); stop, a transport
+answer plays during the next bar on the grid (:class:`bridge.jam.player.Player`); stop, a transport
 stop and Ctrl-C end every note. Ports, clock, time and engine are all injectable: the tests run
 the whole loop on a simulated clock with in-memory ports.
 """
@@ -22,11 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..config import Settings, StreamSettings
+from ..errors import QbdiError
+from ..stream import NextBar, StreamImproviser
 from .clock import TICKS_PER_BEAT, InternalClock, MidiClock
-from .config import Settings, StreamSettings
-from .errors import QbdiError
 from .player import BarCollector, Player
-from .stream import NextBar, StreamImproviser
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,7 @@ class RemoteEngine:
     """A running ``qbdi serve`` (bridge.stream_client.Stream); a stream the server lost is reopened."""
 
     def __init__(self, host: str, port: int, settings: Settings, stream: StreamSettings) -> None:
-        from .stream_client import Stream
+        from ..stream_client import Stream
 
         self.stream = Stream(settings, mode=stream.mode, window=stream.window, host=host, port=port)
         self.last_ms = 0.0
@@ -320,7 +320,7 @@ def _engine(args, settings: Settings, stream: StreamSettings):
             return RemoteEngine(host or "127.0.0.1", int(port), settings, stream)
         except ValueError:
             raise QbdiError(f"--server takes [HOST:]PORT, e.g. 127.0.0.1:7400; got {args.server!r}") from None
-    from .models import load_model
+    from ..models import load_model
 
     return LocalEngine(load_model(settings.model), settings, stream)
 
@@ -330,8 +330,8 @@ def replay_from_args(args, settings: Settings, stream: StreamSettings) -> int:
     as if played live; OUT holds the answers where they would sound (one bar later in echo)."""
     from pathlib import Path
 
-    from .midifile import read_midi, write_midi
-    from .stream import merge_bars, split_bars
+    from ..midifile import read_midi, write_midi
+    from ..stream import merge_bars, split_bars
 
     out = Path(args.output_file or "")
     if not args.output_file:
@@ -382,8 +382,8 @@ def measure_jitter(bars: int = 16, bpm: float = 120.0, model: str | None = None)
     import numpy as np
     from threadpoolctl import threadpool_limits
 
-    from .bench import BENCH_SETTINGS, realistic_query
-    from .models import load_model
+    from ..bench import BENCH_SETTINGS, realistic_query
+    from ..models import load_model
     from .ports import MemoryInput, MemoryOutput
 
     settings = Settings.from_dict({**BENCH_SETTINGS, "model": model})

@@ -26,12 +26,12 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import protocol as P
-from .config import Settings, StreamSettings
-from .errors import QbdiError
+from .. import protocol as P
+from ..config import Settings, StreamSettings
+from ..errors import QbdiError
+from ..pianoroll import Note
+from ..stream import NextBar, StreamImproviser
 from .peers import Peer
-from .pianoroll import Note
-from .stream import NextBar, StreamImproviser
 
 if TYPE_CHECKING:
     from .server import Server
@@ -83,7 +83,7 @@ class Sessions:
         self._thread: threading.Thread | None = None
 
     def handlers(self) -> dict[str, Callable[[int, tuple[str, int], list, Peer], None]]:
-        """Address -> handler, for :class:`bridge.admission.Admission`."""
+        """Address -> handler, for :class:`bridge.serve.admission.Admission`."""
         return {P.STREAM_OPEN: self.on_open, P.STREAM_SET: self.on_set, P.STREAM_BAR: self.on_bar,
                 P.STREAM_CLOSE: self.on_close}
 

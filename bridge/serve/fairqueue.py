@@ -33,7 +33,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-from .errors import QbdiError
+from ..errors import QbdiError
 
 HALF_LIFE_S = 5.0
 LONG_COST = 64.0           # model frames: a job above this is long (some 25 ms or more of work)

@@ -5,7 +5,7 @@ threads that run them, with the models they use (loaded once, then cached).
 
 The NumPy matrix products release the GIL, so workers overlap on several cores while the receive
 thread stays free to answer pings. The queue is shared fairly between senders
-(:mod:`bridge.fairqueue`): a device's short request runs ahead of another sender's backlog of long
+(:mod:`bridge.serve.fairqueue`): a device's short request runs ahead of another sender's backlog of long
 ones; a full queue, or a sender with MAX_QUEUED_PER_SENDER waiting, is answered ``busy``.
 """
 
@@ -18,13 +18,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from . import protocol as P
-from .config import Settings
-from .errors import QbdiError
+from .. import protocol as P
+from ..config import Settings
+from ..errors import QbdiError
+from ..improvise import Improvisation, free_improvise, improvise
+from ..models import Model, installed_names, list_models, load_model
+from ..pianoroll import Note, check_output_flat
 from .fairqueue import FairQueue
-from .improvise import Improvisation, free_improvise, improvise
-from .models import Model, installed_names, list_models, load_model
-from .pianoroll import Note, check_output_flat
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from ..pianoroll import Note
+from ..stream import bar_notes
 from .clock import TICKS_PER_BEAT
-from .pianoroll import Note
-from .stream import bar_notes
 
 ALL_NOTES_OFF = 123      # MIDI control change
 OFF, ON = 0, 1           # at one tick, note-offs go first

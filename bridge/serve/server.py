@@ -7,12 +7,12 @@ Three parts, one module each, along the data flow:
 * here, the socket loop: one receive thread reads datagrams, decodes them and hands them on;
   replies go to the sender's host at the request's reply port, never elsewhere (never to this
   server's own socket, on any address of the machine), each at most MAX_DATAGRAM bytes of int32,
-  float32 and string arguments, and within the limit the gate set (:mod:`bridge.peers`);
+  float32 and string arguments, and within the limit the gate set (:mod:`bridge.serve.peers`);
   datagrams from source port 0, or from this socket itself, or beyond a source's allowance (a
-  flood: :class:`bridge.peers.Allowance`), are dropped unread;
-* :mod:`bridge.admission`: the gate (reply addresses, reply ports, cookies for peers on other
+  flood: :class:`bridge.serve.peers.Allowance`), are dropped unread;
+* :mod:`bridge.serve.admission`: the gate (reply addresses, reply ports, cookies for peers on other
   machines, caps), then the cheap requests answered at once and the chunked ones assembled;
-* :mod:`bridge.workers`: a bounded fair queue (full -> ``busy``) and the threads that improvise.
+* :mod:`bridge.serve.workers`: a bounded fair queue (full -> ``busy``) and the threads that improvise.
 
 Nothing here imports torch: the model is NumPy weights from safetensors (bridge.vae). While it
 serves, BLAS runs one thread per worker (threadpoolctl, so API users of :class:`Server` get it
@@ -35,13 +35,13 @@ from typing import Any
 
 from threadpoolctl import threadpool_limits
 
-from . import __version__
-from . import protocol as P
+from .. import __version__
+from .. import protocol as P
+from ..config import ServeConfig
+from ..errors import QbdiError
+from ..models import Model
+from ..osc import OscError, decode, encode
 from .admission import Admission
-from .config import ServeConfig
-from .errors import QbdiError
-from .models import Model
-from .osc import OscError, decode, encode
 from .peers import Allowance, is_this_machine, shown
 from .workers import DEFAULT_WORKERS, Models, Workers
 
@@ -100,7 +100,7 @@ class Server:
 
     @property
     def assembler(self):
-        """The requests being put back together (:class:`bridge.reassembly.Assembler`)."""
+        """The requests being put back together (:class:`bridge.serve.reassembly.Assembler`)."""
         return self.admission.assembler
 
     def bind(self) -> None:
