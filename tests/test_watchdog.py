@@ -19,11 +19,13 @@ from pathlib import Path
 import pytest
 
 from bridge.client import Client
+from bridge.osc import decode
 from bridge.serve.watchdog import watch_stdin
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# The parent: starts `python -m bridge serve --exit-with-stdin` with stdin=PIPE (and never writes
+# The parent: starts `python -m bridge serve --exit-with-stdin` (port 0: the server picks a free one and
+# names it in /qbdi/ready) with stdin=PIPE (and never writes
 # to it), prints the server's pid, then sleeps until it is killed.
 PARENT = r"""
 import subprocess, sys
@@ -35,12 +37,6 @@ print(child.pid, flush=True)
 import time
 time.sleep(600)
 """
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def alive(pid: int) -> bool:
@@ -90,18 +86,17 @@ def test_watch_stdin_survives_a_failing_stream():
 
 @pytest.mark.skipif(os.name == "nt", reason="SIGKILL: POSIX (on Windows the launcher's job object kills the child)")
 def test_the_server_stops_when_its_parent_is_killed_with_sigkill(model_dir, tmp_path):
-    port = free_port()
     log = tmp_path / "server.log"
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as notify:
         notify.bind(("127.0.0.1", 0))
         notify.settimeout(60)
         env = dict(os.environ, PYTHONPATH=str(ROOT))
-        parent = subprocess.Popen([sys.executable, "-c", PARENT, str(port), str(notify.getsockname()[1]),
+        parent = subprocess.Popen([sys.executable, "-c", PARENT, "0", str(notify.getsockname()[1]),
                                    str(model_dir), str(log)], stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
         server_pid = None
         try:
             server_pid = int(parent.stdout.readline())
-            notify.recv(4096)                                   # /qbdi/ready: the server is up
+            port = decode(notify.recv(4096))[1][2]              # /qbdi/ready: the server is up, on this port
             with Client(port=port, timeout=10) as client:
                 assert client.ping().protocol_version >= 1
             parent.send_signal(signal.SIGKILL)                  # no handler can run: the pipe just closes

@@ -20,7 +20,9 @@ const FAKE = path.join(__dirname, "helpers", "fake_server.js");
 const SCRIPT_DIR = "/opt/live/QBDI";
 const BUNDLED = path.join(SCRIPT_DIR, "qbdi-server", "qbdi-server");
 
-function waitFor(pred, timeoutMs = 5000, what = "condition") {
+// timeoutMs only bounds a failure: a passing test goes on as soon as pred() holds, so it is generous
+// enough for a loaded CI machine (starting a Node child can take seconds there).
+function waitFor(pred, timeoutMs = 30000, what = "condition") {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
     const poll = () => {
@@ -49,7 +51,9 @@ async function makeLauncher(extra = {}) {
       return childProcess.spawn(process.execPath, [FAKE, ...args], Object.assign({}, opts, { cwd: undefined }));
     },
     pingTimeoutMs: 300,
-    watchIntervalMs: 200,
+    // the watchdog (two missed pings: restart) is not under test here; at a short interval a loaded
+    // machine's slow pong would restart servers the tests count
+    watchIntervalMs: 600000,
   }, extra.options || {}));
   return { launcher, max, spawned, port, said: () => max.outlets.map((o) => o.join(" ")) };
 }
@@ -85,7 +89,7 @@ test("no server answering: starts the bundled one, reports ready, answers ping, 
   const { launcher, spawned, port, said } = await makeLauncher();
   try {
     await launcher.ensure();
-    await waitFor(() => launcher.state === "running", 5000, "running");
+    await waitFor(() => launcher.state === "running", 30000, "running");
     assert.equal(spawned.length, 1);
     assert.equal(spawned[0].cmd, BUNDLED);
     assert.deepEqual(spawned[0].args.slice(0, 5), ["serve", "--host", "127.0.0.1", "--port", String(port)]);
@@ -140,7 +144,7 @@ test("port in use by another program: error port_in_use naming the port, no rest
   const { launcher, spawned, said } = await makeLauncher({ port });
   try {
     await launcher.ensure();
-    await waitFor(() => launcher.state === "failed", 5000, "failed");
+    await waitFor(() => launcher.state === "failed", 30000, "failed");
     const err = said().find((s) => s.startsWith("error port_in_use"));
     assert.ok(err, said().join("\n"));
     assert.match(err, new RegExp(`port ${port} is in use`));
@@ -154,16 +158,21 @@ test("port in use by another program: error port_in_use naming the port, no rest
 
 test("two devices race for the port: the loser adopts the winner's server", async () => {
   const port = await freePort();
-  const { launcher, spawned } = await makeLauncher({ port, options: { pingTimeoutMs: 400 } });
   let server = null;
-  setTimeout(async () => { server = await startFakeServer({ port }); }, 150);   // the other device's server
+  const { launcher, spawned } = await makeLauncher({ port, options: { pingTimeoutMs: 400 } });
+  // the other device's server takes the port between our ping and our spawn: the race, lost every time
+  const spawn = launcher.spawn;
+  launcher.spawn = (cmd, args, opts) => {
+    server = startFakeServer({ port });
+    return spawn(cmd, args, opts);
+  };
   try {
     await launcher.ensure();
-    await waitFor(() => launcher.state === "external", 5000, "external");
+    await waitFor(() => launcher.state === "external", 30000, "external");
     assert.equal(spawned.length, 1, "it tried, lost the port, and then found the other server");
   } finally {
     launcher.close();
-    if (server) await server.close();
+    if (server) await (await server).close();
   }
 });
 
@@ -174,7 +183,7 @@ test("a crashing server is restarted with backoff, then given up on, with its la
   });
   try {
     await launcher.ensure();
-    await waitFor(() => launcher.state === "failed", 8000, "gave up");
+    await waitFor(() => launcher.state === "failed", 30000, "gave up");
     assert.equal(spawned.length, 3);
     const crashes = said().filter((s) => s.startsWith("error crashed"));
     assert.equal(crashes.length, 3);
@@ -189,7 +198,7 @@ test("a server that never sends /qbdi/ready is found by pinging it", async () =>
   const { launcher } = await makeLauncher({ env: { FAKE_QBDI_NO_READY: "1" } });
   try {
     await launcher.ensure();
-    await waitFor(() => launcher.state === "running", 5000, "running");
+    await waitFor(() => launcher.state === "running", 30000, "running");
   } finally {
     launcher.close();
   }
@@ -228,7 +237,7 @@ test("finding 1: a Server Port change restarts the launcher's server on the new 
   try {
     const h = launcher.handlers();
     h.ensure();
-    await waitFor(() => launcher.state === "running", 5000, "running on the first port");
+    await waitFor(() => launcher.state === "running", 30000, "running on the first port");
     const first = launcher.child;
     h.port(portB);              // what the device sends when its Server Port changes ...
     h.ensure();                 // ... and its next ensure
@@ -255,7 +264,7 @@ test("finding 1: an external server on the old port is left alone; the new port 
     await launcher.ensure();
     assert.equal(launcher.state, "external");
     launcher.handlers().port(portB);
-    await waitFor(() => launcher.state === "running", 5000, "a server of our own on the new port");
+    await waitFor(() => launcher.state === "running", 30000, "a server of our own on the new port");
     assert.equal(spawned.length, 1);
     assert.ok(spawned[0].args.includes(String(portB)));
     assert.equal(other.received.filter((m) => m.address === "/qbdi/quit").length, 0, "the other server is not told to quit");
@@ -290,7 +299,7 @@ test("server lines reach the Max Console: errors always, other lines at most 5 p
   const { launcher, max } = await makeLauncher({ env: { FAKE_QBDI_LINES: "12" }, options: { now: () => t } });
   try {
     await launcher.ensure();
-    await waitFor(() => max.posts.some((p) => /fake error/.test(p)), 5000, "the error line");
+    await waitFor(() => max.posts.some((p) => /fake error/.test(p)), 30000, "the error line");
     const server = max.posts.filter((p) => p.startsWith("qbdi-server: "));
     assert.equal(server.filter((p) => / INFO /.test(p) || /serving/.test(p)).length, 5, server.join("\n"));
     assert.ok(server.some((p) => /ERROR bridge.server: fake error/.test(p)), "the error is never throttled");
@@ -322,7 +331,7 @@ test("the server gets --exit-with-stdin and a stdin pipe; an older server withou
   const { launcher, spawned, max } = await makeLauncher({ env: { FAKE_QBDI_OLD: "1" } });
   try {
     await launcher.ensure();
-    await waitFor(() => launcher.state === "running", 5000, "running");
+    await waitFor(() => launcher.state === "running", 30000, "running");
     assert.equal(spawned.length, 2);
     assert.ok(spawned[0].args.includes("--exit-with-stdin"));
     assert.ok(!spawned[1].args.includes("--exit-with-stdin"), "started again without it");
@@ -353,7 +362,7 @@ test("the stdin pipe: the server (fake) ends when the launcher's Node process is
   try {
     assert.ok(!gone(), "the server runs");
     parent.kill("SIGKILL");
-    await waitFor(gone, 5000, "the orphaned server to stop");
+    await waitFor(gone, 30000, "the orphaned server to stop");
   } finally {
     if (!gone()) process.kill(pid, "SIGKILL");
   }
@@ -364,7 +373,7 @@ test("macOS: a binary killed right after spawn (Gatekeeper) stops the retries an
     options: { platform: "darwin", backoffMs: [50] } });
   try {
     await launcher.ensure();
-    await waitFor(() => launcher.state === "failed", 5000, "failed");
+    await waitFor(() => launcher.state === "failed", 30000, "failed");
     await new Promise((r) => setTimeout(r, 300));
     await launcher.ensure();                       // the device asks again every 10 s
     assert.equal(spawned.length, 1, "no retry loop (each retry could bring up another Gatekeeper dialog)");
@@ -373,7 +382,7 @@ test("macOS: a binary killed right after spawn (Gatekeeper) stops the retries an
     assert.ok(errors[0].includes(`xattr -dr com.apple.quarantine "${path.dirname(BUNDLED)}"`), errors[0]);
     assert.equal(max.posts.filter((p) => /xattr -dr com.apple.quarantine/.test(p)).length, 1);
     launcher.retry();                              // Diagnose, after the user ran the line
-    await waitFor(() => spawned.length === 2, 5000, "a new attempt after retry");
+    await waitFor(() => spawned.length === 2, 30000, "a new attempt after retry");
   } finally {
     launcher.close();
   }
@@ -384,7 +393,7 @@ test("the same kill on Linux is a crash with restarts, not Gatekeeper", async ()
     options: { platform: "linux", backoffMs: [50], maxCrashes: 1 } });
   try {
     await launcher.ensure();
-    await waitFor(() => said().some((s) => /gave up/.test(s)), 5000, "gave up");
+    await waitFor(() => said().some((s) => /gave up/.test(s)), 30000, "gave up");
     assert.equal(spawned.length, 2);
     assert.ok(!said().some((s) => s.startsWith("error blocked")));
   } finally {
@@ -404,7 +413,7 @@ test("EACCES from spawn (a file the OS will not run) on macOS: blocked, with the
     env: { PATH: "" }, platform: "darwin", pingTimeoutMs: 200 });
   try {
     await launcher.ensure();
-    await waitFor(() => launcher.state === "failed", 5000, "failed");
+    await waitFor(() => launcher.state === "failed", 30000, "failed");
     const err = max.outlets.map((o) => o.join(" ")).find((s) => s.startsWith("error blocked"));
     assert.ok(err && err.includes(`xattr -dr com.apple.quarantine "${path.dirname(binary)}"`), err);
     assert.ok(err.includes(`chmod +x "${binary}"`), "EACCES may also be a lost executable bit");
@@ -456,9 +465,7 @@ test("clock N sends tick every N ms until clock 0", async () => {
   const { launcher, max } = await makeLauncher();
   try {
     launcher.handlers().clock(60);
-    await new Promise((r) => setTimeout(r, 400));
-    const ticks = max.outlets.filter((o) => o[0] === "tick").length;
-    assert.ok(ticks >= 3, `${ticks} ticks`);
+    await waitFor(() => max.outlets.filter((o) => o[0] === "tick").length >= 3, 30000, "three ticks");
     launcher.handlers().clock(0);
     const after = max.outlets.length;
     await new Promise((r) => setTimeout(r, 200));
