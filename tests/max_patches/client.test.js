@@ -174,7 +174,7 @@ test("diagnose: a PASS line per check in the Max Console, the report block, a su
     c.send("args", server.port);
     c.send("done");
     c.send("diagnose");
-    await udp.waitFor(() => c.out(OUT.STATUS).some((m) => m[0] === "diagnose"), 15000, "the summary");
+    await udp.waitFor(() => c.out(OUT.STATUS).some((m) => m[0] === "diagnose"), 30000, "the summary");
     const lines = c.posts.map((p) => p.replace(/\n$/, "")).filter((p) => /^qbdi diagnose: (PASS|FAIL|SKIP)/.test(p));
     assert.deepEqual(lines.map((l) => l.split(" ").slice(2, 3)[0]), ["PASS", "PASS", "PASS", "PASS", "PASS", "PASS", "PASS"],
       lines.join("\n"));

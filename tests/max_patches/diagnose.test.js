@@ -35,7 +35,7 @@ test("every check passes on a working setup; the Console has a line each and the
   try {
     const query = rig.live.putClip(0, 0, { name: "mine", notes: [{ pitch: 60, start_time: 0, duration: 1 }] });
     const before = rig.live.snapshot(query);
-    await until(() => rig.dev.out(2).some((m) => m[0] === 1), 10000, "the LED");
+    await until(() => rig.dev.out(2).some((m) => m[0] === 1), 30000, "the LED");
     const lines = await diagnosed(rig);
     assert.deepEqual(Object.keys(lines), CHECKS, rig.posts().join("\n"));
     for (const name of CHECKS) assert.equal(lines[name].status, "PASS", `${name}: ${lines[name].detail}`);
@@ -61,7 +61,7 @@ test("every check passes on a working setup; the Console has a line each and the
     assert.ok(rig.live.opsOn(query).every((op) => op.op === "get" || /^get_/.test(op.fn || "")));
     // the launcher keeps the report for a bug report
     const file = path.join(rig.home, "Documents", "qbdi", "qbdi-diagnose.txt");
-    await until(() => fs.existsSync(file), 3000, "the report file");
+    await until(() => fs.existsSync(file), 30000, "the report file");
     assert.match(fs.readFileSync(file, "utf8"), /PASS large result: 64 bars/);
   } finally {
     rig.close();
@@ -73,7 +73,7 @@ test("nothing to start: the server checks fail with where it looked; the rest sa
   const rig = makeRig({ port, diagnoseStartMs: 2500, live: { arrangementCreate: false, duplicateToArrangement: false,
     version: [11, 0, 2] } });
   try {
-    await until(() => /server not found/.test(rig.status()), 5000, "the launcher's error");
+    await until(() => /server not found/.test(rig.status()), 30000, "the launcher's error");
     const lines = await diagnosed(rig, 30000);
     assert.equal(lines.create_midi_clip.status, "FAIL");
     assert.match(lines.create_midi_clip.detail, /Live 11\.0\.2 has neither/);
@@ -99,7 +99,7 @@ test("a full track: the scratch-clip check is skipped, no scene is added, no cli
   try {
     rig.live.putClip(0, 0, { name: "a" });
     rig.live.putClip(0, 1, { name: "b" });
-    await until(() => rig.dev.out(2).some((m) => m[0] === 1), 10000, "the LED");
+    await until(() => rig.dev.out(2).some((m) => m[0] === 1), 30000, "the LED");
     const lines = await diagnosed(rig);
     assert.equal(lines["scratch clip"].status, "SKIP");
     assert.match(lines["scratch clip"].detail, /no empty clip slot on track 1 to try it in/);
@@ -115,10 +115,10 @@ test("Max's timers stopped (audio engine off?): the launcher's clock drives Diag
   const rig = makeRig({ port, timers: "manual",
     launcher: { exists: (p) => p.endsWith(path.join("qbdi-server", "qbdi-server")), spawn: spawnFake } });
   try {
-    await until(() => rig.dev.out(2).some((m) => m[0] === 1) || rig.launcher.state === "running", 10000, "the server");
+    await until(() => rig.dev.out(2).some((m) => m[0] === 1) || rig.launcher.state === "running", 30000, "the server");
     await new Promise((r) => setTimeout(r, 1700));                // no Task tick: the next message asks for the clock
     rig.dev.send("ping");
-    await until(() => rig.launcher.clockTimer !== null, 3000, "the clock");
+    await until(() => rig.launcher.clockTimer !== null, 30000, "the clock");
     const lines = await diagnosed(rig);
     assert.equal(lines.timers.status, "PASS");
     assert.match(lines.timers.detail, /Max's scheduler did not run \(audio engine off\?\); the launcher's clock drives the device/);

@@ -116,7 +116,7 @@ test("the launcher installs once it runs the server from the release folder, and
   try {
     await launcher.ensure();
     const t0 = Date.now();
-    while (!launcher.installed && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+    while (!launcher.installed && Date.now() - t0 < 30000) await new Promise((r) => setTimeout(r, 20));
     assert.ok(fs.existsSync(path.join(home, "Documents", "qbdi", "qbdi-server", "qbdi-server")));
     const said = max.outlets.filter((o) => o[0] === "installed").map((o) => o[1]);
     assert.equal(said.length, 2, said.join("\n"));

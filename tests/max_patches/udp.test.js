@@ -35,11 +35,11 @@ test("device: a 300-note Session clip round-trips through chunking both ways and
   const before = live.snapshot(query);
   const { udp, dev } = await deviceOverUdp(live, server.port);
   try {
-    await udp.waitFor(() => dev.out(2).some((m) => m[0] === 1), 3000, "pong (LED on)");
+    await udp.waitFor(() => dev.out(2).some((m) => m[0] === 1), 30000, "pong (LED on)");
     dev.send("seed", 7);
     dev.send("improvise");
     const slot = live.song.tracks[0].clip_slots[1];
-    await udp.waitFor(() => slot.clip && slot.clip.notes.length > 0, 5000, "the improvised clip");
+    await udp.waitFor(() => slot.clip && slot.clip.notes.length > 0, 30000, "the improvised clip");
     const sentNotes = notes.filter((n) => !n.mute);
     assert.equal(slot.clip.notes.length, sentNotes.length);
     assert.deepEqual(slot.clip.notes.map((n) => [n.pitch, n.start_time, n.duration, n.velocity]),
@@ -71,7 +71,7 @@ test("device: a server error (unknown model) reaches the status line over UDP", 
     dev.send("model", "nonexistent");
     dev.send("improvise");
     const status = () => { const s = dev.out(1); return s.length ? s[s.length - 1].join(" ") : ""; };
-    await udp.waitFor(() => /unknown_model/.test(status()), 3000, "the error");
+    await udp.waitFor(() => /unknown_model/.test(status()), 30000, "the error");
     assert.match(status(), /unknown_model: no model named 'nonexistent'/);
     assert.equal(live.song.tracks[0].clip_slots[1].clip, null);
   } finally {
@@ -92,16 +92,16 @@ test("abstraction: note list in, improvisation out as list and dict; error path"
     c.send("rate", 64);
     c.send("list", 60, 0, 1, 100, 62, 1, 1, 80, 64, 2, 2, 60);
     c.send("improvise");
-    await udp.waitFor(() => c.out(2).length > 0, 3000, "notes");
+    await udp.waitFor(() => c.out(2).length > 0, 30000, "notes");
     assert.deepEqual(c.out(2)[0], [72, 0, 1, 100, 74, 1, 1, 80, 76, 2, 2, 60]);
     assert.equal(c.out(3)[0][0], "dictionary");
     c.send("model", "nonexistent");
     c.send("improvise");
-    await udp.waitFor(() => c.out(5).length > 0, 3000, "error");
+    await udp.waitFor(() => c.out(5).length > 0, 30000, "error");
     assert.equal(c.out(5)[0][1], "unknown_model");
     c.send("model", "default");
     c.send("free", 2);
-    await udp.waitFor(() => c.out(2).length > 1, 3000, "free notes");
+    await udp.waitFor(() => c.out(2).length > 1, 30000, "free notes");
     assert.equal(c.out(2)[1].length, 2 * 4 * 4, "2 bars of 4/4, one note per beat");
   } finally {
     c.dispose();

@@ -79,7 +79,7 @@ class MaxUdp {
   }
 
   /** Resolves when pred() becomes true after a datagram arrives (or now). */
-  waitFor(pred, timeoutMs = 5000, what = "condition") {
+  waitFor(pred, timeoutMs = 30000, what = "condition") {
     if (pred()) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const w = { pred, resolve };
@@ -122,15 +122,46 @@ async function answerPortProbes(dev, outlet = 4, attempts = 32) {
   }
 }
 
-/** A free UDP port on 127.0.0.1. */
-function freePort() {
-  return new Promise((resolve) => {
-    const s = dgram.createSocket("udp4");
-    s.bind(0, "127.0.0.1", () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
+// Ports for servers that a test starts in another process (which must be told the port before it
+// binds it). A port from bind(0) would be released before the child binds it, and any bind(0) in
+// the meantime (this run's, a parallel run's) could be handed the same one. These come from below
+// every OS's ephemeral range (Linux 32768-60999, macOS and Windows 49152-65535), where bind(0)
+// never goes, and each is reserved by a lock file that parallel runs respect.
+const fs = require("fs");
+const os = require("os");
+const LOCKS = path.join(os.tmpdir(), "qbdi-test-ports");
+const PORT_LOW = 20000;
+const PORT_HIGH = 32767;
+const held = [];
+
+function alive(pid) {
+  try { process.kill(pid, 0); return true; } catch (e) { return e.code === "EPERM"; }
+}
+
+function reserve(port) {
+  const lock = path.join(LOCKS, String(port));
+  try {
+    fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
+  } catch (e) {
+    if (e.code !== "EEXIST") throw e;
+    const owner = Number(fs.readFileSync(lock, "utf8")) || 0;
+    if (owner === process.pid || alive(owner)) return false;
+    fs.rmSync(lock, { force: true });   // left by a killed run
+    return reserve(port);
+  }
+  if (!held.length) process.once("exit", () => held.forEach((l) => fs.rmSync(l, { force: true })));
+  held.push(lock);
+  return true;
+}
+
+/** A UDP port on 127.0.0.1, free now, that no bind(0) and no parallel test run will take. */
+async function freePort() {
+  fs.mkdirSync(LOCKS, { recursive: true });
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = PORT_LOW + Math.floor(Math.random() * (PORT_HIGH - PORT_LOW + 1));
+    if (reserve(port) && (await portIsFree(port))) return port;
+  }
+  throw new Error(`no free UDP port in ${PORT_LOW}-${PORT_HIGH} (locks in ${LOCKS})`);
 }
 
 module.exports = { MaxUdp, freePort, portIsFree, answerPortProbes };
