@@ -19,7 +19,8 @@ def test_every_exchange_in_the_protocol_doc_is_what_the_server_answers():
     assert len(exchanges) >= 5 and any(e.kind == "lan" for e in exchanges)
     new, skipped = E.regenerate(text, E.lan_address())
     diff = "".join(difflib.unified_diff(text.splitlines(True), new.splitlines(True), "docs/PROTOCOL.md", "server"))
-    assert new == text, f"docs/PROTOCOL.md is not what the server says; python -m tools.protocol_examples rewrites it:\n{diff}"
+    assert new == text, ("docs/PROTOCOL.md is not what the server says; "
+                         f"python -m tools.protocol_examples rewrites it:\n{diff}")
     if skipped:
         pytest.skip(f"no LAN address on this machine: the handshake exchange was not run ({skipped})")
 
