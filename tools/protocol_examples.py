@@ -19,11 +19,17 @@ order the protocol sends them (warnings, then headers, then note chunks by index
 prints them (``4.`` for a whole float), at most 6 notes per chunk (then ``...``), the pong's cookie as
 ``"<cookie>"`` and the status reply's uptime as ``<uptime>``; a request the server must not answer
 has no ``<-`` line under it, and the tool checks that nothing came.
+
+A block after ``<!-- output: osc_client.py -->`` or ``<!-- output: qbdi_ping.pd -->`` is what that
+example prints (its first notes): the same requests (the query and settings of
+examples/osc_client.py, which the Pd patch sends too) sent to a fresh server, printed the way the
+example prints them. tests/test_examples.py runs the examples themselves against a real server.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import difflib
 import logging
 import re
@@ -41,7 +47,7 @@ from bridge.osc import decode, encode
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "PROTOCOL.md"
-MARK = re.compile(r"^<!-- exchange(?::\s*(\w+))? -->$")
+MARK = re.compile(r"^<!-- (exchange|output)(?::\s*([\w.]+))? -->$")
 DOC_REPLY_PORT = 7401
 NOTES_SHOWN = 6
 WIDTH = 104
@@ -73,7 +79,8 @@ def find_exchanges(lines: list[str]) -> list[Exchange]:
         if i + 1 >= len(lines) or not lines[i + 1].startswith("```"):
             raise SystemExit(f"docs/PROTOCOL.md:{i + 1}: an exchange mark must be followed by a ``` block")
         end = next(j for j in range(i + 2, len(lines)) if lines[j].startswith("```"))
-        found.append(Exchange(i + 2, end, mark.group(1) or "loopback", lines[i + 2:end]))
+        kind = mark.group(2) or "loopback"
+        found.append(Exchange(i + 2, end, kind if mark.group(1) == "exchange" else "output:" + kind, lines[i + 2:end]))
     return found
 
 
@@ -173,28 +180,86 @@ def lan_address() -> str | None:
     return address
 
 
+class Conversation:
+    """A fresh server with the shipped default model on ``host``, and a socket there to talk to it."""
+
+    def __init__(self, host: str) -> None:
+        from bridge.serve.server import Server
+
+        self.host = host
+        self.server = Server(host=host, port=0)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def __enter__(self) -> Conversation:
+        self.server.__enter__()
+        self.sock.bind((self.host, 0))
+        self.reply_port = self.sock.getsockname()[1]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.sock.close()
+        self.server.__exit__(*exc)
+
+    def ask(self, data: bytes, expects: bool = True) -> list[tuple[str, list]]:
+        self.sock.sendto(data, (self.host, self.server.port))
+        return canonical(receive(self.sock, expects))
+
+
 def run_exchange(exchange: Exchange, host: str) -> list[str]:
     """Sends the block's requests to a fresh server on ``host``; returns the block's new lines."""
-    from bridge.serve.server import Server
-
     out: list[str] = []
     cookie = None
-    with Server(host=host, port=0) as server, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind((host, 0))
-        reply_port = sock.getsockname()[1]
-        requests = [line for line in exchange.lines if line.startswith("-> ")]
-        for line in requests:
-            address, args, data = parse_request(line, reply_port, cookie)
-            expects = expects_answer(exchange.lines, line)
-            sock.sendto(data, (host, server.port))
-            answers = receive(sock, expects)
-            for ans_address, ans_args in answers:
-                if ans_address == P.PONG and len(ans_args) > 3:
-                    cookie = ans_args[3]
+    with Conversation(host) as talk:
+        for line in (x for x in exchange.lines if x.startswith("-> ")):
+            _, _, data = parse_request(line, talk.reply_port, cookie)
+            answers = talk.ask(data, expects_answer(exchange.lines, line))
+            cookie = next((a[3] for ad, a in answers if ad == P.PONG and len(a) > 3), cookie)
             out.append(line)
-            for ans in canonical(answers):
+            for ans in answers:
                 out.extend(render(*ans))
     return out
+
+
+def example_query() -> tuple[list[tuple], dict]:
+    """QUERY and SETTINGS of examples/osc_client.py, read without importing it (it needs python-osc)."""
+    tree = ast.parse((ROOT / "examples" / "osc_client.py").read_text(encoding="utf-8"))
+    found = {t.id: ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)
+             for t in node.targets if isinstance(t, ast.Name) and t.id in ("QUERY", "SETTINGS")}
+    return found["QUERY"], found["SETTINGS"]
+
+
+def improvise_example(talk: Conversation, request_id: int) -> list[tuple[str, list]]:
+    query, settings = example_query()
+    pairs = [x for kv in settings.items() for x in kv]
+    talk.ask(encode(P.IMPROVISE, [request_id, talk.reply_port, len(query), 1, *pairs]), expects=False)
+    return talk.ask(encode(P.NOTES, [request_id, talk.reply_port, 0, 1, *[x for n in query for x in n]]))
+
+
+def pd_atom(value) -> str:
+    return value if isinstance(value, str) else f"{float(np.float32(value)):g}"
+
+
+def run_output(name: str) -> list[str]:
+    """What examples/osc_client.py or examples/qbdi_ping.pd prints, cut after a few notes."""
+    with Conversation("127.0.0.1") as talk:
+        if name == "qbdi_ping.pd":
+            pong = talk.ask(encode(P.PING, [1, talk.reply_port]))
+            answers = improvise_example(talk, 2)
+            out = ["qbdi-pong: " + " ".join(pd_atom(a) for a in pong[-1][1])]
+            header = next(a for ad, a in answers if ad == P.RESULT)
+            out.append("qbdi-result: " + " ".join(pd_atom(a) for a in header[:12]) + " ...")
+            notes = [a[3:] for ad, a in answers if ad == P.RESULT_NOTES][0]
+            out += ["qbdi-note: " + " ".join(pd_atom(x) for x in notes[k:k + 4]) for k in range(0, 8, 4)]
+            return out + ["..."]
+        answers = improvise_example(talk, 1)
+        header = next(a for ad, a in answers if ad == P.RESULT)
+        settings = dict(zip(header[4::2], header[5::2]))
+        flat = [x for ad, a in answers if ad == P.RESULT_NOTES for x in a[3:]]
+        notes = [flat[k:k + 4] for k in range(0, len(flat), 4)]
+        out = [f"{len(notes)} notes from model {header[3]}, rate {settings['rate']}, seed {settings['seed']}",
+               "pitch  start  duration  velocity"]
+        out += [f"{p:5d} {float(np.float32(s)):6g} {float(np.float32(d)):9g} {v:9d}" for p, s, d, v in notes[:2]]
+        return out + ["..."]
 
 
 def expects_answer(lines: list[str], request: str) -> bool:
@@ -225,7 +290,10 @@ def regenerate(text: str, lan: str | None) -> tuple[str, list[str]]:
         if exchange.kind == "lan" and lan is None:
             skipped.append(exchange.lines[0])
             continue
-        lines[exchange.start:exchange.end] = run_exchange(exchange, lan if exchange.kind == "lan" else "127.0.0.1")
+        if exchange.kind.startswith("output:"):
+            lines[exchange.start:exchange.end] = run_output(exchange.kind.split(":", 1)[1])
+        else:
+            lines[exchange.start:exchange.end] = run_exchange(exchange, lan if exchange.kind == "lan" else "127.0.0.1")
     return "\n".join(lines), skipped
 
 
