@@ -20,6 +20,8 @@ from .errors import QbdiError
 from .options import EXIT_USAGE
 
 log = logging.getLogger("bridge")
+NO_PROGRESS = "no progress bars (they are drawn only when stderr is a terminal)"
+FREE_BPM = 120.0            # the tempo of a free improvisation's file unless --bpm says otherwise
 
 def build_parser() -> argparse.ArgumentParser:
     from . import config as C
@@ -28,7 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = opt.Parser(prog="qbdi",
                      description="Query-Based Deep Improvisation: improvise on MIDI with a rate-limited VAE.")
     parser.add_argument("--version", action="version", version=f"qbdi {__version__}")
-    parser.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING (default) or ERROR")
+    parser.add_argument("--log-level", default=None,
+                        help="DEBUG, INFO, WARNING (default) or ERROR; given, log lines carry a time and the logger "
+                             "(otherwise warnings read 'qbdi: warning: ...')")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=opt.Parser)
 
     p = sub.add_parser("improvise", help="improvise on a MIDI file (or freely) and write a MIDI file")
@@ -38,8 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--free", action="store_true", help="free improvisation: no query, latents from the prior")
     p.add_argument("--bars", type=int, default=None,
                    help=f"bars of free improvisation (default {Settings.bars})")
+    p.add_argument("--bpm", type=opt.float_in(0, 1000, lo_open=True), default=None,
+                   help="with --free: the tempo written to the file (default 120); a query's file keeps its tempo")
     p.add_argument("--continue", dest="continue_bars", type=int, default=None, metavar="N",
-                   help="improvise N more bars past the end of the query")
+                   help="add N bars past the end of the query: the file holds the improvisation over the whole "
+                        "query and then the N predicted bars (the device's Continue writes the same, in one clip)")
     p.add_argument("--with-query", action="store_true", help="write the query and the improvisation as two tracks")
     p.add_argument("--fold", action="store_true", help="fold notes outside the model's range by octaves")
     p.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
@@ -50,10 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("corpus", type=opt.path("a corpus folder"), help="folder of .mid files, or music21:bach")
     p.add_argument("--out", required=True, type=opt.path("a model folder"), help="model folder to write")
     opt.train_args(p)
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help=NO_PROGRESS)
 
     p = sub.add_parser("models", help="list the installed models, or re-save model folders in the current format")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true",
+                   help="print the list as JSON: per model its name, default flag, description, latent size, "
+                        "max rate, corpus, bars, onset F1 and format version (a summary: the full data card is "
+                        "the model folder's config.json)")
     p.add_argument("--upgrade", nargs="+", metavar="FOLDER", type=opt.path("a model folder"),
                    help="check these model folders and re-save their config.json in the current format")
 
@@ -74,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="measure round-trip latency and throughput against a real server")
     p.add_argument("--port", type=opt.int_in(0, 65535), default=0,
                    help="benchmark a running server on this port (default: start one)")
-    p.add_argument("--model", default=None, type=opt.path("a model name or folder"))
+    p.add_argument("--model", default=None, type=opt.path("a model name or folder"),
+                   help="model of the server it starts (default: pop)")
     p.add_argument("--requests", type=opt.int_in(1, 1_000_000), default=200, help="requests per latency measurement")
     p.add_argument("--bars", default="1,8,32", help="query lengths in bars")
     p.add_argument("--clients", default="1,4,16", help="concurrent client counts for throughput")
@@ -89,7 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="measure qbdi jam's output timing against the ideal grid instead (no server)")
     p.add_argument("--jam-bars", type=int, default=32, metavar="N", help="with --jam: bars to play (default 32)")
     p.add_argument("--bpm", type=float, default=120.0, help="with --jam: tempo (default 120)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the measurements as JSON")
 
     p = sub.add_parser("jam", help="play along from a MIDI port, bar by bar (or replay a recorded performance)")
     from .config import MAX_STREAM_WINDOW, STREAM_MODES, StreamSettings
@@ -124,23 +135,28 @@ def build_parser() -> argparse.ArgumentParser:
     opt.settings_args(p)
 
     p = sub.add_parser("analyze", help="VMO analysis of MIDI files: IR vs threshold, IR over time, motifs")
-    p.add_argument("files", nargs="+", type=opt.path("a MIDI file"))
-    p.add_argument("--out", required=True, type=opt.path("a report folder"))
+    p.add_argument("files", nargs="+", type=opt.path("a MIDI file"), help="MIDI files to analyse")
+    p.add_argument("--out", required=True, type=opt.path("a report folder"),
+                   help="folder for the report (index.html, analysis.json, figures); an existing report is "
+                        "replaced only with --force")
+    p.add_argument("--force", action="store_true", help="replace the report already in --out")
     p.add_argument("--model", default=None, type=opt.path("a model name or folder"),
                    help="model whose latents are analysed (default: pop)")
     p.add_argument("--no-latents", action="store_true", help="analyse the music surface only")
-    p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--no-progress", action="store_true", help=NO_PROGRESS)
 
     p = sub.add_parser("sweep", help="improvise at several rates and measure how much harmony survives")
     p.add_argument("query", nargs="+", type=opt.path("a query MIDI file"),
                    help="query MIDI file(s); with several, the table averages over them")
     p.add_argument("--rates", default=SWEEP_RATES, help=f"comma-separated rates (default {SWEEP_RATES})")
     p.add_argument("--seeds", type=opt.int_in(1, C.MAX_SWEEP_SEEDS), default=5,
-                   help="seeds per rate, starting at --seed")
-    p.add_argument("--out", required=True, type=opt.path("a report folder"))
+                   help="seeds per rate, starting at --seed (default 5; with 1, the table has no spread)")
+    p.add_argument("--out", required=True, type=opt.path("a report folder"),
+                   help="folder for sweep.csv, sweep.json, sweep.png, frontier.png and midi/ (a sweep's own "
+                        "folder is replaced)")
     p.add_argument("--no-midi", action="store_true", help="do not write the improvisations")
-    p.add_argument("--no-progress", action="store_true")
-    opt.settings_args(p)
+    p.add_argument("--no-progress", action="store_true", help=NO_PROGRESS)
+    opt.settings_args(p, with_rate=False)      # the rates are --rates
     return parser
 
 
@@ -149,14 +165,23 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from .config import LOG_LEVELS
 
-    if str(args.log_level).upper() not in LOG_LEVELS:
+    if args.log_level is not None and str(args.log_level).upper() not in LOG_LEVELS:
         parser.error(f"unknown log level {args.log_level!r}; use DEBUG, INFO, WARNING or ERROR")
-    level = getattr(logging, str(args.log_level).upper())
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    level = getattr(logging, str(args.log_level or "WARNING").upper())
+    # a server's log is read later, next to other lines: times and loggers; a command's user reads
+    # its warnings now, in the form its errors take
+    plain = args.log_level is None and args.command != "serve"
+    logging.basicConfig(level=level, stream=sys.stderr,
+                        format=PLAIN_FORMAT if plain else "%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if plain:
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(_PlainFormatter(PLAIN_FORMAT))
     logging.captureWarnings(True)
     if not args.command:
         parser.print_help()
         return EXIT_USAGE
+    if getattr(args, "no_progress", None) is False and not sys.stderr.isatty():
+        args.no_progress = True      # a bar is redrawn with \r: only a terminal shows it as one line
     try:
         return int(COMMANDS[args.command](args) or 0)
     except QbdiError as exc:
@@ -171,6 +196,18 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+
+
+PLAIN_FORMAT = "qbdi: %(levelname)s: %(message)s"
+
+
+class _PlainFormatter(logging.Formatter):
+    """``qbdi: warning: ...``, as errors read ``qbdi: error: ...``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record = logging.makeLogRecord(record.__dict__)
+        record.levelname = record.levelname.lower()
+        return _one_line(super().format(record))
 
 
 def _one_line(text: str) -> str:
@@ -189,7 +226,8 @@ def cmd_improvise(args) -> int:
     output = plan_output(args.output, force=args.force, keep=[args.query] if args.query not in (None, STDIO) else [])
     if args.free:
         result = free_improvise(load_model(settings.model), settings)
-        tempo, signature, tracks = 120.0, signature_of(result.grid.beats_per_bar), [("improvisation", result.notes)]
+        tempo = FREE_BPM if args.bpm is None else args.bpm
+        signature, tracks = signature_of(result.grid.beats_per_bar), [("improvisation", result.notes)]
     else:
         score, result = improvise_file(args.query, settings, fold=args.fold)
         bpb = result.grid.beats_per_bar
@@ -223,6 +261,9 @@ def _check_improvise_options(args) -> None:
                             ("--fold", args.fold)):
             if given:
                 raise QbdiError(f"{flag} works on a query; --free improvises without one (its length is --bars)")
+    elif args.bpm is not None:
+        raise QbdiError("--bpm sets the tempo of a free improvisation (--free); an improvisation on a query keeps "
+                        "the query file's tempo")
     elif args.bars is not None:
         raise QbdiError("--bars sets the length of a free improvisation (--free); an improvisation on a query "
                         "keeps the query's length (add bars with --continue N)")
@@ -287,7 +328,7 @@ def cmd_models(args) -> int:
 def cmd_serve(args) -> int:
     from .config import ServeConfig
 
-    text = args.serve_log_level or args.log_level
+    text = args.serve_log_level or args.log_level or "WARNING"
     ServeConfig(host=args.host, port=args.port, model=args.model, notify_port=args.notify_port,
                 workers=args.workers, log_level=text)       # validates every value, before anything starts
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # before NumPy loads: see server.py

@@ -39,8 +39,11 @@ class OutputFolder:
     def staged(self) -> Iterator[Path]:
         """A staging folder to write into; on success its contents move into place, on failure it is
         removed, so the folder is never left half-written nor created empty."""
+        # a previous report is replaced whole from a staging folder beside it (where that can be written)
+        swap = self.exists and os.access(self.path.parent, os.W_OK | os.X_OK) and any(
+            not e.startswith(STAGING_PREFIX) for e in os.listdir(self.path))
         if self.exists:
-            base, missing = self.path, []
+            base, missing = (self.path.parent if swap else self.path), []
         else:
             base, missing = _existing_ancestor(self.path)
         try:
@@ -49,7 +52,10 @@ class OutputFolder:
             raise os_error(exc, "write in", base) from None
         try:
             yield staging
-            if self.exists:
+            os.chmod(staging, 0o777 & ~_umask())    # mkdtemp's 0700, made what mkdir would have given
+            if swap:
+                _swap(staging, self.path)
+            elif self.exists:
                 _merge(staging, self.path)
             else:
                 for folder in missing[:-1]:
@@ -59,6 +65,27 @@ class OutputFolder:
             raise os_error(exc, "write", self.path) from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _swap(staging: Path, dest: Path) -> None:
+    """Replace the previous report ``dest`` by ``staging`` whole: nothing of the old one stays (its
+    pieces' figure folders included), and a failure leaves the old one in place."""
+    os.chmod(staging, stat.S_IMODE(os.stat(dest).st_mode))      # the folder keeps the mode it had
+    old = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX + "old-", dir=dest.parent))
+    os.rmdir(old)
+    os.rename(dest, old)
+    try:
+        os.rename(staging, dest)
+    except OSError:
+        os.rename(old, dest)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _existing_ancestor(path: Path) -> tuple[Path, list[Path]]:
@@ -107,10 +134,11 @@ def holds_report(file: Path, kind: str) -> bool:
 
 
 def plan_folder(path: str | os.PathLike, what: str, owned: Callable[[Path], bool] = lambda p: False,
-                produces: Sequence[str] = ()) -> OutputFolder:
+                produces: Sequence[str] = (), force: bool = True) -> OutputFolder:
     """Check an output folder before any work: new (its nearest existing ancestor writable), empty,
-    or one ``owned`` says holds a previous ``what``. ``produces``: top-level names the report writes
-    (each must be absent or of the same kind when the folder exists)."""
+    or one ``owned`` says holds a previous ``what`` (replaced whole; with ``force=False`` refused:
+    the user must say ``--force``). ``produces``: top-level names the report writes (each must be
+    absent or of the same kind when the folder exists)."""
     text = check_text(path, what)
     target = Path(text)
     try:
@@ -134,6 +162,9 @@ def plan_folder(path: str | os.PathLike, what: str, owned: Callable[[Path], bool
     if entries and not owned(real):
         raise QbdiError(f"{shown(text)} already holds {len(entries)} file(s) or folder(s) that are not a qbdi {what}; "
                         f"give --out a new or empty folder (e.g. {shown(target / ('qbdi-' + what.split()[0]))})")
+    if entries and not force:
+        raise QbdiError(f"{shown(text)} already holds a qbdi {what}; add --force to replace it, or choose "
+                        "another --out")
     if not os.access(real, os.W_OK | os.X_OK):
         raise QbdiError(f"cannot write in {shown(text)}: no write permission (or a read-only disk); "
                         "choose another --out")

@@ -79,8 +79,10 @@ def improvise(model: Model, notes: Sequence[Note], settings: Settings,
     if grid.n_bars > MAX_BARS:
         raise QbdiError(f"the query is {grid.n_bars} bars long; the limit is {MAX_BARS}", code="too_large")
     _check_frames(grid.n_frames)
+    rep = model.representation
+    folded_all = not fold and not any(rep.lowest_pitch <= n.pitch <= rep.highest_pitch for n in notes)
     report = RollReport()
-    frames = to_frames(notes, grid, fold=fold, report=report)
+    frames = to_frames(notes, grid, fold=fold or folded_all, report=report)
     rng = np.random.default_rng(settings.seed)
     mu, logvar = model.vae.encode(frames)
     z_e = encoder_latents(mu, logvar, settings, rng)
@@ -92,6 +94,10 @@ def improvise(model: Model, notes: Sequence[Note], settings: Settings,
     velocity = velocity_profile(notes, grid)
     out = _notes_from_latents(model, z_d, grid, settings, rng, velocity, repeat_of)
     warnings = report.warnings()
+    if folded_all:            # dropping them would leave nothing to improvise on
+        warnings = [w for w in warnings if "folded by octaves" not in w]
+        warnings.insert(0, f"every note of the query lies outside the model's pitch range ({rep.lowest_pitch}-"
+                           f"{rep.highest_pitch}); all {len(notes)} were folded into it by octaves")
     if not out:
         warnings.append("the improvisation is silent; lower the threshold or raise the rate")
     return Improvisation(out, settings, model.name, grid, z_d, mu, bits, warnings)

@@ -112,15 +112,18 @@ def train_args(p: argparse.ArgumentParser) -> None:
                        help=argparse.SUPPRESS if hidden else f"{meta['help']} (default {f.default!r})")
 
 
-def settings_args(p: argparse.ArgumentParser) -> None:
-    """The improvisation settings as options: choices and defaults come from bridge.config."""
+def settings_args(p: argparse.ArgumentParser, with_rate: bool = True) -> None:
+    """The improvisation settings as options: choices and defaults come from bridge.config.
+    ``with_rate=False`` leaves ``--rate`` out (a command that sets the rate itself, as sweep's ``--rates``)."""
     from .config import ALLOCATIONS, SAMPLING_MODES, SOURCES, STRUCTURES, Z_MODES, Settings
 
     d = Settings()
     g = p.add_argument_group("improvisation settings")
     g.add_argument("--model", default=d.model, type=path("a model name or folder"),
                    help="installed model name or model folder (default: pop)")
-    g.add_argument("--rate", type=rate, default=d.rate, help=f"bits per frame, or 'full' (default: {d.rate_label})")
+    if with_rate:
+        g.add_argument("--rate", type=rate, default=d.rate,
+                       help=f"bits per frame, or 'full' (default: {d.rate_label})")
     g.add_argument("--threshold", type=float, default=d.threshold,
                    help=f"note probability threshold (default {d.threshold})")
     g.add_argument("--sample", dest="sampling", action="store_const", const=SAMPLING_MODES[1], default=d.sampling,
@@ -147,7 +150,8 @@ def settings_from(args):
 
     d = Settings()
     bars, more = getattr(args, "bars", None), getattr(args, "continue_bars", None)
-    return Settings(model=args.model, rate=args.rate, sampling=args.sampling, threshold=args.threshold,
-                    temperature=args.temperature, z=args.z, seed=args.seed, allocation=args.allocation,
-                    source=args.source, structure=args.structure, beats_per_bar=args.beats_per_bar,
+    return Settings(model=args.model, rate=getattr(args, "rate", d.rate), sampling=args.sampling,
+                    threshold=args.threshold, temperature=args.temperature, z=args.z, seed=args.seed,
+                    allocation=args.allocation, source=args.source, structure=args.structure,
+                    beats_per_bar=args.beats_per_bar,
                     bars=d.bars if bars is None else bars, continue_bars=d.continue_bars if more is None else more)

@@ -240,16 +240,30 @@ def test_a_staged_folder_appears_whole_or_not_at_all(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["deep"]
 
 
-def test_a_previous_report_is_updated_and_a_foreign_folder_refused(tmp_path):
+def test_a_previous_report_is_replaced_whole_and_a_foreign_folder_refused(tmp_path):
     report = tmp_path / "r"
-    report.mkdir()
-    (report / "mine.txt").write_text("user's")
-    with pytest.raises(QbdiError, match="already holds 1 file"):
+    (report / "old piece").mkdir(parents=True)
+    (report / "mine.txt").write_text("the old report")
+    report.chmod(0o750)
+    with pytest.raises(QbdiError, match="already holds 2 file"):
         plan_folder(report, "analysis report")
-    folder = plan_folder(report, "analysis report", owned=lambda p: (p / "mine.txt").exists())
+    owned = lambda p: (p / "mine.txt").exists()   # noqa: E731
+    with pytest.raises(QbdiError, match="already holds a qbdi analysis report; add --force"):
+        plan_folder(report, "analysis report", owned=owned, force=False)
+    folder = plan_folder(report, "analysis report", owned=owned, force=True)
     with folder.staged() as staging:
         (staging / "analysis.json").write_text("{}")
-    assert sorted(p.name for p in report.iterdir()) == ["analysis.json", "mine.txt"]
+    assert sorted(p.name for p in report.iterdir()) == ["analysis.json"]      # nothing of the old one is left
+    assert [p.name for p in tmp_path.iterdir()] == ["r"] and oct(report.stat().st_mode & 0o777) == "0o750"
+
+
+def test_a_new_report_folder_gets_the_usual_mode_not_0700(tmp_path):
+    folder = plan_folder(tmp_path / "new", "analysis report")
+    with folder.staged() as staging:
+        (staging / "analysis.json").write_text("{}")
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o777 & ~mask
 
 
 @pytest.mark.parametrize("make, words", [

@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import shlex
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,7 +33,7 @@ FIGURES = ("ir_threshold", "ir_time", "motifs")
 
 
 def run_analyze(paths: Sequence[str | Path], out_dir: str | Path, model: Any = None, latents: bool = True,
-                progress: bool = True) -> dict[str, Any]:
+                progress: bool = True, force: bool = True) -> dict[str, Any]:
     """Analyse MIDI files and write the report; returns the JSON document as a dict.
 
     Args:
@@ -43,12 +44,13 @@ def run_analyze(paths: Sequence[str | Path], out_dir: str | Path, model: Any = N
             was asked for by name must load.
         latents: ``False`` skips the latent view (no model is loaded).
         progress: tqdm bars on stderr.
+        force: replace a previous report in ``out_dir`` (whole); ``False`` refuses it.
     """
     from bridge.folders import holds_report, plan_folder
     from bridge.midifile import read_midi
 
     folder = plan_folder(out_dir, "analysis report", owned=lambda p: holds_report(p / "analysis.json", KIND),
-                         produces=("analysis.json", "index.html"))   # checked first; written whole at the end
+                         produces=("analysis.json", "index.html"), force=force)   # checked first; written at the end
     scores = [(Path(p), read_midi(p)) for p in paths]  # bad files fail before any work
     loaded, skipped = _load(model) if latents else (None, "latent view turned off")
     steps_per_beat = 4 if loaded is None else int(loaded.representation.steps_per_beat)
@@ -70,15 +72,16 @@ def analyze_from_args(args: Any) -> int:
     """``qbdi analyze``: run :func:`run_analyze` from parsed arguments.
 
     Reads ``args.files``, ``args.out``, ``args.model``, ``args.no_progress`` and, if the parser
-    defines it, ``args.no_latents``.
+    defines them, ``args.no_latents`` and ``args.force``. Prints where the report is.
     """
     document = run_analyze(args.files, args.out, model=args.model, latents=not getattr(args, "no_latents", False),
-                           progress=not args.no_progress)
+                           progress=not args.no_progress, force=getattr(args, "force", False))
     for entry in document["files"]:
         views = [f"{key}: best threshold {entry[key]['best_threshold']:.4g}, IR {entry[key]['ir_total']:.4g} bits"
                  for key in ("surface", "latent") if entry[key] is not None]
         log.info("%s: %s", entry["path"], "; ".join(views))
-    log.info("report: %s", Path(args.out) / "index.html")
+    index = Path(args.out) / "index.html"
+    print(f"wrote the analysis of {len(document['files'])} file(s): open {shlex.quote(str(index))}")
     return 0
 
 

@@ -115,7 +115,8 @@ def sweep_notes(query: Sequence[NoteLike], beats_per_bar: float, length_beats: f
 
 
 def summarize(runs: Sequence[dict[str, Any]], rates: Sequence[int | None]) -> list[dict[str, Any]]:
-    """Per rate (in the given order): ``<metric>_mean``, ``_std`` (ddof 1), ``_min``, ``_max``, ``n``."""
+    """Per rate (in the given order): ``<metric>_mean``, ``_std`` (ddof 1; ``None`` from a single value),
+    ``_min``, ``_max``, ``n``."""
     rows = []
     for rate in rates:
         label = rate_label(rate)
@@ -125,7 +126,7 @@ def summarize(runs: Sequence[dict[str, Any]], rates: Sequence[int | None]) -> li
             values = np.array([r[key] for r in mine if r.get(key) is not None], dtype=float)
             values = values[np.isfinite(values)]
             row[f"{key}_mean"] = _num(values.mean()) if values.size else None
-            row[f"{key}_std"] = _num(values.std(ddof=1)) if values.size > 1 else (0.0 if values.size else None)
+            row[f"{key}_std"] = _num(values.std(ddof=1)) if values.size > 1 else None   # one value: no spread
             row[f"{key}_min"] = _num(values.min()) if values.size else None
             row[f"{key}_max"] = _num(values.max()) if values.size else None
         rows.append(row)
@@ -133,7 +134,7 @@ def summarize(runs: Sequence[dict[str, Any]], rates: Sequence[int | None]) -> li
 
 
 def format_table(rows: Sequence[dict[str, Any]], reference: dict[str, Any] | None = None) -> str:
-    """Plain-text table: one line per rate, ``mean±std`` per metric."""
+    """Plain-text table: one line per rate, ``mean±std`` per metric (the mean alone where one run gave it)."""
     heads = ["rate"] + [key for key, _ in METRICS]
     lines = [heads]
     if reference is not None:
@@ -188,15 +189,12 @@ def run_sweep(query_path: str | Path | Sequence[str | Path], rates: Sequence[int
         settings: base :class:`bridge.config.Settings`; ``rate`` and ``seed`` are set per run.
     Returns:
         The JSON document: ``rows`` (per-rate summary), ``runs`` (per run, with its ``query``),
-        ``query`` (the reference: the query's own values, averaged over queries), ``goals``
-        (issue 12's goals on the means, :func:`.frontier.check_goals`) and, with several
+        ``query`` (the reference: the query's own values, averaged over queries) and, with several
         queries, ``queries`` (each one's path, reference and rows).
     """
     from bridge.config import Settings
     from bridge.errors import QbdiError
     from bridge.folders import holds_report, plan_folder
-
-    from ..measures.frontier import check_goals
 
     paths = [Path(query_path)] if isinstance(query_path, (str, Path)) else [Path(p) for p in query_path]
     if not paths:
@@ -230,7 +228,7 @@ def run_sweep(query_path: str | Path | Sequence[str | Path], rates: Sequence[int
         "model": getattr(loaded, "name", None), "beats_per_bar": per_query[0]["beats_per_bar"] if single else None,
         "seeds": seed_list, "settings": settings.to_dict(),
         "query": per_query[0]["query"] if single else _mean_reference([q["query"] for q in per_query]),
-        "rows": rows, "runs": runs, "goals": check_goals(frontier_rows(rows)),
+        "rows": rows, "runs": runs,
     }
     if not single:
         document["queries"] = per_query

@@ -85,14 +85,21 @@ def check_goals(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
               and r["retained"] >= min_retained and r["copy"] <= max_copy]
         return {"met": bool(at), "at": at}
 
-    full, zero = by_rate.get("full"), by_rate.get("0")
+    full, zero = by_rate.get("full") or {}, by_rate.get("0") or {}
+
+    def at_least(row: dict[str, Any], key: str, bound: float) -> bool:
+        return row.get(key) is not None and row[key] >= bound        # undefined (a silent output): not met
+
+    def at_most(row: dict[str, Any], key: str, bound: float) -> bool:
+        return row.get(key) is not None and row[key] <= bound
+
     out: dict[str, dict[str, Any]] = {
-        "full": {"met": bool(full and full["retained"] >= 0.75 and full["copy"] <= 0.25),
-                 "retained": full and full["retained"], "copy": full and full["copy"]},
+        "full": {"met": at_least(full, "retained", 0.75) and at_most(full, "copy", 0.25),
+                 "retained": full.get("retained"), "copy": full.get("copy")},
         "mid": hits(0.60, 0.15),
         "low": hits(0.46, 0.10),
-        "zero": {"met": bool(zero and zero["retained"] <= 0.05 and zero["key_agreement"] >= 0.78),
-                 "retained": zero and zero["retained"], "key_agreement": zero and zero["key_agreement"]},
+        "zero": {"met": at_most(zero, "retained", 0.05) and at_least(zero, "key_agreement", 0.78),
+                 "retained": zero.get("retained"), "key_agreement": zero.get("key_agreement")},
     }
     jumps = _jumps(rows)
     out["smooth"] = {"met": bool(jumps) and max(jumps) <= 0.2, "max_jump": round(max(jumps), 4) if jumps else None}
