@@ -157,6 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-midi", action="store_true", help="do not write the improvisations")
     p.add_argument("--no-progress", action="store_true", help=NO_PROGRESS)
     opt.settings_args(p, with_rate=False)      # the rates are --rates
+    # hidden, and refused: without it argparse would read --rate as an abbreviation of --rates
+    p.add_argument("--rate", dest="single_rate", default=None, help=argparse.SUPPRESS)
     return parser
 
 
@@ -171,11 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     # a server's log is read later, next to other lines: times and loggers; a command's user reads
     # its warnings now, in the form its errors take
     plain = args.log_level is None and args.command != "serve"
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format=PLAIN_FORMAT if plain else "%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if plain:
-        for handler in logging.getLogger().handlers:
-            handler.setFormatter(_PlainFormatter(PLAIN_FORMAT))
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_PlainFormatter(PLAIN_FORMAT) if plain else logging.Formatter(TIMED_FORMAT))
+    logging.basicConfig(level=level, handlers=[handler])
     logging.captureWarnings(True)
     if not args.command:
         parser.print_help()
@@ -199,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 PLAIN_FORMAT = "qbdi: %(levelname)s: %(message)s"
+TIMED_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class _PlainFormatter(logging.Formatter):
@@ -376,6 +377,9 @@ def cmd_analyze(args) -> int:
 def cmd_sweep(args) -> int:
     from .config import MAX_SEED
 
+    if args.single_rate is not None:
+        raise QbdiError(f"sweep improvises at every rate of --rates; give --rates {args.single_rate} (or a list, "
+                        "e.g. --rates full,256,64,0) instead of --rate")
     settings = opt.settings_from(args)
     module = _analysis("sweep")
     for rate in module.parse_rates(args.rates):       # every rate is a valid setting, before any work
