@@ -253,10 +253,20 @@ def cmd_train(args) -> int:
                             "python -m tools.heldout --out DIR and give DIR/search")
     options = {f.name: getattr(args, f.name) for f in cli_fields()}
     cfg = TrainConfig(corpus=args.corpus, out=args.out, **{**options, "name": name})
-    card = train(cfg, progress=not args.no_progress)
+    card = train(cfg, progress=not args.no_progress, information_rate=_vmo_information_rate())
     if card:
         print(json.dumps(card, indent=2))
     return 0
+
+
+def _vmo_information_rate():
+    """The VMO's information rate of a latent sequence (bits), for the data card; None without the
+    [analysis] extra. Training itself never imports the analysis layer."""
+    try:
+        from .analysis.oracle import analyze
+    except ImportError:
+        return None
+    return lambda latents: analyze(latents, metric="cosine").ir_total
 
 
 def cmd_models(args) -> int:

@@ -49,7 +49,6 @@ from .config import INT32_MAX, Settings
 from .errors import QbdiError
 from .osc import OscError, decode, encode, shortest_float32
 from .pianoroll import Note
-from .serve.peers import is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -338,10 +337,10 @@ class Client:
 
 def _is_loopback_name(host: str, family: int) -> bool:
     """Whether ``host`` (an address or a name) reaches this machine's loopback."""
-    if is_loopback(host):
+    if P.is_loopback(host):
         return True
     try:
-        return all(is_loopback(info[4][0]) for info in socket.getaddrinfo(host, None, family, socket.SOCK_DGRAM))
+        return all(P.is_loopback(info[4][0]) for info in socket.getaddrinfo(host, None, family, socket.SOCK_DGRAM))
     except (OSError, UnicodeError):
         return False
 

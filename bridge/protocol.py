@@ -18,6 +18,8 @@ datagram that caused it. Loopback peers need none of this.
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import math
 from array import array
 from collections import namedtuple
@@ -165,6 +167,30 @@ MAX_BAR_CHUNKS = -(-MAX_BAR_NOTES // NOTES_PER_CHUNK)
 MAX_QUEUED_BARS = 64           # bars waiting for the stream thread, in all
 MAX_QUEUED_PER_STREAM = 4      # ... and from one session
 MIN_NOTE_START = -16384.0      # beats: how far before its bar a held note may have begun (MAX_BARS x 32)
+
+
+# --- who needs the handshake: peers not on the loopback (bridge.serve.peers, bridge.client) ----
+@functools.lru_cache(maxsize=1024)
+def plain_host(host: str) -> str:
+    """The address a host string names, IPv4-mapped IPv6 written as IPv4 (``::ffff:1.2.3.4`` ->
+    ``1.2.3.4``), scope ids kept; a string that is not an address is returned unchanged."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return host
+
+
+@functools.lru_cache(maxsize=1024)
+def is_loopback(host: str) -> bool:
+    """Whether a peer at ``host`` is on this machine's loopback, and so needs no handshake: true for
+    127.0.0.0/8, ``::1`` and IPv4-mapped loopback; names and other addresses are not."""
+    try:
+        return ipaddress.ip_address(plain_host(host)).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def clip_text(text: str, limit: int = MAX_REPLY_TEXT) -> str:
