@@ -306,17 +306,17 @@ def _is_loopback(address: str) -> bool:
         return False
 
 
-def serve_from_args(args) -> int:
-    """``qbdi serve``: bind, load, announce, serve until Ctrl-C, SIGTERM or /qbdi/quit; exit 0.
+def serve(host: str = P.DEFAULT_HOST, port: int = P.DEFAULT_PORT, model: str | None = None,
+          notify_port: int | None = None, workers: int = DEFAULT_WORKERS, exit_with_stdin: bool = False) -> int:
+    """``qbdi serve``: bind, load, announce, serve until Ctrl-C, SIGTERM or /qbdi/quit (or, with
+    ``exit_with_stdin``, until standard input closes); returns 0.
 
     The ready line goes to stderr whatever the log level: it is this command's output."""
-    server = Server(host=args.host or P.DEFAULT_HOST, port=P.DEFAULT_PORT if args.port is None else args.port,
-                    model=args.model, notify_port=args.notify_port,
-                    workers=DEFAULT_WORKERS if getattr(args, "workers", None) is None else args.workers)
+    server = Server(host=host, port=port, model=model, notify_port=notify_port, workers=workers)
     server.bind()    # first, so a port in use is reported at once, before the model loads
     previous = {sig: signal.signal(sig, lambda signum, frame: server.shutdown())
                 for sig in (signal.SIGINT, signal.SIGTERM)}
-    if getattr(args, "exit_with_stdin", False):
+    if exit_with_stdin:
         from .watchdog import watch_stdin
 
         watch_stdin(server.shutdown)
