@@ -68,19 +68,16 @@ def run_analyze(paths: Sequence[str | Path], out_dir: str | Path, model: Any = N
         return write_report(pieces, staging)
 
 
-def analyze_from_args(args: Any) -> int:
-    """``qbdi analyze``: run :func:`run_analyze` from parsed arguments.
-
-    Reads ``args.files``, ``args.out``, ``args.model``, ``args.no_progress`` and, if the parser
-    defines them, ``args.no_latents`` and ``args.force``. Prints where the report is.
-    """
-    document = run_analyze(args.files, args.out, model=args.model, latents=not getattr(args, "no_latents", False),
-                           progress=not args.no_progress, force=getattr(args, "force", False))
+def analyze(files: Sequence[str | Path], out: str | Path, model: Any = None, latents: bool = True,
+            progress: bool = True, force: bool = False) -> int:
+    """``qbdi analyze``: :func:`run_analyze`, then one log line per file, and where the report is; 0.
+    An existing report in ``out`` is replaced (whole) only with ``force``."""
+    document = run_analyze(files, out, model=model, latents=latents, progress=progress, force=force)
     for entry in document["files"]:
         views = [f"{key}: best threshold {entry[key]['best_threshold']:.4g}, IR {entry[key]['ir_total']:.4g} bits"
                  for key in ("surface", "latent") if entry[key] is not None]
         log.info("%s: %s", entry["path"], "; ".join(views))
-    index = Path(args.out) / "index.html"
+    index = Path(out) / "index.html"
     print(f"wrote the analysis of {len(document['files'])} file(s): open {shlex.quote(str(index))}")
     return 0
 

@@ -22,7 +22,7 @@ from bridge.client import Client
 from bridge.osc import decode
 from bridge.serve.watchdog import watch_stdin
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # The parent: starts `python -m bridge serve --exit-with-stdin` (port 0: the server picks a free one and
 # names it in /qbdi/ready) with stdin=PIPE (and never writes

@@ -23,7 +23,7 @@ from bridge.cli import build_parser, main
 from bridge.midifile import read_midi
 from bridge.pianoroll import Note
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PY = [sys.executable, "-m", "bridge"]
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} WARNING ")
 

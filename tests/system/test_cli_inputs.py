@@ -365,10 +365,10 @@ def test_the_meter_written_is_the_meter_asked_for(place, tiny):
     assert (sig.numerator, sig.denominator) == (4, 4)
 
 
-def test_reports_appear_whole_and_a_rerun_updates_them(place, tiny):
+def test_reports_appear_whole_and_a_rerun_with_force_replaces_them(place, tiny):
     out = place / "report"
-    for _ in range(2):
-        r = qbdi("analyze", place / "q.mid", "--out", out, "--no-latents", "--no-progress", text=True)
+    for again in ([], ["--force"]):
+        r = qbdi("analyze", place / "q.mid", "--out", out, "--no-latents", "--no-progress", *again, text=True)
         assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in out.iterdir()) == ["analysis.json", "index.html", "q"]
     assert not [p for p in place.rglob("*") if ".qbdi-tmp" in p.name]
