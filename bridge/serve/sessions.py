@@ -121,8 +121,9 @@ class Sessions:
         host = peer.host
         header = P.parse_header(P.STREAM_BAR, args)
         bar, n_notes, chunk, n_chunks = header.bar, header.n_notes, header.chunk, header.n_chunks
-        if not 0 <= bar <= P.INT32_MAX:
-            raise QbdiError(f"the bar index must be from 0 to {P.INT32_MAX}, got {bar}")
+        if not 0 <= bar < P.INT32_MAX:                 # the answer is tagged bar + 1, an int32 too
+            raise QbdiError(f"the bar index must be from 0 to {P.INT32_MAX - 1} (its answer is tagged with the "
+                            f"next bar's), got {bar}")
         if not 0 <= n_notes <= P.MAX_BAR_NOTES:
             raise QbdiError(f"a bar may carry 0 to {P.MAX_BAR_NOTES} notes; got {n_notes}",
                             code="too_large" if n_notes > 0 else "bad_request")
@@ -277,7 +278,7 @@ class Sessions:
         if len(answer.notes) > P.MAX_BAR_NOTES:
             raise QbdiError(f"the answer to bar {answer.played} has {len(answer.notes)} notes; the limit is "
                             f"{P.MAX_BAR_NOTES} (raise the threshold or lower the temperature)", code="too_large")
-        session.answered += 1
+        session.answered += 1          # before sending: a close that follows the answer must count it
         for warning in answer.warnings:
             self.outbox.reply(session.dest, P.WARNING, [session.session_id, P.clip_text(warning)], False)
         send_chunks(lambda args, first: self.outbox.reply(session.dest, P.STREAM_NEXT, args, first),

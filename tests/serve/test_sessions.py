@@ -154,6 +154,19 @@ def test_bad_bars_are_errors_and_the_stream_goes_on(peer, server):
     assert answer(peer, 32)[0] == 1
 
 
+def test_the_largest_int32_bar_is_refused_up_front_and_never_counted(peer, server):
+    """Its answer would be tagged INT32_MAX + 1, which no OSC int carries: refused as it arrives,
+    with the range in the message, and /qbdi/stream/closed counts only the bars answered."""
+    open_raw(peer, 33)
+    send_bar(peer, 33, P.INT32_MAX, realistic_query(1))
+    _, code, message = peer.error(33)
+    assert code == "bad_request" and f"from 0 to {P.INT32_MAX - 1}" in message, message
+    send_bar(peer, 33, P.INT32_MAX - 1, realistic_query(1))
+    assert answer(peer, 33)[0] == P.INT32_MAX
+    peer.send(P.STREAM_CLOSE, 33, peer.port)
+    assert peer.until(P.STREAM_CLOSED, 33)[-1][1] == [33, 1]
+
+
 # --- sessions: caps, replacing, closing, expiring -------------------------------------------------
 def test_a_sender_at_its_cap_replaces_its_oldest_stream(peer, server):
     for session in range(40, 40 + P.MAX_STREAMS_PER_SENDER):
