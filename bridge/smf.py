@@ -126,6 +126,9 @@ def decode_smf(data: bytes) -> Smf:
                 smf.cut = len(smf.tracks)
             smf.tracks.append(body)
         pos += 8 + size
+    rest = data[pos:pos + 8]
+    if 0 < len(rest) < 8 and len(smf.tracks) < MAX_TRACKS and (rest.startswith(b"MTrk") or b"MTrk".startswith(rest)):
+        raise SmfError(f"the file is truncated: it ends inside the header of track {len(smf.tracks) + 1}")
     if not smf.tracks:
         raise SmfError("it holds no track (no MTrk chunk)")
     if n_tracks != len(smf.tracks):

@@ -81,6 +81,8 @@ def test_data_bytes_above_127_are_clipped_as_mido_does():
     (_file(b"\x00\x3c\x40"), "running status with no status"),
     (_file(b"\xff\xff\xff\xff\x7f\x90\x3c\x40"), "past four bytes"),
     (_file(b"\x00\x90\x3c\x40\x60\x80")[:-1] + b"", "truncated"),
+    (_file(b"\x00\x90\x3c\x40\x60\x80\x3c\x00", n_tracks=2) + b"MT", "ends inside the header of track 2"),
+    (_file(b"\x00\x90\x3c\x40\x60\x80\x3c\x00", n_tracks=2) + b"MTrk\x00\x00", "inside the header of track 2"),
     (b"RIFF\x04\x00\x00\x00RMIDjunk", "without a data chunk"),
     (b"not midi at all", "not a Standard MIDI File"),
 ])
@@ -94,6 +96,11 @@ def test_unreadable_files_raise_one_smf_error(data, words):
 def test_a_track_whose_last_event_is_cut_inside_a_complete_chunk_keeps_the_rest():
     parsed = smf.decode_smf(_file(b"\x00\x90\x3c\x40\x60\x80\x3c"))    # note-off missing its last byte
     assert [e[2] for e in parsed.events(0)] == [60] and "middle of an event" in parsed.warnings[0]
+
+
+def test_a_few_bytes_after_the_last_track_that_are_no_chunk_header_are_ignored():
+    parsed = smf.decode_smf(_file(b"\x00\x90\x3c\x40\x60\x80\x3c\x00") + b"\x00\x00")   # padding
+    assert [e[2] for e in parsed.events(0)] == [60, 60]
 
 
 def test_header_track_count_that_disagrees_is_a_warning():
