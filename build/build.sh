@@ -6,8 +6,9 @@
 #   bash build/build.sh            build with the Python of the active environment
 #   bash build/build.sh --smoke    build, then smoke-test the binary (build/smoke.py); CI runs this
 #   bash build/build.sh --smoke-only   smoke-test an existing dist/qbdi-server/ without building
-#   bash build/build.sh --release  also assemble "dist/QBDI Improviser/" (the device, its scripts and
-#                                  qbdi-server/ side by side, as the README's Live section expects) and a zip
+#   bash build/build.sh --release  also assemble "dist/QBDI Improviser/" (the device, its scripts,
+#                                  qbdi-server/, LICENSE and THIRD-PARTY-NOTICES.txt, as the README's Live
+#                                  section expects) and a zip
 #
 # Environment: PYTHON (default: python, else python3), QBDI_DIST (default: dist), QBDI_WORK
 # (default: build/work), QBDI_CODESIGN_IDENTITY / QBDI_ENTITLEMENTS (macOS signing, see
@@ -21,7 +22,7 @@ for arg in "$@"; do
         --smoke) smoke=1 ;;
         --release) release=1 ;;
         --smoke-only) smoke=1 build=0 ;;
-        -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) echo "build.sh: unknown option $arg (use --smoke, --smoke-only, --release or --help)" >&2; exit 2 ;;
     esac
 done
@@ -54,6 +55,8 @@ if [ "$release" = 1 ]; then
     mkdir -p "$folder"
     cp max_patches/*.amxd max_patches/*.js max_patches/qbdi.client.maxpat max_patches/qbdi.client.maxhelp "$folder/"
     cp -R "$dist/qbdi-server" "$folder/qbdi-server"
+    # the licences at the top of the folder (and so of the zip): qbdi's and the bundled components'
+    "$PYTHON" build/notices.py "$folder"
     version=$("$PYTHON" -c "import bridge; print(bridge.__version__)")
     archive="QBDI-Improviser-$version-$(uname -s | tr '[:upper:]' '[:lower:]')-$(uname -m).zip"
     (cd "$dist" && rm -f "$archive" && "$PYTHON" -m zipfile -c "$archive" "QBDI Improviser")

@@ -303,6 +303,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the report as JSON at the end")
     args = parser.parse_args(argv)
     try:
+        folder = Path(args.binary).resolve().parent
+        for name in ("LICENSE", "THIRD-PARTY-NOTICES.txt"):
+            check((folder / name).is_file(), f"{folder / name} is missing: the bundle must carry its licences "
+                                             "(build/notices.py, run by the spec)")
         report = smoke(Path(args.binary).resolve(), args.cold_runs)
         if args.max_cold_s is not None:
             check(report["cold"]["first_pong_s_median"] <= args.max_cold_s,

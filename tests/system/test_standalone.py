@@ -54,8 +54,11 @@ def run_spec(spec_path: Path, monkeypatch, found: dict | None = None) -> dict[st
     for name in ("PyInstaller", "PyInstaller.utils"):
         monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
     monkeypatch.setitem(sys.modules, "PyInstaller.utils.hooks", hooks)
+    monkeypatch.setattr(sys, "path", list(sys.path))              # the spec puts build/ on it for notices.py
+    monkeypatch.delitem(sys.modules, "notices", raising=False)
     _Recorder.calls = {}
     namespace = {"SPECPATH": str(spec_path.parent), "workpath": str(spec_path.parent / "work"),
+                 "DISTPATH": str(spec_path.parent.parent / "dist"),
                  "__file__": str(spec_path),
                  "Analysis": _Recorder.factory("Analysis", found), "PYZ": _Recorder.factory("PYZ"),
                  "EXE": _Recorder.factory("EXE"), "COLLECT": _Recorder.factory("COLLECT")}
@@ -68,6 +71,8 @@ def spec_tree(tmp_path):
     """A copy of the spec in a tree with two small models (the real ones may not be installed)."""
     (tmp_path / "build").mkdir()
     shutil.copy(SPEC, tmp_path / "build" / SPEC.name)
+    shutil.copy(SPEC.parent / "notices.py", tmp_path / "build" / "notices.py")
+    shutil.copy(SPEC.parents[1] / "LICENSE", tmp_path / "LICENSE")
     tiny_model(tmp_path / "bridge" / "models" / "pop", name="pop")
     tiny_model(tmp_path / "bridge" / "models" / "bach", name="bach", seed=1)
     (tmp_path / "bridge" / "models" / "half").mkdir()            # no weights: not a model, not bundled
@@ -102,6 +107,8 @@ def test_spec_builds_one_folder_named_as_the_launcher_expects(spec_tree, monkeyp
     exe = calls["EXE"][1]
     assert exe["name"] == "qbdi-server" and exe["exclude_binaries"] is True and exe["console"] is True
     assert calls["COLLECT"][1]["name"] == "qbdi-server"               # -> dist/qbdi-server/qbdi-server
+    beside = spec_tree / "dist" / "qbdi-server"
+    assert (beside / "LICENSE").is_file() and "numpy" in (beside / "THIRD-PARTY-NOTICES.txt").read_text()
 
 
 def test_spec_refuses_to_build_without_a_model(tmp_path, monkeypatch):
@@ -265,6 +272,25 @@ def test_build_scripts_are_wired_for_ci():
     ignored = (ROOT / ".gitignore").read_text().split()
     assert "/dist/" in ignored and "/build/work/" in ignored
     assert "build/build.sh --smoke" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_the_bundle_and_the_release_zip_carry_the_licences(tmp_path):
+    """build/notices.py writes LICENSE and THIRD-PARTY-NOTICES.txt (run for real here); the spec writes
+    them next to the binary, build.sh --release into the release folder the zip is made of, and the
+    smoke test fails without them."""
+    done = subprocess.run([sys.executable, str(ROOT / "build" / "notices.py"), str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "LICENSE").read_bytes() == (ROOT / "LICENSE").read_bytes()
+    notices = (tmp_path / "out" / "THIRD-PARTY-NOTICES.txt").read_text()
+    for component in ("Python 3.", "numpy ", "OpenBLAS", "LAPACK", "mido ", "python-osc ", "safetensors ",
+                      "threadpoolctl "):
+        assert component in notices, component
+    spec = (ROOT / "build" / "qbdi-server.spec").read_text()
+    assert "notices.write(Path(DISTPATH) / NAME)" in spec
+    release = (ROOT / "build" / "build.sh").read_text().split('if [ "$release" = 1 ]')[1]
+    assert 'build/notices.py "$folder"' in release and release.index("notices.py") < release.index("zipfile")
+    assert "THIRD-PARTY-NOTICES.txt" in (ROOT / "build" / "smoke.py").read_text()
 
 
 # --- the built binary (CI builds it; here only when dist/qbdi-server/ exists) -------------------------------
