@@ -216,3 +216,15 @@ def test_frontier_png_draws_the_users_points_and_no_fixed_reference(tmp_path):
     assert has("#1f77b4"), "the user's points are drawn"
     assert not has("#d62728"), "no red star at a fixed point (the paper's result on its own query)"
     assert not has("#2ca02c"), "no green goal corners (an internal development target)"
+
+
+def test_the_readme_main_job_writes_nothing_git_status_would_show(tmp_path):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    command = re.search(r"pip install \. && (qbdi improvise [^\n]+)", readme).group(1)
+    target = command.split(" -o ")[1].split()[0]
+    git = subprocess.run(["git", "-C", str(ROOT), "check-ignore", "-q", target], capture_output=True)
+    if git.returncode == 128:
+        pytest.skip("not a git checkout")
+    assert git.returncode == 0 or Path(target).expanduser().is_absolute(), \
+        f"the README's main job writes {target} into the checkout, and .gitignore does not ignore it"
+
