@@ -93,3 +93,15 @@ def test_mean_descriptors_averages_and_keeps_the_longest_note_anywhere():
     assert got["notes_per_bar"] == 6.0
     assert got["longest"] == 6.0 and got["longest_max"] == 10.0
     assert math.isnan(got["groove"])
+
+
+def test_compare_puts_the_descriptors_beside_retained_and_copy():
+    from bridge.measures.metrics import compare
+
+    query = [n for n in progression(bars=4) if n.start != 8.0]          # bar 3 of 4 is silent
+    output = [Note(60, k * 0.5, 0.5) for k in range(32)]                # eighths throughout
+    m = compare(query, output, 4.0, 16.0).to_dict()
+    assert m["notes_per_bar"] == 8.0 and m["mean_duration"] == 0.5 and m["groove"] == pytest.approx(1.0)
+    assert m["density"] == 8.0 and m["retained"] is not None and m["copy"] < 0.2
+    held = compare(query, [Note(60, 0.0, 16.0)], 4.0, 16.0).to_dict()
+    assert held["longest"] == 16.0 and held["notes_per_bar"] == pytest.approx(1 / 3)   # over the 3 sounding bars
