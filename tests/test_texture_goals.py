@@ -61,8 +61,11 @@ def test_the_table_for_a_model_and_the_same_outputs_read_back(world):
     assert goals >= {"notes/bar >= 10", "corpus copy <= 30% of bars at every rate"}
     assert len(list((base / "saved" / "full").glob("*.mid"))) == 6
 
-    second = run_tool("--outputs", base / "saved", *common, "--json", base / "b.json", cache=base)
+    second = run_tool("--outputs", base / "saved", *common, "--json", base / "b.json", "--rolls", base / "rolls",
+                      cache=base)
     assert second.returncode == 0, second.stderr
+    assert sorted(p.name for p in (base / "rolls").iterdir()) == ["alberti.png", "hymn.png", "stride.png"]
+    assert (base / "rolls" / "hymn.png").read_bytes()[:4] == b"\x89PNG"
     b = json.loads((base / "b.json").read_text())
     assert [r["row"] for r in b["rows"]] == ["full", "0"]
     for ra, rb in zip(a["rows"], b["rows"]):

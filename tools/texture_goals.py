@@ -10,7 +10,8 @@ one table: the held-out corpus songs, the baselines (block chords, drone, corpus
 retrieval) and every row, with the texture descriptors, retained harmony, copy, key cosine, the
 two-sample AUC and corpus copy (:mod:`bridge.measures.goals`), then each of issue 20's goals
 PASS or FAIL. The corpus is the model's training corpus, split by song exactly as training split
-it (the data card's ``heldout`` share and ``seed``).
+it (the data card's ``heldout`` share and ``seed``). ``--rolls DIR`` draws piano rolls to look at:
+per query, the query on top and the first seed's output at each row below (``DIR/<query>.png``).
 """
 
 from __future__ import annotations
@@ -120,6 +121,37 @@ def _row_order(d: Path) -> tuple:
         return (2, 0, d.name)
 
 
+def plot_rolls(query: Output, rows: list[tuple[str, Output]], path: Path) -> Path:
+    """Piano rolls on one time axis: the query on top, then each row's output (beats x MIDI pitch)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    panels = [("query", query.query_notes)] + [(name, o.notes) for name, o in rows]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(11, 1.9 * len(panels)), sharex=True, squeeze=False)
+    end = query.n_bars * query.beats_per_bar
+    for ax, (name, notes) in zip(axes[:, 0], panels):
+        kept = [n for n in notes if n.start < end]
+        for n in kept:
+            ax.add_patch(matplotlib.patches.Rectangle((n.start, n.pitch - 0.4), min(n.duration, end - n.start), 0.8,
+                                                      color="#333333" if name == "query" else "#1f77b4", lw=0))
+        pitches = [n.pitch for n in kept] or [60]
+        ax.set_ylim(min(pitches) - 2, max(pitches) + 2)
+        for bar in range(query.n_bars + 1):
+            ax.axvline(bar * query.beats_per_bar, color="#cccccc", lw=0.6, zorder=0)
+        ax.set_ylabel(name, fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[-1, 0].set_xlim(0, end)
+    axes[-1, 0].set_xlabel("beats", fontsize=8)
+    fig.suptitle(query.query, fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def reference_for(model_name: str | None, corpus: str, heldout: float | None, seed: int | None) -> Reference:
     """The training corpus of ``model_name`` (``--corpus`` unless it trained on the Bach chorales),
     split with its data card's held-out share and seed (or the ones given)."""
@@ -157,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="scale the texture goals to this corpus (default: on for a corpus other than pop)")
     parser.add_argument("--save", default=None, help="write the model's improvisations here (the --outputs layout)")
     parser.add_argument("--json", default=None, help="write rows and goals here")
+    parser.add_argument("--rolls", default=None, help="draw piano rolls here (query above, each row's output below)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     started = time.time()
@@ -191,6 +224,11 @@ def main(argv: list[str] | None = None) -> int:
           f"± {corpus['auc_std']:.2f} (min {corpus['auc_min']:.2f}, max {corpus['auc_max']:.2f}); "
           f"every song half vs half: {corpus['auc_all']:.2f} ± {corpus['auc_all_std']:.2f}")
     print(("goals scaled to this corpus\n" if relative else "") + format_goals(goals))
+    if args.rolls:
+        for stem in dict.fromkeys(o.query for outs in rows_out.values() for o in outs):
+            firsts = [(label, next(o for o in outs if o.query == stem)) for label, outs in rows_out.items()
+                      if any(o.query == stem for o in outs)]
+            plot_rolls(firsts[0][1], firsts, Path(args.rolls) / f"{stem}.png")
     if args.json:
         report = {"model": args.model, "outputs": args.outputs, "queries": [p.stem for p in paths], "seeds": seeds,
                   "corpus": corpus, "baselines": baselines, "rows": model_rows, "goals": goals, "relative": relative}
