@@ -43,12 +43,15 @@ def world(tmp_path_factory):
 def test_the_table_for_a_model_and_the_same_outputs_read_back(world):
     base, corpus, queries, model = world
     common = ["--queries", queries, "--corpus", corpus, "--heldout", "0.25", "--rates", "full,0", "--seeds", "1,2"]
-    first = run_tool("--model", model, *common, "--save", base / "saved", "--json", base / "a.json", cache=base)
+    first = run_tool("--model", model, *common, "--free", "--save", base / "saved", "--json", base / "a.json",
+                     cache=base)
     assert first.returncode == 0, first.stderr
     assert "| block chords |" in first.stdout and "| corpus retrieval |" in first.stdout
     assert "two-sample AUC <= 0.9" in first.stdout
     a = json.loads((base / "a.json").read_text())
-    assert [r["row"] for r in a["rows"]] == ["full", "0"]
+    assert [r["row"] for r in a["rows"]] == ["full", "0", "free"]
+    assert a["rows"][2]["retained"] is None and a["rows"][2]["notes_per_bar"] > 0     # no query: no harmony
+    assert a["rows"][0]["seeds_differ"] in (0.0, 1 / 3, 2 / 3, 1.0) and a["rows"][2]["seeds_differ"] == 1.0
     assert [r["row"] for r in a["baselines"]] == ["block chords", "drone", "corpus retrieval"]
     assert all(r["n"] == 6 for r in a["rows"])                     # 3 queries x 2 seeds
     names = sorted(p.name for p in corpus.glob("*.mid"))
@@ -67,9 +70,10 @@ def test_the_table_for_a_model_and_the_same_outputs_read_back(world):
     assert sorted(p.name for p in (base / "rolls").iterdir()) == ["alberti.png", "hymn.png", "stride.png"]
     assert (base / "rolls" / "hymn.png").read_bytes()[:4] == b"\x89PNG"
     b = json.loads((base / "b.json").read_text())
-    assert [r["row"] for r in b["rows"]] == ["full", "0"]
+    assert [r["row"] for r in b["rows"]] == ["full", "0", "free"]
     for ra, rb in zip(a["rows"], b["rows"]):
-        for key in ("notes_per_bar", "mean_duration", "groove", "retained", "copy", "corpus_copy", "auc"):
+        for key in ("notes_per_bar", "mean_duration", "groove", "retained", "copy", "corpus_copy", "auc",
+                    "seeds_differ"):
             assert rb[key] == pytest.approx(ra[key], abs=1e-9, nan_ok=True), key
 
 

@@ -69,32 +69,52 @@ def baseline_rows(paths: list[Path], ref: Reference, method: str) -> list[dict[s
 
 
 def model_outputs(model_name: str, paths: list[Path], rates: list[int | None], seeds: list[int],
-                  save: Path | None) -> dict[str, list[Output]]:
-    from bridge.improvise import improvise_file
-    from bridge.midifile import write_midi
+                  save: Path | None, base: Settings | None = None, free: bool = False) -> dict[str, list[Output]]:
+    """Each query at each rate and seed, improvised as ``qbdi improvise`` does with ``base`` (default
+    settings) and ``rate`` and ``seed`` set; with ``free`` a row ``free`` too: per query and seed, a
+    ``--free`` improvisation as long as the query (seed ``seed + 1000 * query index``)."""
+    from bridge.improvise import free_improvise, improvise_file
     from bridge.models import load_model
 
     model = load_model(model_name)
+    base = (base or Settings()).replace(model=model_name)
+    spb = model.representation.steps_per_beat
     out: dict[str, list[Output]] = {}
     for rate in rates:
         label = "full" if rate is None else str(rate)
         rows = out.setdefault(label, [])
         for path in paths:
             for seed in seeds:
-                score, result = improvise_file(path, Settings(model=model_name, rate=rate, seed=seed), model=model)
+                score, result = improvise_file(path, base.replace(rate=rate, seed=seed), model=model)
                 bpb = result.settings.beats_per_bar
-                rows.append(Output(path.stem, score.notes, result.notes, bpb, result.grid.n_bars,
-                                   model.representation.steps_per_beat))
-                if save is not None:
-                    (save / label).mkdir(parents=True, exist_ok=True)
-                    write_midi(save / label / f"{path.stem}.seed{seed}.mid", [("improvisation", result.notes)],
-                               tempo_bpm=score.tempo_bpm, time_signature=score.time_signature)
+                rows.append(Output(path.stem, score.notes, result.notes, bpb, result.grid.n_bars, spb))
+                _save(save, label, path.stem, seed, result.notes, score)
+    if free:
+        rows = out.setdefault("free", [])
+        for i, path in enumerate(paths):
+            notes, bpb, n_bars = read_query(path)
+            for seed in seeds:
+                result = free_improvise(model, base.replace(seed=seed + 1000 * i, bars=n_bars), bpb)
+                rows.append(Output(path.stem, [], result.notes, bpb, n_bars, spb, free=True))
+                _save(save, "free", path.stem, seed, result.notes, None)
     return out
+
+
+def _save(folder: Path | None, label: str, stem: str, seed: int, notes: list, score: Any) -> None:
+    from bridge.midifile import write_midi
+
+    if folder is None:
+        return
+    (folder / label).mkdir(parents=True, exist_ok=True)
+    write_midi(folder / label / f"{stem}.seed{seed}.mid", [("improvisation", notes)],
+               tempo_bpm=score.tempo_bpm if score else 120.0,
+               time_signature=score.time_signature if score else (4, 4))
 
 
 def folder_outputs(folder: Path, paths: list[Path]) -> dict[str, list[Output]]:
     """``folder/<row>/<query stem>[.<anything>].mid`` -> rows of outputs (row order: the rate dial
-    from full down, then other names alphabetically)."""
+    from full down, then other names alphabetically). A row named ``free`` holds ``--free``
+    improvisations: measured on every bar of the query's length, without harmony."""
     from bridge.midifile import read_midi
 
     by_stem = {p.stem: p for p in paths}
@@ -106,7 +126,9 @@ def folder_outputs(folder: Path, paths: list[Path]) -> dict[str, list[Output]]:
             if stem not in by_stem:
                 raise QbdiError(f"{f} names no query in the query set (expected <query stem>[.<anything>].mid)")
             notes, bpb, n_bars = read_query(by_stem[stem])
-            out.setdefault(d.name, []).append(Output(stem, notes, read_midi(f).notes, bpb, n_bars))
+            free = d.name == "free"
+            out.setdefault(d.name, []).append(Output(stem, [] if free else notes, read_midi(f).notes, bpb, n_bars,
+                                                     free=free))
     if not out:
         raise QbdiError(f"{folder} holds no .mid files; write DIR/<row>/<query stem>.mid (for example with --save)")
     return out
@@ -187,6 +209,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--method", default="logistic", choices=("logistic", "mlp"), help="two-sample classifier")
     parser.add_argument("--relative", action="store_true",
                         help="scale the texture goals to this corpus (default: on for a corpus other than pop)")
+    parser.add_argument("--threshold", type=float, default=None, help="decoder threshold (default: the model's)")
+    parser.add_argument("--sample", action="store_true", help="sample the cells (the device's Sampling = sample)")
+    parser.add_argument("--temperature", type=float, default=None, help="sampling temperature")
+    parser.add_argument("--free", action="store_true", help="add a row of --free improvisations (no query)")
     parser.add_argument("--save", default=None, help="write the model's improvisations here (the --outputs layout)")
     parser.add_argument("--json", default=None, help="write rows and goals here")
     parser.add_argument("--rolls", default=None, help="draw piano rolls here (query above, each row's output below)")
@@ -202,8 +228,17 @@ def main(argv: list[str] | None = None) -> int:
         if not paths:
             raise QbdiError(f"no queries in {args.queries}; build them with python -m tools.heldout --out DIR")
         ref = reference_for(args.model, args.corpus, args.heldout, args.split_seed)
+        changes: dict[str, Any] = {}
+        if args.threshold is not None:
+            changes["threshold"] = args.threshold
+        if args.sample:
+            changes["sampling"] = "sample"
+        if args.temperature is not None:
+            changes["temperature"] = args.temperature
+        base = Settings(**changes)
         if args.model:
-            rows_out = model_outputs(args.model, paths, rates, seeds, Path(args.save) if args.save else None)
+            rows_out = model_outputs(args.model, paths, rates, seeds, Path(args.save) if args.save else None,
+                                     base, args.free)
         else:
             rows_out = folder_outputs(Path(args.outputs), paths)
     except (ValueError, QbdiError) as exc:

@@ -54,15 +54,19 @@ MAX_AUC = 0.90
 MIN_BLOCK_AUC = 0.95
 MAX_CORPUS_COPY = 0.30
 COLUMNS = (*DESCRIPTORS, "longest_max", "retained", "copy", "key_agreement", "auc", "auc_all", "corpus_copy",
-           "corpus_f1")
+           "corpus_f1", "seeds_differ")
 HEADERS = {**LABELS, "longest_max": "longest anywhere", "retained": "retained", "copy": "copy",
            "key_agreement": "key cos", "auc": "AUC held-out", "auc_all": "AUC all songs",
-           "corpus_copy": "corpus copy", "corpus_f1": "corpus F1"}
+           "corpus_copy": "corpus copy", "corpus_f1": "corpus F1", "seeds_differ": "seeds differ"}
 
 
 @dataclass(frozen=True)
 class Output:
-    """One improvisation: its query's notes and grid, and the notes played (times in beats)."""
+    """One improvisation: its query's notes and grid, and the notes played (times in beats).
+
+    ``free``: played without a query (``--free``): every bar is measured, and there is no
+    harmony to compare; ``query`` then only names its group for the two-sample test.
+    """
 
     query: str
     query_notes: Sequence[NoteLike]
@@ -70,6 +74,7 @@ class Output:
     beats_per_bar: float
     n_bars: int
     steps_per_beat: int = 4
+    free: bool = False
 
 
 def _grid(o: Output) -> tuple[float, int]:
@@ -84,19 +89,30 @@ def _mean(values: Sequence[float]) -> float:
     return float(a.mean()) if a.size else math.nan
 
 
+def seeds_differ(outputs: Sequence[Output]) -> float:
+    """Share of the queries with several outputs (seeds) whose outputs are all different; NaN
+    when no query has two."""
+    by: dict[str, list[tuple]] = {}
+    for o in outputs:
+        notes = sorted((int(n.pitch), round(float(n.start), 6), round(float(n.duration), 6)) for n in o.notes)
+        by.setdefault(o.query, []).append(tuple(notes))
+    several = [v for v in by.values() if len(v) > 1]
+    return sum(len(set(v)) == len(v) for v in several) / len(several) if several else math.nan
+
+
 def measure(name: str, outputs: Sequence[Output], ref: Reference, method: str = "logistic",
             seed: int = 0) -> dict[str, Any]:
     """One row: every column of :data:`COLUMNS` (means over ``outputs``) plus ``n`` and ``bars``."""
     descs, harmony, feats, groups, keys = [], [], [], [], []
     for o in outputs:
         bpb, n_bars = _grid(o)
-        q = view(o.query_notes, bpb, n_bars, o.steps_per_beat)
         v = view(o.notes, bpb, n_bars, o.steps_per_beat)
-        keep = sounding_bars(q)
+        keep = np.ones(n_bars, dtype=bool) if o.free else sounding_bars(view(o.query_notes, bpb, n_bars,
+                                                                             o.steps_per_beat))
         descs.append(describe_view(v, keep))
-        m = compare(o.query_notes, o.notes, o.beats_per_bar, o.n_bars * o.beats_per_bar,
-                    steps_per_beat=o.steps_per_beat)
-        harmony.append(m)
+        if not o.free:
+            harmony.append(compare(o.query_notes, o.notes, o.beats_per_bar, o.n_bars * o.beats_per_bar,
+                                   steps_per_beat=o.steps_per_beat))
         feats.append(bar_features_view(v)[keep])
         groups += [o.query] * int(keep.sum())
         bar_k = bar_keys(v.pitch, v.step, v.bar, v.n_bars)
@@ -116,6 +132,7 @@ def measure(name: str, outputs: Sequence[Output], ref: Reference, method: str = 
     f1 = ref.copy_index.best_f1(keys)
     row["corpus_copy"] = copy_share(f1, COPY_F1)
     row["corpus_f1"] = float(f1.mean()) if f1.size else math.nan
+    row["seeds_differ"] = seeds_differ(outputs)
     return row
 
 

@@ -105,3 +105,13 @@ def test_compare_puts_the_descriptors_beside_retained_and_copy():
     assert m["density"] == 8.0 and m["retained"] is not None and m["copy"] < 0.2
     held = compare(query, [Note(60, 0.0, 16.0)], 4.0, 16.0).to_dict()
     assert held["longest"] == 16.0 and held["notes_per_bar"] == pytest.approx(1 / 3)   # over the 3 sounding bars
+
+
+def test_seeds_differ_counts_queries_whose_seeds_play_different_notes():
+    from bridge.measures.goals import Output, seeds_differ
+
+    a, b = [Note(60, 0, 1)], [Note(62, 0, 1)]
+    outs = [Output("q1", a, a, 4.0, 1), Output("q1", a, list(a), 4.0, 1),      # the same notes twice
+            Output("q2", a, a, 4.0, 1), Output("q2", a, b, 4.0, 1), Output("q3", a, a, 4.0, 1)]
+    assert seeds_differ(outs) == 0.5                       # q3 has one output: not counted
+    assert math.isnan(seeds_differ(outs[-1:]))
