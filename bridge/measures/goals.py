@@ -231,6 +231,11 @@ def check(model_rows: Sequence[dict[str, Any]], baseline_rows: Sequence[dict[str
     out.append({"goal": f"corpus copy <= {MAX_CORPUS_COPY:.0%} of bars at every rate",
                 "met": bool(copies) and all(fine(c) and c <= MAX_CORPUS_COPY for c, _ in copies),
                 "value": worst[0], "at": worst[1]})
+    differ = [(r.get("seeds_differ"), r["row"]) for r in model_rows if _fine(r.get("seeds_differ"))]
+    if differ:
+        worst = min(differ)
+        out.append({"goal": "every seed a different improvisation at every rate (Re-roll does something)",
+                    "met": worst[0] >= 1.0, "value": worst[0], "at": worst[1]})
     out.append({"goal": "full rate: retained >= 0.75 with copy <= 0.25",
                 "met": bool(full) and fine(full["retained"]) and full["retained"] >= 0.75 and full["copy"] <= 0.25,
                 "value": full and (full["retained"], full["copy"]), "at": full and full["row"]})
