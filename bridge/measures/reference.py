@@ -4,7 +4,7 @@
 
 :func:`load_reference` reads every piece of a training corpus (a MIDI folder, or ``music21:bach``)
 as notes and splits the songs exactly as ``qbdi train`` does
-(:func:`bridge.training.corpus.split_by_piece` with the model's ``heldout`` share and ``seed``):
+(:func:`bridge.corpora.heldout_groups` with the model's ``heldout`` share and ``seed``):
 *held-out* songs are what outputs are compared with (descriptors, the two-sample test), *training*
 songs what they must not replay (corpus copy). The notes are cached in ``QBDI_CACHE`` (default
 ``~/.cache/qbdi``) keyed by the file list and sizes, so the Bach chorales are parsed once.
@@ -76,7 +76,7 @@ class Reference:
         return [int(i) for i in np.flatnonzero((self.heldout == heldout) & has)]
 
     def group(self, i: int) -> str:
-        from bridge.training.corpus import piece_group
+        from bridge.corpora import piece_group
 
         return piece_group(self.names[i])
 
@@ -144,29 +144,27 @@ class Reference:
 
 
 def _names(source: str, files: list[str]) -> list[str]:
-    from bridge.training.corpus import BACH
+    from bridge.corpora import BACH
 
     return [Path(f).stem if source == BACH else Path(f).name for f in files]
 
 
 def _read(path: str) -> tuple[list, float, float]:
-    from bridge.training.corpus import _notes_of
+    from bridge.corpora import piece_notes
 
     try:
-        return _notes_of(path)
+        return piece_notes(path)
     except Exception as exc:  # a damaged file is skipped, as training skips it
         log.warning("skipping %s: %s", path, exc)
         return [], 4.0, 0.0
 
 
 def heldout_mask(names: list[str], heldout: float, seed: int) -> np.ndarray:
-    """``(n_pieces,)`` bool: the pieces :func:`bridge.training.corpus.split_by_piece` holds out."""
-    from bridge.training.corpus import Corpus, split_by_piece
+    """``(n_pieces,)`` bool: the pieces :func:`bridge.corpora.heldout_groups` holds out."""
+    from bridge.corpora import heldout_groups, piece_group
 
-    n = len(names)
-    one_each = Corpus(np.zeros((n, 1), np.uint8), np.arange(n), np.zeros(n, np.int8), np.full(n, -1), names)
-    mask = np.zeros(n, dtype=bool)
-    mask[split_by_piece(one_each, heldout, seed)[1]] = True
+    held = heldout_groups(names, heldout, seed)
+    mask = np.array([piece_group(n) in held for n in names], dtype=bool)
     return mask
 
 
@@ -174,9 +172,9 @@ def load_reference(source: str, heldout: float = 0.1, seed: int = 0, cache_dir: 
                    workers: int | None = None) -> Reference:
     """Every piece of ``source`` (a MIDI folder or ``music21:bach``), split by song with ``heldout``
     and ``seed`` as training split it."""
-    from bridge.training.corpus import _files
+    from bridge.corpora import corpus_files
 
-    files = _files(source)
+    files = corpus_files(source)
     names = _names(source, files)
     listing = json.dumps([CACHE_VERSION, files, [os.path.getsize(f) for f in files]])
     key = hashlib.sha256(listing.encode()).hexdigest()[:16]

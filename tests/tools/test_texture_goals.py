@@ -15,7 +15,7 @@ from builders import midi_file, performance, tiny_model
 from bridge.measures.reference import heldout_mask, load_reference
 from tools import pieces
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_tool(*args, cache: Path) -> subprocess.CompletedProcess:
