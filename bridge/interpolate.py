@@ -27,6 +27,7 @@ decodes exactly as ``improvise`` does, whatever decoder the model has.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -233,3 +234,38 @@ def _slerp(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     norm = (1.0 - t) * na + t * nb
     dn = np.linalg.norm(direction, axis=1, keepdims=True)
     return np.where(straight, (1.0 - t) * a + t * b, direction / np.where(dn > 0, dn, 1.0) * norm)
+
+
+def interpolate_files(path_a: str | os.PathLike, path_b: str | os.PathLike, steps: int, settings: Settings,
+                      model: Model | None = None, fold: bool = False):
+    """Read two MIDI files and morph between them; returns ``(score_a, score_b, morph)``.
+
+    Both files must have one meter (``settings.beats_per_bar`` overrides both)."""
+    from .midifile import read_midi
+    from .models import load_model
+    from .paths import shown
+
+    check_steps(steps)
+    score_a, score_b = read_midi(path_a), read_midi(path_b)   # the files' problems first
+    bpb = settings.beats_per_bar
+    if bpb is None:
+        if score_a.beats_per_bar != score_b.beats_per_bar:
+            sa, sb = score_a.time_signature, score_b.time_signature
+            raise QbdiError(f"{shown(path_a)} is in {sa[0]}/{sa[1]} and {shown(path_b)} in {sb[0]}/{sb[1]}; a morph "
+                            "pairs bars, so both clips need one meter (or give --beats-per-bar to read both in one)")
+        bpb = score_a.beats_per_bar
+    for path, score in ((path_a, score_a), (path_b, score_b)):
+        if not score.notes:
+            raise QbdiError(f"{shown(path)} has no notes; a morph needs two clips with notes")
+    model = model or load_model(settings.model)
+    morph = interpolate(model, score_a.notes, score_b.notes, steps, settings, beats_per_bar=bpb,
+                        length_a=score_a.length_beats, length_b=score_b.length_beats, fold=fold)
+    morph.warnings[:0] = [f"A: {w}" for w in score_a.warnings] + [f"B: {w}" for w in score_b.warnings]
+    return score_a, score_b, morph
+
+
+def in_sequence(morph: Morph) -> list[Note]:
+    """Every step's notes end to end (step k from ``k * grid.length_beats``): the morph as one clip."""
+    length = morph.grid.length_beats
+    return [Note(n.pitch, n.start + k * length, n.duration, n.velocity)
+            for k, imp in enumerate(morph.improvisations) for n in imp.notes]

@@ -62,7 +62,7 @@ def measure_pair(model: Model, a: Path, b: Path, steps: int, settings: Settings,
         raise QbdiError(f"{a.name} and {b.name} have different meters")
     bpb = score_a.beats_per_bar
     per_seed = []
-    for seed in seeds:
+    for seed in seeds:   # as interpolate_files runs it, with the path as a choice
         morph = interpolate(model, score_a.notes, score_b.notes, steps, settings.replace(seed=seed),
                             beats_per_bar=bpb, length_a=score_a.length_beats, length_b=score_b.length_beats, path=path)
         grid = morph.grid
