@@ -40,9 +40,9 @@ DEVICE_PARAMETERS = {
     "Model Name", "Query Range", "Sampling", "Z", "Allocation", "Source", "Rate", "Full Rate", "Threshold",
     "Temperature", "Structure", "Seed", "Bars", "Continue Bars", "Variations", "Server Port",
     "Improvise", "Continue", "Re-roll", "Free Improvise", "Diagnose",
-    "Play Along", "Play Input", "Play Mode", "Play Window",
+    "Play Along", "Play Input", "Play Mode", "Play Window", "Interpolate", "Steps",
 }
-ACTION_BUTTONS = {"Improvise", "Continue", "Re-roll", "Free Improvise", "Diagnose"}
+ACTION_BUTTONS = {"Improvise", "Continue", "Re-roll", "Free Improvise", "Diagnose", "Interpolate"}
 HIDDEN, STORED_ONLY, AUTOMATED = 2, 1, 0
 
 
