@@ -391,7 +391,8 @@ def bench_from_args(args) -> int:
 
         if args.jam_bars < 1 or not 20 <= args.bpm <= 400:
             raise QbdiError("--jam-bars must be 1 or more and --bpm between 20 and 400")
-        report = measure_jitter(bars=args.jam_bars, bpm=args.bpm, model=args.model)
+        report = measure_jitter(realistic_query(args.jam_bars), {**BENCH_SETTINGS, "model": args.model},
+                                bars=args.jam_bars, bpm=args.bpm)
         print(json.dumps(report, indent=2) if args.json else format_jitter(report))
         return 0
     if args.stream_bars < 0:

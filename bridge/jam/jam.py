@@ -18,12 +18,13 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import Settings, StreamSettings
 from ..errors import QbdiError
+from ..pianoroll import Note
 from ..stream import NextBar, StreamImproviser
 from .clock import TICKS_PER_BEAT, InternalClock, MidiClock
 from .player import BarCollector, Player
@@ -375,25 +376,28 @@ def replay_from_args(args, settings: Settings, stream: StreamSettings) -> int:
 
 
 # --- the jitter benchmark (qbdi bench --jam) ------------------------------------------------------
-def measure_jitter(bars: int = 16, bpm: float = 120.0, model: str | None = None) -> dict[str, Any]:
-    """Play ``bars`` bars of a performance into a jam in real time (memory ports, the in-process
-    engine, the internal clock) and time every message sent against its ideal time on the grid."""
+def measure_jitter(performance: list[Note], settings: Mapping[str, Any], bars: int = 16,
+                   bpm: float = 120.0) -> dict[str, Any]:
+    """Play ``bars`` bars of ``performance`` (notes in beats, 4 to the bar; ``bridge.bench`` passes
+    its realistic query) into a jam in real time (memory ports, the in-process engine with
+    ``settings``, a dict of Settings fields, the internal clock) and time every message sent
+    against its ideal time on the grid."""
     import mido
     import numpy as np
     from threadpoolctl import threadpool_limits
 
-    from ..bench import BENCH_SETTINGS, realistic_query
     from ..models import load_model
     from .ports import MemoryInput, MemoryOutput
 
-    settings = Settings.from_dict({**BENCH_SETTINGS, "model": model})
-    engine = LocalEngine(load_model(settings.model), settings, StreamSettings())
+    settings = dict(settings)
+    engine_settings = Settings.from_dict(settings)
+    engine = LocalEngine(load_model(engine_settings.model), engine_settings, StreamSettings())
     clock = InternalClock(bpm)
     inport, outport, sent = MemoryInput(), MemoryOutput(), []
     jam = Jam(inport, outport, clock, engine, 4.0, thru=False, bars=bars,
               on_send=lambda tick, message: sent.append((tick, time.perf_counter())))
     clock.start(at_tick=-TICKS_PER_BEAT)                       # a beat of lead-in
-    for n in realistic_query(bars):
+    for n in performance:
         inport.feed(mido.Message("note_on", note=n.pitch, velocity=n.velocity), clock.time_of(n.start * TICKS_PER_BEAT))
         inport.feed(mido.Message("note_off", note=n.pitch), clock.time_of(n.end * TICKS_PER_BEAT))
     with threadpool_limits(1, user_api="blas"):
@@ -407,7 +411,8 @@ def measure_jitter(bars: int = 16, bpm: float = 120.0, model: str | None = None)
             "late_max_ms": round(float(late.max()), 3), "early": int((late < 0).sum()),
             "engine_p50_ms": round(float(np.percentile(engine_ms, 50)), 3),
             "engine_p99_ms": round(float(np.percentile(engine_ms, 99)), 3),
-            "budget_ms": round(60_000.0 / bpm / 8, 1), "settings": BENCH_SETTINGS}
+            "budget_ms": round(60_000.0 / bpm / 8, 1),
+            "settings": {k: v for k, v in settings.items() if k != "model"}}
 
 
 def format_jitter(report: dict[str, Any]) -> str:

@@ -5,10 +5,9 @@ import json
 from pathlib import Path
 
 import pytest
+from synth import planted, song
 
 from bridge.analysis import piece, report
-
-from .synth import planted, song
 
 
 def _pieces():

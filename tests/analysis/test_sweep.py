@@ -10,12 +10,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from synth import Note, progression, song
 
 from bridge.analysis import sweep
 from bridge.errors import QbdiError
 from bridge.measures.chroma import bar_profiles
-
-from .synth import Note, progression, song
 
 QUERY = song(8)
 

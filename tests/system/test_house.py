@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-BRIDGE = Path(__file__).resolve().parents[1] / "bridge"
+BRIDGE = Path(__file__).resolve().parents[2] / "bridge"
 MAX_MODULE_LINES = 450   # "about 100-400 lines" per module, with a little slack
 
 
