@@ -9,7 +9,8 @@ and prints per step the mean over seeds of: retained harmony and copy against A 
 likeness of the texture (against the nearer clip's bars), and the texture descriptors of the
 output bars next to the corpus's (the model's texture bank): notes per bar, onset steps per bar,
 mean note length in 16ths, notes sounding per step. ``--paths slerp,lerp,coded`` compares the
-paths (docs/ENGINE.md, "Morph"); ``--json OUT`` writes every figure.
+paths (docs/ENGINE.md, "Morph"); ``--json OUT`` writes every figure; ``--roll OUT.png`` draws the first
+pair's morph (first rate, first seed) as piano rolls, the clips above and below their ends (needs matplotlib).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import json
 import logging
 import math
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -79,8 +81,10 @@ def measure_pair(model: Model, a: Path, b: Path, steps: int, settings: Settings,
                          "copy_b": mb.copy, "texture": ma.texture if t < 0.5 else mb.texture,
                          "key_a": ma.key_agreement, "key_b": mb.key_agreement, **descriptors(counts)})
         per_seed.append(rows)
-    return [{k: float(np.nanmean([rows[i][k] for rows in per_seed])) for k in per_seed[0][i]}
-            for i in range(steps)]
+    with warnings.catch_warnings():    # a model without a texture bank: texture is NaN for every seed
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return [{k: float(np.nanmean([rows[i][k] for rows in per_seed])) for k in per_seed[0][i]}
+                for i in range(steps)]
 
 
 def corpus_row(model: Model) -> dict[str, float]:
@@ -92,7 +96,7 @@ def corpus_row(model: Model) -> dict[str, float]:
 
 def format_table(name: str, rows: Sequence[dict[str, float]], corpus: dict[str, float]) -> str:
     head = ("| step | retained A | retained B | copy A | copy B | texture | notes/bar | onset steps/bar "
-            "| mean length (16ths) | notes per step |")
+            "| mean length (16ths) | sounding per 16th |")
     lines = [f"**{name}**", "", head, "|" + "---|" * 10]
     for i, r in enumerate(rows):
         lines.append(f"| {i + 1} | {r['retained_a']:.3f} | {r['retained_b']:.3f} | {r['copy_a']:.3f} | "
@@ -118,6 +122,42 @@ def path_summary(rows: Sequence[dict[str, float]], corpus: dict[str, float]) -> 
             "retained_mid": float(np.mean([0.5 * (r["retained_a"] + r["retained_b"]) for r in inner]))}
 
 
+def plot_rolls(model: Model, a: Path, b: Path, steps: int, settings: Settings, path: Path, bars: int = 4) -> Path:
+    """Piano rolls of one morph's first ``bars`` bars: clip A, every step, clip B (one row each)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    score_a, score_b = read_midi(a), read_midi(b)
+    bpb = score_a.beats_per_bar
+    morph = interpolate(model, score_a.notes, score_b.notes, steps, settings, beats_per_bar=bpb,
+                        length_a=score_a.length_beats, length_b=score_b.length_beats)
+    end = bars * bpb
+    rows = [(f"A: {a.stem}", loop_notes(score_a.notes, morph.bars_a, morph.grid.n_bars, bpb))]
+    rows += [(f"step {k + 1}", imp.notes) for k, imp in enumerate(morph.improvisations)]
+    rows.append((f"B: {b.stem}", loop_notes(score_b.notes, morph.bars_b, morph.grid.n_bars, bpb)))
+    fig, axes = plt.subplots(1, len(rows), figsize=(1.3 * len(rows), 3.2), sharey=True)
+    for ax, (title, notes) in zip(axes, rows):
+        for n in notes:
+            if n.start < end:
+                ax.add_patch(plt.Rectangle((n.start, n.pitch - 0.4), min(n.duration, end - n.start), 0.8,
+                                           color="0.15" if title.startswith("step") else "0.55", linewidth=0))
+        ax.set_xlim(0, end)
+        ax.set_ylim(28, 96)
+        ax.set_title(title, fontsize=7)
+        ax.set_xticks([bpb * i for i in range(bars + 1)])
+        ax.tick_params(labelsize=6)
+        ax.grid(axis="x", linewidth=0.3)
+    axes[0].set_ylabel("MIDI pitch", fontsize=7)
+    fig.suptitle(f"qbdi interpolate, {steps} steps, model {model.name}, rate {settings.rate_label}, seed "
+                 f"{settings.seed}: the first {bars} bars (beats across)", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.morph_table", description=__doc__.split("\n")[0])
     parser.add_argument("files", nargs="+", help="MIDI files, in pairs: A1 B1 A2 B2 ...")
@@ -127,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", default="1,2")
     parser.add_argument("--paths", default="slerp", help=f"comma-separated, of {', '.join(PATHS)}")
     parser.add_argument("--json", default=None, help="write every figure here")
+    parser.add_argument("--roll", default=None, help="draw the first pair's morph as piano rolls into this PNG")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     if len(args.files) % 2:
@@ -155,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1), encoding="utf-8")
+    if args.roll:
+        settings = Settings(rate=parse_rate(args.rates.split(",")[0]), seed=seeds[0])
+        plot_rolls(model, Path(args.files[0]), Path(args.files[1]), args.steps, settings, Path(args.roll))
     return 0
 
 
