@@ -5,10 +5,10 @@
 For each pair of query files, runs :func:`bridge.interpolate.interpolate` exactly as ``qbdi
 interpolate`` does (default settings except ``--rate``, ``--steps``, ``--path``) for every seed,
 and prints per step the mean over seeds of: retained harmony and copy against A and against B
-(:func:`bridge.measures.metrics.compare`, each clip looped to the morph's length), corpus
-likeness of the texture (against the nearer clip's bars), and the texture descriptors of the
-output bars next to the corpus's (the model's texture bank): notes per bar, onset steps per bar,
-mean note length in 16ths, notes sounding per step. ``--paths slerp,lerp,coded`` compares the
+(:func:`bridge.measures.metrics.compare`, each clip looped to the morph's length) and issue 20's
+texture descriptors of the output (:mod:`bridge.measures.descriptors`: notes per bar, onset steps
+per bar, mean duration, long-note share, downbeat share, groove, polyphony) next to the pop
+corpus's (:data:`bridge.measures.goals.POP_CORPUS`) and the goals'. ``--paths slerp,lerp,coded`` compares the
 paths (docs/ENGINE.md, "Morph"); ``--json OUT`` writes every figure; ``--roll OUT.png`` draws the first
 pair's morph (first rate, first seed) as piano rolls, the clips above and below their ends (needs matplotlib).
 """
@@ -30,6 +30,8 @@ import numpy as np
 from bridge.config import Settings, parse_rate
 from bridge.errors import QbdiError
 from bridge.interpolate import PATHS, interpolate, loop_notes
+from bridge.measures.descriptors import describe
+from bridge.measures.goals import POP_CORPUS, TEXTURE_GOALS
 from bridge.measures.metrics import compare
 from bridge.measures.texture import profile_counts
 from bridge.midifile import read_midi
@@ -38,7 +40,9 @@ from bridge.pianoroll import to_frames
 
 log = logging.getLogger(__name__)
 
-DESCRIPTORS = ("notes_per_bar", "onset_steps", "mean_length", "polyphony")
+DESCRIPTORS = ("notes_per_bar", "onset_steps", "mean_length", "polyphony")   # of texture counts: the path choice
+SHOWN = ("notes_per_bar", "onset_steps_per_bar", "mean_duration", "long_share", "downbeat_share", "groove",
+         "polyphony")                                                            # bridge.measures.descriptors
 
 
 def descriptors(counts: np.ndarray, steps: int = 16) -> dict[str, float]:
@@ -77,9 +81,11 @@ def measure_pair(model: Model, a: Path, b: Path, steps: int, settings: Settings,
             mb = compare(qb, imp.notes, bpb, length, model.texture_bank)
             rep = model.representation
             counts = profile_counts(to_frames(imp.notes, grid), rep.steps_per_frame, rep.n_pitches)
+            d = describe(imp.notes, bpb, grid.n_bars)
             rows.append({"t": float(t), "retained_a": ma.retained, "retained_b": mb.retained, "copy_a": ma.copy,
                          "copy_b": mb.copy, "texture": ma.texture if t < 0.5 else mb.texture,
-                         "key_a": ma.key_agreement, "key_b": mb.key_agreement, **descriptors(counts)})
+                         "key_a": ma.key_agreement, "key_b": mb.key_agreement, **descriptors(counts),
+                         **{f"d_{k}": d[k] for k in SHOWN}})
         per_seed.append(rows)
     with warnings.catch_warnings():    # a model without a texture bank: texture is NaN for every seed
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -94,16 +100,24 @@ def corpus_row(model: Model) -> dict[str, float]:
     return descriptors(model.texture_bank, model.representation.steps_per_frame)
 
 
-def format_table(name: str, rows: Sequence[dict[str, float]], corpus: dict[str, float]) -> str:
-    head = ("| step | retained A | retained B | copy A | copy B | texture | notes/bar | onset steps/bar "
-            "| mean length (16ths) | sounding per 16th |")
-    lines = [f"**{name}**", "", head, "|" + "---|" * 10]
+def format_table(name: str, rows: Sequence[dict[str, float]]) -> str:
+    """One pair's table: per step, harmony and copy against both clips, then the descriptors; the pop
+    corpus's descriptors and issue 20's goals below."""
+    head = ("| step | retained A | retained B | copy A | copy B | notes/bar | onset steps/bar | mean dur (beats) "
+            "| notes >= 2 beats | on beat 1 | groove | polyphony |")
+    lines = [f"**{name}**", "", head, "|" + "---|" * 12]
+
+    def cells(values: dict[str, float]) -> str:
+        return " | ".join("" if not math.isfinite(values.get(k, math.nan)) else
+                          f"{values[k]:.1f}" if k in ("notes_per_bar", "onset_steps_per_bar") else f"{values[k]:.2f}"
+                          for k in SHOWN)
+
     for i, r in enumerate(rows):
         lines.append(f"| {i + 1} | {r['retained_a']:.3f} | {r['retained_b']:.3f} | {r['copy_a']:.3f} | "
-                     f"{r['copy_b']:.3f} | {r['texture']:.3f} | {r['notes_per_bar']:.1f} | {r['onset_steps']:.1f} | "
-                     f"{r['mean_length']:.2f} | {r['polyphony']:.2f} |")
-    lines.append(f"| corpus | | | | | | {corpus['notes_per_bar']:.1f} | {corpus['onset_steps']:.1f} | "
-                 f"{corpus['mean_length']:.2f} | {corpus['polyphony']:.2f} |")
+                     f"{r['copy_b']:.3f} | {cells({k: r['d_' + k] for k in SHOWN})} |")
+    lines.append(f"| pop corpus | | | | | {cells(POP_CORPUS)} |")
+    goals = {k: f"{op} {v:g}" for k, op, v, scope in TEXTURE_GOALS if scope == "dial"}
+    lines.append("| goal | | | | | " + " | ".join(goals.get(k, "") for k in SHOWN) + " |")
     return "\n".join(lines)
 
 
@@ -185,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
                     rows = measure_pair(model, a, b, args.steps, settings, seeds, path)
                     summary = path_summary(rows, corpus)
                     name = f"{a.stem} -> {b.stem}, rate {settings.rate_label}, path {path}"
-                    print(format_table(name, rows, corpus))
+                    print(format_table(name, rows))
                     print(f"inner steps: texture {summary['texture']:.3f}, largest descriptor bulge "
                           f"{summary['bulge']:.2f}, monotone {summary['monotone']:.2f}, "
                           f"retained (mean of A and B) {summary['retained_mid']:.3f}\n")

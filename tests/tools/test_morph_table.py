@@ -29,6 +29,6 @@ def test_the_table_moves_from_a_to_b(tmp_path, capsys):
     assert morph_table.main([str(a), str(b), "--model", str(model), "--steps", "3", "--rates", "full",
                              "--seeds", "1", "--json", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "**a -> b, rate full, path slerp**" in printed and "| corpus |" in printed
+    assert "**a -> b, rate full, path slerp**" in printed and "| pop corpus |" in printed
     rows = json.loads(out.read_text())["pairs"][0]["rows"]
     assert [r["t"] for r in rows] == [0.0, 0.5, 1.0]
