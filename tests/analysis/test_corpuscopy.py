@@ -2,12 +2,11 @@
 # SPDX-License-Identifier: MIT
 import numpy as np
 import pytest
+from synth import Note, progression, song, transpose
 
 from bridge.measures import baselines
 from bridge.measures.corpuscopy import CopyIndex, bar_keys, copy_share
 from bridge.measures.descriptors import view
-
-from .synth import Note, progression, song, transpose
 
 
 def keys_of(notes, bars):

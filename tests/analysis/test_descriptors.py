@@ -4,10 +4,9 @@ import math
 
 import numpy as np
 import pytest
+from synth import Note, progression, song, transpose
 
 from bridge.measures import descriptors as d
-
-from .synth import Note, progression, song, transpose
 
 
 def test_a_held_whole_bar_chord_per_bar():

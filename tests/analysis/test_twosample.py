@@ -4,11 +4,10 @@ import math
 
 import numpy as np
 import pytest
+from synth import Note
 
 from bridge.measures import baselines, twosample
 from bridge.measures.descriptors import bar_features
-
-from .synth import Note
 
 
 def test_auc_counts_ties_half_and_orders_correctly():
