@@ -31,11 +31,12 @@ The package in layers, each importing only those below it (``tests/system/test_h
   events) -> ``midifile`` (MIDI file <-> notes) -> ``pianoroll`` (notes <-> bar frames) -> ``vae``
   (frames <-> latents, NumPy) -> ``channel`` (the rate-limited Gaussian test channel) ->
   ``structure`` (repeats, continuation) -> ``improvise`` (query -> improvisation) -> ``stream``
-  (bar by bar); ``models/`` (verified model folders); ``paths`` and ``folders`` (untrusted files:
+  (bar by bar); ``models/`` (verified model folders); ``corpora`` (training corpora as files, the
+  held-out split by song); ``paths`` and ``folders`` (untrusted files:
   inputs read safely, outputs written exclusively, atomically or staged); ``errors``.
 * **wire**: ``protocol`` (every OSC address, layout and cap; the chunk vocabulary) and ``osc`` (the codec).
-* **measures/** (NumPy only; shared by training and analysis): ``chroma``, ``tonnetz``, ``metrics``,
-  ``texture``, ``frontier``.
+* **measures/** (NumPy only; shared by training and analysis): ``chroma``, ``tonnetz``, ``texture``,
+  ``descriptors``, ``metrics``, ``frontier``; ``reference``, ``twosample``, ``corpuscopy``, ``baselines``.
 * **serve/** (``qbdi serve``): ``server`` (the socket loop) -> ``admission`` (the gate) ->
   ``reassembly`` -> ``workers`` (fair queue, model cache) and ``sessions`` (streams); all answer
   through ``outbox``; ``peers`` (cookies, allowances, log-safe text), ``fairqueue``, ``watchdog``.

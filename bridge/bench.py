@@ -397,6 +397,11 @@ def bench(*, port: int = 0, model: str | None = None, requests: int = 200, bars:
     if cold_only and not cold:
         raise QbdiError("--cold-only measures the cold start of --cold CMD; give --cold too")
     if jam:
+        import importlib.util
+
+        if importlib.util.find_spec("mido") is None:
+            raise QbdiError("bench --jam measures qbdi jam, which needs the [jam] extra (mido): "
+                            "pip install 'qbdi-bridge[jam]'; the standalone server does not include it")
         from .jam.jam import format_jitter, measure_jitter
 
         if jam_bars < 1 or not 20 <= bpm <= 400:

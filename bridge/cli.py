@@ -53,6 +53,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     opt.settings_args(p)
 
+    p = sub.add_parser("interpolate", help="morph between two MIDI clips: N improvisations that move from A to B")
+    p.add_argument("a", type=opt.path("clip A, a MIDI file"), help="the first clip (step 1)")
+    p.add_argument("b", type=opt.path("clip B, a MIDI file"), help="the last clip (step N)")
+    p.add_argument("--steps", type=opt.int_in(C.MIN_INTERPOLATE_STEPS, C.MAX_INTERPOLATE_STEPS), default=5,
+                   help=f"clips from A to B, both included, {C.MIN_INTERPOLATE_STEPS}-{C.MAX_INTERPOLATE_STEPS} "
+                        "(default 5)")
+    p.add_argument("-o", "--output", required=True, type=opt.path("an output file or folder"),
+                   help="output MIDI file with the steps one after another ('-': standard output); with --split, "
+                        "a folder for one file per step")
+    p.add_argument("--split", action="store_true",
+                   help="write one MIDI file per step (step01.mid ...) into the folder -o names")
+    p.add_argument("--fold", action="store_true", help="fold notes outside the model's range by octaves")
+    p.add_argument("--force", action="store_true", help="overwrite the output file (or the step files) if they exist")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    opt.settings_args(p)
+
     p = sub.add_parser("train", help="train a model on a folder of MIDI files (needs the [train] extra)")
     p.add_argument("corpus", type=opt.path("a corpus folder"), help="folder of .mid files, or music21:bach")
     p.add_argument("--out", required=True, type=opt.path("a model folder"), help="model folder to write")
@@ -253,6 +269,57 @@ def cmd_improvise(args) -> int:
     return 0
 
 
+def cmd_interpolate(args) -> int:
+    from .folders import plan_folder
+    from .interpolate import in_sequence, interpolate_files
+    from .midifile import beats_per_bar_of, encode_midi, signature_of
+    from .paths import STDIO, plan_output
+
+    if args.json and args.output == STDIO:
+        raise QbdiError("--json prints on standard output, which -o - fills with the MIDI file; use one of them")
+    settings = opt.settings_from(args)
+    inputs = [p for p in (args.a, args.b) if p != STDIO]
+    if args.split:
+        if args.output == STDIO:
+            raise QbdiError("--split writes a folder of files; give -o a folder, not standard output")
+        def owned(folder: Path) -> bool:    # a previous morph's step files, or anything with --force
+            return args.force or all(e.name.startswith("step") and e.suffix == ".mid" for e in folder.iterdir())
+
+        target = plan_folder(args.output, "morph folder", owned=owned)
+        existing = [] if args.force or not target.exists else sorted(target.path.glob("step*.mid"))
+        if existing:
+            raise QbdiError(f"{existing[0]} exists; add --force to replace the step files, or choose another -o")
+    else:
+        target = plan_output(args.output, force=args.force, keep=inputs)
+    score, _, morph = interpolate_files(args.a, args.b, args.steps, settings, fold=args.fold)
+    for warning in morph.warnings:
+        log.warning(warning)
+    bpb = morph.grid.beats_per_bar
+    signature = score.time_signature if beats_per_bar_of(score.time_signature) == bpb else signature_of(bpb)
+    width = len(str(morph.steps))
+    if args.split:
+        with target.staged() as folder:
+            for k, imp in enumerate(morph.improvisations, 1):
+                (folder / f"step{k:0{width}d}.mid").write_bytes(
+                    encode_midi([(f"step {k} of {morph.steps}", imp.notes)], score.tempo_bpm, signature))
+    else:
+        target.write(encode_midi([("morph", in_sequence(morph))], score.tempo_bpm, signature))
+    first = morph.improvisations[0]
+    summary = {"output": "-" if getattr(target, "path", None) is None else str(target.path), "split": args.split,
+               "steps": morph.steps, "bars_per_step": morph.grid.n_bars, "bars_a": morph.bars_a,
+               "bars_b": morph.bars_b, "notes": [len(i.notes) for i in morph.improvisations],
+               "bits_per_frame": first.bits_per_frame, "settings": first.settings.to_dict(),
+               "warnings": morph.warnings, "time_signature": list(signature)}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        where = f"{target}/step{1:0{width}d}.mid ..." if args.split else str(target)
+        print(f"wrote {where}: {morph.steps} steps of {morph.grid.n_bars} bars of {signature[0]}/{signature[1]} "
+              f"({sum(summary['notes'])} notes), model {first.model}, rate {first.settings.rate_label}, "
+              f"seed {first.settings.seed}", file=sys.stderr if args.output == STDIO else sys.stdout)
+    return 0
+
+
 def _check_improvise_options(args) -> None:
     """Options that mean nothing together are refused, not ignored."""
     if args.free == bool(args.query):
@@ -412,8 +479,8 @@ def cmd_sweep(args) -> int:
                         progress=not args.no_progress, write_midi=not args.no_midi)
 
 
-COMMANDS = {"improvise": cmd_improvise, "train": cmd_train, "models": cmd_models, "serve": cmd_serve,
-            "bench": cmd_bench, "jam": cmd_jam, "analyze": cmd_analyze, "sweep": cmd_sweep}
+COMMANDS = {"improvise": cmd_improvise, "interpolate": cmd_interpolate, "train": cmd_train, "models": cmd_models,
+            "serve": cmd_serve, "bench": cmd_bench, "jam": cmd_jam, "analyze": cmd_analyze, "sweep": cmd_sweep}
 
 
 if __name__ == "__main__":

@@ -114,6 +114,20 @@ class Result:
     round_trip_s: float = 0.0
 
 
+@dataclass
+class Morphed:
+    """A morph as the server sent it: ``clips[k]`` is step k+1's notes (beats from its start), each
+    ``step_beats`` long; ``settings`` are the effective ones (``length_beats`` = ``step_beats``)."""
+
+    request_id: int
+    clips: list[list[Note]]
+    step_beats: float
+    model: str
+    settings: Settings
+    warnings: list[str] = field(default_factory=list)
+    round_trip_s: float = 0.0
+
+
 class Client:
     """Talks to one server over UDP; binds its own reply socket (``reply_port=0``: any free port)."""
 
@@ -196,6 +210,45 @@ class Client:
 
         with self._lock:
             return self._with_cookie(lambda: self._exchange_result(messages))
+
+    def interpolate(self, clip_a: Iterable[Note], clip_b: Iterable[Note], steps: int,
+                    settings: Settings | Mapping[str, Any] | None = None, *, beats_per_bar: float | None = None,
+                    length_a: float | None = None, length_b: float | None = None) -> Morphed:
+        """Morph from ``clip_a`` to ``clip_b`` in ``steps`` clips (both ends included; 2 to 16).
+
+        Both clips share ``beats_per_bar`` (default ``settings.beats_per_bar``, then 4); ``length_a``
+        and ``length_b`` are their lengths in beats (default: to the end of the last note). The
+        shorter clip loops to the longer's length, so every step has the longer clip's bars.
+        """
+        settings = as_settings(settings, beats_per_bar)
+        if isinstance(steps, bool) or not isinstance(steps, int) or not (
+                P.MIN_INTERPOLATE_STEPS <= steps <= P.MAX_INTERPOLATE_STEPS):
+            raise QbdiError(f"steps must be a whole number from {P.MIN_INTERPOLATE_STEPS} to "
+                            f"{P.MAX_INTERPOLATE_STEPS}, got {steps!r}")
+        flat_a, flat_b = P.flatten_notes(clip_a), P.flatten_notes(clip_b)
+        flat = flat_a + flat_b
+        chunks = P.chunk_args(flat)
+        n_notes = len(flat) // P.FIELDS_PER_NOTE
+        if n_notes > P.MAX_NOTES:
+            raise QbdiError(f"the clips have {n_notes} notes together; the limit is {P.MAX_NOTES}", code="too_large")
+        lengths = [0.0 if x is None else float(x) for x in (length_a, length_b)]
+
+        def messages(request_id: int) -> list[tuple[str, list]]:
+            head = [(P.INTERPOLATE, [request_id, self.reply_port, n_notes, len(chunks), steps,
+                                     len(flat_a) // P.FIELDS_PER_NOTE, *lengths,
+                                     *P.settings_args(settings.to_dict())])]
+            return head + [(P.NOTES, [request_id, self.reply_port, i, len(chunks), *chunk])
+                           for i, chunk in enumerate(chunks)]
+
+        with self._lock:
+            result = self._with_cookie(lambda: self._exchange_result(messages))
+        step_beats = float(result.raw_settings.get("length_beats") or 0.0)
+        if not step_beats > 0:
+            raise QbdiError("the morph's reply did not say how long a step is (length_beats)", code="bad_reply")
+        clips = [[Note(*n) for n in part] for part in
+                 P.split_steps([(n.pitch, n.start, n.duration, n.velocity) for n in result.notes], steps, step_beats)]
+        return Morphed(result.request_id, clips, step_beats, result.model, result.settings, result.warnings,
+                       result.round_trip_s)
 
     def free(self, settings: Settings | Mapping[str, Any] | None = None, *, bars: int | None = None,
              beats_per_bar: float | None = None) -> Result:

@@ -29,7 +29,10 @@ from typing import Any
 import numpy as np
 
 from .config import INT32_MAX, Settings, parse_rate
+from .config import MAX_INTERPOLATE_BARS as _MAX_INTERPOLATE_BARS
+from .config import MAX_INTERPOLATE_STEPS as _MAX_INTERPOLATE_STEPS
 from .config import MAX_NOTES as _MAX_NOTES
+from .config import MIN_INTERPOLATE_STEPS as _MIN_INTERPOLATE_STEPS
 from .errors import QbdiError
 from .osc import shortest_float32
 from .pianoroll import Note
@@ -46,6 +49,7 @@ IMPROVISE = "/qbdi/improvise"
 NOTES = "/qbdi/notes"
 FREE = "/qbdi/free"
 QUIT = "/qbdi/quit"
+INTERPOLATE = "/qbdi/interpolate"
 
 # --- replies (server -> client) --------------------------------------------------------------
 PONG = "/qbdi/pong"
@@ -72,7 +76,7 @@ STREAM_CLOSED = "/qbdi/stream/closed"
 STREAM_REQUESTS = (STREAM_OPEN, STREAM_SET, STREAM_BAR, STREAM_CLOSE)
 STREAM_REPLIES = (STREAM_OPENED, STREAM_NEXT, STREAM_CLOSED)
 
-REQUESTS = (PING, STATUS, MODELS, IMPROVISE, NOTES, FREE, QUIT) + STREAM_REQUESTS
+REQUESTS = (PING, STATUS, MODELS, IMPROVISE, NOTES, FREE, QUIT, INTERPOLATE) + STREAM_REQUESTS
 REPLIES = (PONG, STATUS_REPLY, MODELS_REPLY, RESULT, RESULT_NOTES, ERROR, WARNING, READY, BYE) + STREAM_REPLIES
 ADDRESSES = REQUESTS + REPLIES
 # Requests a peer on another machine may send without a cookie (every other request needs one).
@@ -94,6 +98,11 @@ LAYOUTS = {
     NOTES: ("id:i", "reply_port:i", "chunk:i", "n_chunks:i", "notes..."),
     FREE: ("id:i", "reply_port:i", "settings..."),
     QUIT: ("id:i", "reply_port:i"),
+    # a morph (docs/PROTOCOL.md "Morphing"): clip A's notes then B's in NOTES chunks, as an improvise request's
+    # (n_notes: both clips', the first n_notes_a are A's); lengths in beats, 0: to the last note's end. The reply
+    # is one RESULT: every step's notes in sequence, step k (from 0) from k x the result's length_beats.
+    INTERPOLATE: ("id:i", "reply_port:i", "n_notes:i", "n_chunks:i", "steps:i", "n_notes_a:i", "length_a:f",
+                  "length_b:f", "settings..."),
     PONG: ("id:i", "server_version:s", "protocol_version:i", "cookie?:s"),   # the cookie: to non-loopback peers
     STATUS_REPLY: ("id:i", "ready:i", "model:s", "n_models:i", "uptime_s:f", "served:i", "pending:i"),
     MODELS_REPLY: ("id:i", "default:s", "n:i", "models..."),
@@ -152,6 +161,11 @@ MAX_STRING = 256               # longest string argument accepted
 MAX_REPLY_TEXT = 1000          # bytes of an error or warning message sent back
 RESULT_BURST = 8               # result chunks sent back to back; then the server pauses RESULT_PAUSE_S, so a
 RESULT_PAUSE_S = 0.001         # receiver whose buffer it cannot size (Max's [udpreceive]) drains a long reply
+
+# --- morph caps (bridge.config: the engine's too) -----------------------------------------------
+MIN_INTERPOLATE_STEPS = _MIN_INTERPOLATE_STEPS   # clips a morph writes, both ends included
+MAX_INTERPOLATE_STEPS = _MAX_INTERPOLATE_STEPS
+MAX_INTERPOLATE_BARS = _MAX_INTERPOLATE_BARS     # steps x bars per step
 
 # --- stream keys and caps ---------------------------------------------------------------------
 # The keys of /qbdi/stream/open and /set: the settings that apply to a stream (bars, length_beats
@@ -214,6 +228,16 @@ def padded_ping(request_id: int, reply_port: int) -> list:
 def n_chunks(n_notes: int) -> int:
     """Number of /qbdi/notes chunks for ``n_notes`` notes (at least one, possibly empty)."""
     return max(1, -(-n_notes // NOTES_PER_CHUNK))
+
+
+def split_steps(notes, steps: int, step_beats: float) -> list[list]:
+    """A morph's result (every step's notes in sequence) -> ``steps`` lists of ``(pitch, start,
+    duration, velocity)`` with starts from each step's beginning. ``step_beats``: one step's length."""
+    out: list[list] = [[] for _ in range(steps)]
+    for pitch, start, duration, velocity in notes:
+        k = min(steps - 1, max(0, int(math.floor(start / step_beats + 1e-6))))
+        out[k].append((pitch, start - k * step_beats, duration, velocity))
+    return out
 
 
 def flatten_notes(notes) -> list:

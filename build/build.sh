@@ -12,7 +12,7 @@
 #
 # Environment: PYTHON (default: python, else python3), QBDI_DIST (default: dist), QBDI_WORK
 # (default: build/work), QBDI_CODESIGN_IDENTITY / QBDI_ENTITLEMENTS (macOS signing, see
-# docs/STANDALONE.md). PyInstaller is installed into that environment if missing.
+# docs/STANDALONE.md; "-" signs ad hoc), QBDI_PLATFORM (the zip's platform name, e.g. macos-arm64). PyInstaller is installed into that environment if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +33,7 @@ fi
 dist="${QBDI_DIST:-dist}"
 work="${QBDI_WORK:-build/work}"
 binary="$dist/qbdi-server/qbdi-server"
+case "$(uname -s)" in MINGW*|MSYS*|CYGWIN*) binary="$binary.exe" ;; esac     # Git Bash on Windows (the release workflow)
 
 if [ "$build" = 1 ]; then
     if ! "$PYTHON" -c "import PyInstaller" >/dev/null 2>&1; then
@@ -58,7 +59,7 @@ if [ "$release" = 1 ]; then
     # the licences at the top of the folder (and so of the zip): qbdi's and the bundled components'
     "$PYTHON" build/notices.py "$folder"
     version=$("$PYTHON" -c "import bridge; print(bridge.__version__)")
-    archive="QBDI-Improviser-$version-$(uname -s | tr '[:upper:]' '[:lower:]')-$(uname -m).zip"
+    archive="QBDI-Improviser-$version-${QBDI_PLATFORM:-$(uname -s | tr '[:upper:]' '[:lower:]')-$(uname -m)}.zip"
     (cd "$dist" && rm -f "$archive" && "$PYTHON" -m zipfile -c "$archive" "QBDI Improviser")
     echo "build.sh: release folder $folder and $dist/$archive ($(du -sh "$dist/$archive" | cut -f1))"
 fi

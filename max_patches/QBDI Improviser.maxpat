@@ -2938,6 +2938,176 @@
 			{
 				"box": {
 					"id": "obj-112",
+					"maxclass": "live.numbox",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						1160.0,
+						60.0,
+						40.0,
+						15.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						520.0,
+						124.0,
+						34.0,
+						15.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Steps",
+							"parameter_shortname": "Steps",
+							"parameter_type": 0,
+							"parameter_mmin": 2.0,
+							"parameter_mmax": 16.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								5
+							],
+							"parameter_invisible": 0,
+							"parameter_unitstyle": 0,
+							"parameter_exponent": 1.0,
+							"parameter_info": "Clips Interpolate writes, from the selected clip (step 1) to the next clip on its track (the last step), 2-16."
+						}
+					},
+					"varname": "interpolate_steps"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 9.5,
+					"id": "obj-113",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1100.0,
+						350.0,
+						60.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						470.0,
+						124.0,
+						48.0,
+						15.0
+					],
+					"text": "Steps"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-114",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1160.0,
+						85.0,
+						189.0,
+						22.0
+					],
+					"text": "prepend interpolate_steps"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-115",
+					"maxclass": "live.text",
+					"mode": 0,
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						1160.0,
+						20.0,
+						80.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						470.0,
+						104.0,
+						84.0,
+						18.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Interpolate",
+							"parameter_shortname": "Interp",
+							"parameter_type": 2,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 1.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 2,
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_info": "Morph the clip in Detail View into the next clip on its track: Steps new clips, written after the second one; neither clip is changed."
+						}
+					},
+					"text": "Interpolate",
+					"texton": "Interpolate",
+					"varname": "interpolate"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-116",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1160.0,
+						100.0,
+						147.0,
+						22.0
+					],
+					"text": "prepend interpolate"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-117",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1160.0,
+						130.0,
+						70.0,
+						22.0
+					],
+					"text": "deferlow"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-118",
 					"linecount": 3,
 					"maxclass": "comment",
 					"numinlets": 1,
@@ -4332,6 +4502,66 @@
 						0
 					]
 				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-114",
+						0
+					],
+					"source": [
+						"obj-112",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-114",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-116",
+						0
+					],
+					"source": [
+						"obj-115",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-117",
+						0
+					],
+					"source": [
+						"obj-116",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-117",
+						0
+					]
+				}
 			}
 		],
 		"parameters": {
@@ -4458,6 +4688,16 @@
 			"obj-106": [
 				"Play Window",
 				"Window",
+				0
+			],
+			"obj-112": [
+				"Steps",
+				"Steps",
+				0
+			],
+			"obj-115": [
+				"Interpolate",
+				"Interp",
 				0
 			]
 		}

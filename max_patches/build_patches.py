@@ -465,6 +465,7 @@ def device() -> Patcher:
         p.connect(low, 0, js, 0)
 
     play_along(p, js, ui_route, wire, label)
+    interpolate_controls(p, js, wire, label)
 
     p.comment("Reads the Detail View clip, asks the qbdi server (127.0.0.1:7400),\n"
               "writes the improvisation into the next empty slot (Session) or after the clip (Arrangement).\n"
@@ -568,6 +569,28 @@ def play_along(p: Patcher, js: Box, ui_route: Box, wire, label) -> None:
     for box, key in ((toggle, "play_along"), (source_of_input, "play_input"), (mode, "play_mode"),
                      (window, "play_window")):
         wire(box, key)
+
+
+def interpolate_controls(p: Patcher, js: Box, wire, label) -> None:
+    """Interpolate (docs/DEVICE.md): a button that morphs the Detail View clip into the next clip on its
+    track, and Steps (2-16), the clips it writes; under Play Along in the right column."""
+    steps = p.param("live.numbox", [1160, 60, 40, 15], [520, 124, 34, 15], varname="interpolate_steps",
+                    longname="Steps", shortname="Steps", ptype=FLOAT, mmin=2, mmax=16, initial=5,
+                    unitstyle=UNIT_INT,
+                    info="Clips Interpolate writes, from the selected clip (step 1) to the next clip on its "
+                         "track (the last step), 2-16.")
+    label("Steps", [470, 124, 48, 15])
+    wire(steps, "interpolate_steps")
+    btn = p.param("live.text", [1160, 20, 80, 20], [470, 104, 84, 18], varname="interpolate",
+                  longname="Interpolate", shortname="Interp", ptype=ENUM, enum=["off", "on"], initial=0, mode=0,
+                  text="Interpolate", texton="Interpolate", invisible=HIDDEN,
+                  info="Morph the clip in Detail View into the next clip on its track: Steps new clips, written "
+                       "after the second one; neither clip is changed.")
+    pre = p.obj("prepend interpolate", 1160, 100)
+    low = p.obj("deferlow", 1160, 130)
+    p.connect(btn, 0, pre, 0)
+    p.connect(pre, 0, low, 0)
+    p.connect(low, 0, js, 0)
 
 
 # ---- the plain-Max abstraction ------------------------------------------------------------------

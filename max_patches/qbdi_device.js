@@ -55,6 +55,7 @@ var LAUNCHER_PROBE_MS = 1000;
 var LAUNCHER_SILENT_MS = 8000;   // no word from the launcher by then: say that it did not start
 var ENSURE_EVERY_MS = 10000;
 var MAX_VARIATIONS = 8;
+var DEFAULT_STEPS = 5;           // Interpolate: clips from the selected clip to the next one, both included
 var QUERY_RANGES = ["clip", "loop", "selection"];
 var PACKAGE_JS = "~/Documents/Max 8 (or Max 9)/Packages/qbdi/javascript";
 var DIAGNOSE_START_MS = 25000;   // how long Diagnose waits for a server that is starting
@@ -101,6 +102,7 @@ var rateFull = false;
 var queryRange = "clip";
 var continueBars = 4;
 var variations = 1;
+var interpolateSteps = DEFAULT_STEPS;
 var serverHost = qbdi ? qbdi.DEFAULT_HOST : "";
 var serverPort = qbdi ? qbdi.DEFAULT_PORT : 0;
 var replyPort = 0;
@@ -269,6 +271,10 @@ function applySetting(name, args) {
     case "variations":
         variations = Math.max(1, Math.min(MAX_VARIATIONS, Math.round(Number(v)) || 1));
         break;
+    case "interpolate_steps":
+        interpolateSteps = Math.max(qbdi.MIN_INTERPOLATE_STEPS, Math.min(qbdi.MAX_INTERPOLATE_STEPS,
+                                                                         Math.round(Number(v)) || DEFAULT_STEPS));
+        break;
     case "model_index":
         // the Model menu: ignored until the server's list has filled it (at load it says 0)
         if (modelNames.length === 0) { break; }
@@ -436,6 +442,44 @@ function free(v) {
                  target: target.target, settings: s, label: "free improvisation, " + s.get("bars") + " bars" });
 }
 
+/**
+ * Interpolate: Steps clips that morph from the clip in Detail View (step 1) to the next clip on its
+ * track (the last step), written after that second clip (next free Session slots, or after it in
+ * the Arrangement), each named with its step. Neither source clip is touched.
+ */
+function interpolate(v) {
+    if (v === 0 || !ready()) { return; }
+    var a = live.readQuery(queryRange);
+    if (a.error) { fail(a.code || "no_query", a.error); return; }
+    var b = live.readNextClip(a, queryRange);
+    if (b.error) { fail(b.code || "no_query", b.error); return; }
+    var empty = a.notes.length === 0 ? a : (b.notes.length === 0 ? b : null);
+    if (empty) { fail("no_query", "'" + empty.name + "' has no unmuted notes; Interpolate needs notes in both clips"); return; }
+    if (Math.abs(a.beatsPerBar - b.beatsPerBar) > 1e-9) {
+        fail("no_query", "'" + a.name + "' and '" + b.name + "' have different meters; Interpolate pairs their bars, " +
+             "so both need one meter");
+        return;
+    }
+    var s = settings.copy({ beats_per_bar: a.beatsPerBar, length_beats: null, continue_bars: 0 });
+    startBatch({ kind: "interpolate", prefix: "morph", beatsPerBar: a.beatsPerBar, span: Math.max(a.span, b.span),
+                 target: b.target, settings: s, notes: a.notes, notesB: b.notes, spans: [a.span, b.span],
+                 steps: interpolateSteps, queryClipId: a.clipId,
+                 label: "morphing '" + a.name + "' into '" + b.name + "' in " + interpolateSteps + " steps" });
+}
+
+/** A morph's one result -> one result per step, named with its step (writeBatch writes them). */
+function morphSteps(b, ev) {
+    var stepBeats = Number(ev.settings && ev.settings.length_beats) || b.span;
+    var parts = qbdi.splitSteps(ev.notes, b.steps, stepBeats);
+    var out = [];
+    for (var k = 0; k < parts.length; k++) {
+        out.push({ notes: parts[k], settings: ev.settings, request: ev.request, span: stepBeats,
+                   prefix: "morph " + (k + 1) + "/" + parts.length });
+    }
+    return out;
+}
+morphSteps.local = 1;
+
 function diagnose(v) {
     if (v === 0 || !qbdi) { return; }
     if (!qbdiDiagnose) { missing("qbdi_diagnose.js"); return; }
@@ -589,7 +633,7 @@ startImprovise.local = 1;
 function startBatch(b) {
     var seed = Number(b.settings.get("seed")) || 0;
     b.seeds = [];
-    for (var i = 0; i < variations; i++) { b.seeds.push((seed + i) % (qbdi.MAX_SEED + 1)); }
+    for (var i = 0; i < (b.kind === "interpolate" ? 1 : variations); i++) { b.seeds.push((seed + i) % (qbdi.MAX_SEED + 1)); }
     b.index = 0;
     b.results = [];
     batch = b;                 // a press while another runs replaces it: late replies are ignored
@@ -603,7 +647,9 @@ function sendVariation(b) {
     var s = b.settings.copy({ seed: b.seeds[b.index] });
     var ctx = { batch: b, requested: s.values };
     try {
-        if (b.kind === "free") { client.free(s, ctx); } else { client.improvise(b.notes, s, ctx); }
+        if (b.kind === "free") { client.free(s, ctx); }
+        else if (b.kind === "interpolate") { client.interpolate(b.notes, b.notesB, b.steps, b.spans[0], b.spans[1], s, ctx); }
+        else { client.improvise(b.notes, s, ctx); }
     } catch (e) {
         batch = null;
         fail("too_large", String(e.message || e));
@@ -618,7 +664,7 @@ sendVariation.local = 1;
 function onBatchReply(b, ev) {
     if (b !== batch) { return; }
     if (ev.type === "result") {
-        b.results.push(ev);
+        b.results = b.results.concat(b.kind === "interpolate" ? morphSteps(b, ev) : [ev]);
         if (++b.index < b.seeds.length) { sendVariation(b); return; }
     } else {
         b.failure = ev.type === "timeout" ? ev.message + " (is the server running? see the status line)"
@@ -643,8 +689,8 @@ function writeBatch(b) {
         if (effective.seed === undefined) { effective.seed = ev.request.context.requested.seed; }
         var end = 0;
         for (var j = 0; j < notes.length; j++) { end = Math.max(end, notes[j].start + notes[j].duration); }
-        var length = Math.max(b.span, Math.ceil(end / b.beatsPerBar - 1e-9) * b.beatsPerBar, b.beatsPerBar);
-        var name = qbdi.clipName(b.prefix, effective);
+        var length = Math.max(ev.span || b.span, Math.ceil(end / b.beatsPerBar - 1e-9) * b.beatsPerBar, b.beatsPerBar);
+        var name = qbdi.clipName(ev.prefix || b.prefix, effective);
         var r = live.write(target, notes, length, name);
         if (!r.ok) { problem = r.reason; break; }
         written.push({ name: name, where: r.where, notes: notes.length });

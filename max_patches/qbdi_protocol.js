@@ -43,6 +43,7 @@ var qbdi = (function () {
     P.NOTES = "/qbdi/notes";
     P.FREE = "/qbdi/free";
     P.QUIT = "/qbdi/quit";
+    P.INTERPOLATE = "/qbdi/interpolate";   // a morph: clip A's notes then B's, chunked as an improvise request's
 
     P.PONG = "/qbdi/pong";
     P.STATUS_REPLY = "/qbdi/status/reply";
@@ -65,7 +66,7 @@ var qbdi = (function () {
     P.STREAM_REQUESTS = [P.STREAM_OPEN, P.STREAM_SET, P.STREAM_BAR, P.STREAM_CLOSE];
     P.STREAM_REPLIES = [P.STREAM_OPENED, P.STREAM_NEXT, P.STREAM_CLOSED];
 
-    P.REQUESTS = [P.PING, P.STATUS, P.MODELS, P.IMPROVISE, P.NOTES, P.FREE, P.QUIT].concat(P.STREAM_REQUESTS);
+    P.REQUESTS = [P.PING, P.STATUS, P.MODELS, P.IMPROVISE, P.NOTES, P.FREE, P.QUIT, P.INTERPOLATE].concat(P.STREAM_REQUESTS);
     P.REPLIES = [P.PONG, P.STATUS_REPLY, P.MODELS_REPLY, P.RESULT, P.RESULT_NOTES, P.ERROR,
                  P.WARNING, P.READY, P.BYE].concat(P.STREAM_REPLIES);
     P.ADDRESSES = P.REQUESTS.concat(P.REPLIES);
@@ -94,6 +95,10 @@ var qbdi = (function () {
     P.RESULT_BURST = 8;          // the server pauses RESULT_PAUSE_S after every RESULT_BURST result chunks
     P.RESULT_PAUSE_S = 0.001;
     P.INT32_MAX = 2147483647;
+
+    P.MIN_INTERPOLATE_STEPS = 2;     // clips a morph writes, both ends included
+    P.MAX_INTERPOLATE_STEPS = 16;
+    P.MAX_INTERPOLATE_BARS = 512;    // steps x bars per step
 
     P.STREAM_KEYS = ["mode", "window"];
     P.STREAM_SETTING_KEYS = ["model", "rate", "sampling", "threshold", "temperature", "z", "seed",
@@ -426,6 +431,45 @@ var qbdi = (function () {
         return msgs;
     };
 
+    /**
+     * /qbdi/interpolate header + /qbdi/notes chunks: clip A's notes then clip B's (notes as for
+     * buildImprovise), `steps` clips from A to B, lengths in beats (0 or null: to the last note's end).
+     */
+    P.buildInterpolate = function (id, replyPort, notesA, notesB, steps, lengthA, lengthB, settings) {
+        var flatA = P.flattenNotes(notesA);
+        var flat = flatA.concat(P.flattenNotes(notesB));
+        var nNotes = flat.length / P.FIELDS_PER_NOTE;
+        if (nNotes > P.MAX_NOTES) {
+            throw new Error("the clips have " + nNotes + " notes together; the limit is " + P.MAX_NOTES);
+        }
+        steps = Math.round(Number(steps));
+        if (!(steps >= P.MIN_INTERPOLATE_STEPS && steps <= P.MAX_INTERPOLATE_STEPS)) {
+            throw new Error("steps must be a whole number from " + P.MIN_INTERPOLATE_STEPS + " to " + P.MAX_INTERPOLATE_STEPS);
+        }
+        var chunks = P.chunkArgs(flat);
+        var msgs = [[P.INTERPOLATE, id, replyPort, nNotes, chunks.length, steps, flatA.length / P.FIELDS_PER_NOTE,
+                     Number(lengthA) || 0, Number(lengthB) || 0].concat(settingsArgs(settings))];
+        for (var c = 0; c < chunks.length; c++) {
+            msgs.push([P.NOTES, id, replyPort, c, chunks.length].concat(chunks[c]));
+        }
+        return msgs;
+    };
+
+    /**
+     * A morph's result (every step's notes in sequence, step k from k * stepBeats) -> `steps`
+     * note arrays, each with starts from its step's beginning (bridge.protocol.split_steps).
+     */
+    P.splitSteps = function (notes, steps, stepBeats) {
+        var out = [];
+        for (var k = 0; k < steps; k++) { out.push([]); }
+        for (var i = 0; i < notes.length; i++) {
+            var n = notes[i];
+            var at = Math.min(steps - 1, Math.max(0, Math.floor(n.start / stepBeats + 1e-6)));
+            out[at].push({ pitch: n.pitch, start: n.start - at * stepBeats, duration: n.duration, velocity: n.velocity });
+        }
+        return out;
+    };
+
     P.buildFree = function (id, replyPort, settings) {
         return [[P.FREE, id, replyPort].concat(settingsArgs(settings))];
     };
@@ -706,7 +750,8 @@ var qbdi = (function () {
         this.now = options.now || function () { return new Date().getTime(); };
         this.onEvent = options.onEvent || function () {};
         this.replyPort = options.replyPort || 0;
-        this.timeouts = { ping: 1500, status: 2000, models: 2000, improvise: 15000, free: 15000, quit: 1000 };
+        this.timeouts = { ping: 1500, status: 2000, models: 2000, improvise: 15000, free: 15000, interpolate: 30000,
+                         quit: 1000 };
         if (options.timeouts) {
             for (var k in options.timeouts) {
                 if (options.timeouts.hasOwnProperty(k)) { this.timeouts[k] = options.timeouts[k]; }
@@ -811,6 +856,11 @@ var qbdi = (function () {
     Client.prototype.improvise = function (notes, settings, context) {
         return this.request("improvise", function (id, port) { return P.buildImprovise(id, port, notes, settings); },
                             context);
+    };
+    Client.prototype.interpolate = function (notesA, notesB, steps, lengthA, lengthB, settings, context) {
+        return this.request("interpolate", function (id, port) {
+            return P.buildInterpolate(id, port, notesA, notesB, steps, lengthA, lengthB, settings);
+        }, context);
     };
     Client.prototype.free = function (settings, context) {
         return this.request("free", function (id, port) { return P.buildFree(id, port, settings); }, context);

@@ -3,9 +3,12 @@
 """``qbdi sweep``: improvise on one or more queries at several rates and seeds, and measure what survives.
 
 Per rate, the mean and spread (sample standard deviation) over queries and seeds of: harmony
-agreement, retained harmony, copy (the query's notes replayed) and texture (corpus likeness),
-key agreement, chord vocabulary, note density, the share of the query's repeated bars that repeat
-in the output (:mod:`.metrics`, :mod:`.texture`), and the total VMO IR at the best threshold of
+agreement, retained harmony, copy (the query's notes replayed), the texture descriptors beside
+them (notes and onset steps per bar, durations, beat-1 share, groove, polyphony, span, mean-pitch
+jump: :mod:`bridge.measures.descriptors`, on the query's sounding bars), the old texture score
+(corpus likeness, a report only), key agreement, chord vocabulary, note density, the share of the
+query's repeated bars that repeat in the output (:mod:`bridge.measures.metrics`), and the total
+VMO IR at the best threshold of
 the output's surface (chroma, Tonnetz) and of its latents (the decoder's input z per bar, cosine).
 Writes ``sweep.csv``, ``sweep.json``, ``sweep.png`` (each metric against rate), ``frontier.png``
 (retained harmony against copy, one point per rate) and, under ``midi/``, each improvisation with
@@ -38,7 +41,19 @@ METRICS = (
     ("agreement", "harmony agreement"),
     ("retained", "retained harmony"),
     ("copy", "copy (query notes replayed, F1)"),
-    ("texture", "texture (0 query, 1 corpus)"),
+    ("notes_per_bar", "notes per bar"),
+    ("onset_steps_per_bar", "onset steps per bar"),
+    ("mean_duration", "mean duration (beats)"),
+    ("long_share", "share of notes >= 2 beats"),
+    ("sixteenth_share", "share of one-16th notes"),
+    ("held_share", "share of notes > 4 beats"),
+    ("longest", "longest note (beats)"),
+    ("downbeat_share", "share of onsets on beat 1"),
+    ("groove", "groove (next bar's onsets, cosine)"),
+    ("polyphony", "polyphony (sounding pitches)"),
+    ("pitch_span", "pitch span (semitones)"),
+    ("pitch_jump", "mean-pitch jump (semitones)"),
+    ("texture", "old texture score (report only)"),
     ("key_agreement", "key agreement"),
     ("vocabulary", "chord vocabulary"),
     ("density", "note density (notes/bar)"),
@@ -153,9 +168,12 @@ def _cell(mean: float | None, std: float | None) -> str:
 
 
 def frontier_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Summary rows -> the per-rate means :mod:`.frontier` reads (``retained``, ``copy``, ...)."""
-    keys = ("retained", "copy", "texture", "key_agreement", "agreement", "vocabulary", "density")
-    return [{"rate": r["rate"], **{k: r.get(f"{k}_mean") for k in keys}} for r in rows]
+    """Summary rows -> the per-rate means :mod:`.frontier` reads (``retained``, ``copy``, the
+    descriptors, ...; ``longest_max`` is the longest note of any run)."""
+    from ..measures.frontier import COLUMNS
+
+    return [{"rate": r["rate"], **{k: r.get(f"{k}_mean") for k in COLUMNS}, "longest_max": r.get("longest_max")}
+            for r in rows]
 
 
 def write_outputs(document: dict[str, Any], out_dir: Path) -> dict[str, str]:
@@ -189,12 +207,16 @@ def run_sweep(query_path: str | Path | Sequence[str | Path], rates: Sequence[int
         settings: base :class:`bridge.config.Settings`; ``rate`` and ``seed`` are set per run.
     Returns:
         The JSON document: ``rows`` (per-rate summary), ``runs`` (per run, with its ``query``),
-        ``query`` (the reference: the query's own values, averaged over queries) and, with several
-        queries, ``queries`` (each one's path, reference and rows).
+        ``query`` (the reference: the query's own values, averaged over queries), ``goals``
+        (the shipped models' development goals checked on these means, :func:`.frontier.check_goals`;
+        a goal whose measure is undefined here is not met) and, with several queries, ``queries``
+        (each one's path, reference and rows).
     """
     from bridge.config import Settings
     from bridge.errors import QbdiError
     from bridge.folders import holds_report, plan_folder
+
+    from ..measures.frontier import check_goals
 
     paths = [Path(query_path)] if isinstance(query_path, (str, Path)) else [Path(p) for p in query_path]
     if not paths:
@@ -228,7 +250,7 @@ def run_sweep(query_path: str | Path | Sequence[str | Path], rates: Sequence[int
         "model": getattr(loaded, "name", None), "beats_per_bar": per_query[0]["beats_per_bar"] if single else None,
         "seeds": seed_list, "settings": settings.to_dict(),
         "query": per_query[0]["query"] if single else _mean_reference([q["query"] for q in per_query]),
-        "rows": rows, "runs": runs,
+        "rows": rows, "runs": runs, "goals": check_goals(frontier_rows(rows)),
     }
     if not single:
         document["queries"] = per_query

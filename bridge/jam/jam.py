@@ -404,12 +404,13 @@ def measure_jitter(performance: list[Note], settings: Mapping[str, Any], bars: i
     its realistic query) into a jam in real time (memory ports, the in-process engine with
     ``settings``, a dict of Settings fields, the internal clock) and time every message sent
     against its ideal time on the grid."""
-    import mido
     import numpy as np
     from threadpoolctl import threadpool_limits
 
     from ..models import load_model
-    from .ports import MemoryInput, MemoryOutput
+    from .ports import MemoryInput, MemoryOutput, _mido
+
+    mido = _mido()
 
     settings = dict(settings)
     engine_settings = Settings.from_dict(settings)

@@ -36,7 +36,7 @@ from .outbox import Outbox, ServerFacts
 from .peers import Cookies, Peer, is_loopback, printable, shown, take_cookie
 from .reassembly import Assembler, Partial
 from .sessions import Sessions
-from .workers import Job, ModelCache, Workers
+from .workers import Job, ModelCache, MorphRequest, Workers
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ class Admission:
         self.handlers: dict[str, Handler] = {
             P.PING: self._on_ping, P.STATUS: self._on_status, P.MODELS: self._on_models,
             P.IMPROVISE: self._on_improvise, P.NOTES: self._on_notes, P.FREE: self._on_free,
-            P.QUIT: self._on_quit,
+            P.QUIT: self._on_quit, P.INTERPOLATE: self._on_interpolate,
         }
         # play along: /qbdi/stream/* (bridge.serve.sessions)
         self.sessions = Sessions(outbox, models, inline=workers.count == 0, stopping=facts.stopping)
@@ -190,6 +190,21 @@ class Admission:
         self._submit_if_complete(self.assembler.header(key, request_id, dest[1], header.n_notes, header.n_chunks,
                                                        settings))
 
+    def _on_interpolate(self, request_id: int, dest, args: list, peer: Peer) -> None:
+        """A morph's header: its notes come as an improvise request's do (/qbdi/notes chunks)."""
+        key = _key(peer, dest, request_id)
+        try:
+            header = P.parse_header(P.INTERPOLATE, args)
+            settings = P.read_settings(header.rest)
+            morph = MorphRequest(settings, header.steps, header.n_notes_a, header.length_a, header.length_b)
+            morph.check(header.n_notes)
+        except QbdiError:
+            if not self.assembler.finished_recently(key):
+                self.assembler.drop(key)
+            raise
+        self._submit_if_complete(self.assembler.header(key, request_id, dest[1], header.n_notes, header.n_chunks,
+                                                       morph))
+
     def _on_notes(self, request_id: int, dest, args: list, peer: Peer) -> None:
         key = _key(peer, dest, request_id)
         try:
@@ -206,6 +221,10 @@ class Admission:
         if part is None:
             return
         dest = (part.key[0], part.reply_port)
+        if isinstance(part.header, MorphRequest):
+            self.workers.submit(Job("interpolate", part.request_id, dest, part.header.settings, part.chunks.notes(),
+                                    sender=part.sender, morph=part.header))
+            return
         self.workers.submit(Job("improvise", part.request_id, dest, part.header, part.chunks.notes(),
                                 sender=part.sender))
 

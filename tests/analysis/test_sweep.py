@@ -144,7 +144,9 @@ def test_sweep_averages_over_several_queries_and_draws_the_frontier(tmp_path: Pa
     assert all(row["n"] == 4 for row in doc["rows"]) and "copy_mean" in doc["rows"][0]
     mean_of_each = np.mean([q["rows"][0]["copy_mean"] for q in doc["queries"]])
     assert doc["rows"][0]["copy_mean"] == pytest.approx(mean_of_each, abs=1e-6)
-    assert "goals" not in doc            # a development target, not a measure of the user's music
+    assert {"full", "mid", "low", "zero", "smooth", "notes_per_bar@dial", "longest_max@all"} <= set(doc["goals"])
+    assert "onset steps/bar" in doc["goals"]["onset_steps_per_bar@dial"]["goal"]
+    assert all(f"{key}_mean" in doc["rows"][0] for key in ("notes_per_bar", "mean_duration", "groove", "pitch_jump"))
     assert (tmp_path / "out" / "frontier.png").read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(QbdiError, match="share a file name"):
         sweep.run_sweep([a, a], [None], 1, tmp_path / "dup", model=str(model), progress=False, write_midi=False)

@@ -40,9 +40,9 @@ DEVICE_PARAMETERS = {
     "Model Name", "Query Range", "Sampling", "Z", "Allocation", "Source", "Rate", "Full Rate", "Threshold",
     "Temperature", "Structure", "Seed", "Bars", "Continue Bars", "Variations", "Server Port",
     "Improvise", "Continue", "Re-roll", "Free Improvise", "Diagnose",
-    "Play Along", "Play Input", "Play Mode", "Play Window",
+    "Play Along", "Play Input", "Play Mode", "Play Window", "Interpolate", "Steps",
 }
-ACTION_BUTTONS = {"Improvise", "Continue", "Re-roll", "Free Improvise", "Diagnose"}
+ACTION_BUTTONS = {"Improvise", "Continue", "Re-roll", "Free Improvise", "Diagnose", "Interpolate"}
 HIDDEN, STORED_ONLY, AUTOMATED = 2, 1, 0
 
 
@@ -392,6 +392,9 @@ def test_js_mirrors_every_constant_of_bridge_protocol():
                 if re.fullmatch(r"[A-Z][A-Z0-9_]*", name) and isinstance(value, (int, float, str, tuple, dict))
                 and name not in LAYOUT_TABLES}
     assert "NOTES_PER_CHUNK" in mirrored and "SETTING_KEYS" in mirrored
+    assert {"INTERPOLATE", "MIN_INTERPOLATE_STEPS", "MAX_INTERPOLATE_STEPS", "MAX_INTERPOLATE_BARS"} <= set(mirrored)
+    assert (protocol.MIN_INTERPOLATE_STEPS, protocol.MAX_INTERPOLATE_STEPS, protocol.MAX_INTERPOLATE_BARS) == (
+        config.MIN_INTERPOLATE_STEPS, config.MAX_INTERPOLATE_STEPS, config.MAX_INTERPOLATE_BARS), "one place for caps"
     for name, value in mirrored.items():
         assert name in js, f"qbdi_protocol.js lacks {name}"
         assert js[name] == value, f"{name}: JS {js[name]!r} != Python {value!r}"

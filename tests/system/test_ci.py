@@ -1,7 +1,8 @@
 # SPDX-FileCopyrightText: 2026 The qbdi authors
 # SPDX-License-Identifier: MIT
 """``.ci/run`` says what failed and what it skipped: run for real in a scratch copy of the repository
-whose tools (python3, pip, ruff, reuse, pd) are stubs, so that only the script's own logic runs."""
+whose steps (.ci/lint.sh, .ci/test.sh, build/build.sh) and tools (python3, pd) are stubs, so that only
+the script's own logic runs."""
 
 from __future__ import annotations
 
@@ -23,11 +24,12 @@ def fake_repo(tmp_path: Path, tests_rc: int) -> tuple[Path, dict]:
     build.chmod(0o755)
     stubs = tmp_path / "stubs"
     stubs.mkdir()
+    for script, rc in (("lint.sh", 0), ("test.sh", tests_rc)):      # the steps .ci/run calls
+        (repo / ".ci" / script).write_text(f'echo "1 failed, 9 passed"\nexit {rc}\n' if rc else "exit 0\n")
     scripts = {
         "python3": f'[ "$1 $2" = "-m venv" ] && mkdir -p "$3/bin" && echo "PATH={stubs}:\\$PATH" > "$3/bin/activate"\n'
                    "exit 0",
-        "python": f'[ "$2" = "pytest" ] && {{ echo "1 failed, 9 passed"; exit {tests_rc}; }}\nexit 0',
-        "pip": "exit 0", "ruff": "exit 0", "reuse": "exit 0", "pd": "exit 0",
+        "python": "exit 0", "pd": "exit 0",
     }
     for name, body in scripts.items():
         stub = stubs / name
@@ -42,7 +44,7 @@ def test_a_failing_test_step_says_the_standalone_build_and_smoke_test_were_skipp
     done = subprocess.run(["bash", ".ci/run"], cwd=repo, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert "ci: FAILED (exit 1) in the test step" in done.stderr, done.stderr
-    assert "standalone build and its smoke test (build/build.sh --smoke), were skipped" in done.stderr
+    assert "standalone build and its smoke test (build/build.sh --smoke --release), were skipped" in done.stderr
     assert not (repo / "build" / "built").exists()
 
 
