@@ -4,8 +4,13 @@
 
 from __future__ import annotations
 
+import atexit
 import json
+import os
+import random
+import socket
 import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +23,60 @@ from bridge.pianoroll import Note
 from bridge.vae import expected_shapes
 
 C_MAJOR, A_MINOR, F_MAJOR, G_MAJOR = (60, 64, 67), (57, 60, 64), (53, 57, 60), (55, 59, 62)
+
+# Ports for a program started by a test that must be told its port before it binds it (Pure Data's
+# [netsend]): from below every OS's ephemeral range, where no bind(0) goes, each reserved by a lock
+# file that parallel runs respect (the same folder and scheme as tests/max_patches/helpers/udp.js).
+PORT_LOCKS = Path(tempfile.gettempdir()) / "qbdi-test-ports"
+PORT_LOW, PORT_HIGH = 20000, 32767
+_held: list[Path] = []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def _reserve(port: int) -> bool:
+    lock = PORT_LOCKS / str(port)
+    try:
+        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        try:
+            owner = int(lock.read_text() or 0)
+        except (OSError, ValueError):
+            return False
+        if owner == os.getpid() or _alive(owner):
+            return False
+        lock.unlink(missing_ok=True)            # left by a killed run
+        return _reserve(port)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(str(os.getpid()))
+    if not _held:
+        atexit.register(lambda: [p.unlink(missing_ok=True) for p in _held])
+    _held.append(lock)
+    return True
+
+
+def reserved_udp_port() -> int:
+    """A UDP port on 127.0.0.1, free now, that no bind(0) and no parallel test run will take."""
+    PORT_LOCKS.mkdir(parents=True, exist_ok=True)
+    for _ in range(200):
+        port = random.randint(PORT_LOW, PORT_HIGH)
+        if not _reserve(port):
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError(f"no free UDP port in {PORT_LOW}-{PORT_HIGH} (locks in {PORT_LOCKS})")
 
 
 def chord_bars(chords=(C_MAJOR, A_MINOR, F_MAJOR, G_MAJOR), beats_per_bar: float = 4.0,

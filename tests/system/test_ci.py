@@ -54,3 +54,19 @@ def test_a_green_run_builds_and_says_so(tmp_path):
     assert done.returncode == 0, done.stderr
     assert (repo / "build" / "built").exists() and "ci: all steps passed" in done.stdout
     assert "FAILED" not in done.stderr
+
+
+def test_reserved_ports_avoid_the_ephemeral_range_and_the_locks_of_live_runs(monkeypatch, tmp_path):
+    import builders
+
+    monkeypatch.setattr(builders, "PORT_LOCKS", tmp_path)
+    monkeypatch.setattr(builders, "_held", [])
+    taken = builders.PORT_LOW
+    (tmp_path / str(taken)).write_text(str(os.getppid()))          # a live run holds it
+    stale = builders.PORT_LOW + 1
+    (tmp_path / str(stale)).write_text("999999999")                 # a killed run left it
+    picks = iter([taken, stale])
+    monkeypatch.setattr(builders.random, "randint", lambda lo, hi: next(picks))
+    assert builders.reserved_udp_port() == stale
+    assert (tmp_path / str(stale)).read_text() == str(os.getpid())
+    assert builders.PORT_HIGH < 32768                              # below Linux's (and every OS's) ephemeral range

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from builders import A_MINOR, C_MAJOR, F_MAJOR, G_MAJOR, chord_bars
+from builders import A_MINOR, C_MAJOR, F_MAJOR, G_MAJOR, chord_bars, reserved_udp_port
 
 from bridge import __version__
 from bridge import protocol as P
@@ -61,9 +61,8 @@ def doc_examples() -> dict[str, str]:
 
 
 def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """Pd's [netsend] must be told its reply port before it binds it: one no bind(0) will take."""
+    return reserved_udp_port()
 
 
 def engine_notes(model_dir: Path, query, settings_args: list) -> list[tuple]:
