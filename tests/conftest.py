@@ -97,8 +97,9 @@ class RawPeer:
         except OscError:
             return ("<unreadable>", [data])
 
-    def until(self, address: str, request_id: int | None = None, timeout: float = 5.0) -> list[tuple[str, list]]:
-        """Replies up to and including the first ``address`` (for ``request_id``); fails on silence."""
+    def until(self, address: str, request_id: int | None = None, timeout: float = 30.0) -> list[tuple[str, list]]:
+        """Replies up to and including the first ``address`` (for ``request_id``); fails on silence.
+        ``timeout`` only bounds a failure (a loaded CI machine can be slow): it returns on the reply."""
         got = []
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -110,7 +111,7 @@ class RawPeer:
                 return got
         raise AssertionError(f"no {address} for request {request_id} within {timeout} s; got {got}")
 
-    def error(self, request_id: int | None = None, timeout: float = 5.0) -> tuple[int, str, str]:
+    def error(self, request_id: int | None = None, timeout: float = 30.0) -> tuple[int, str, str]:
         """The next /qbdi/error as ``(id, code, message)``."""
         address, args = self.until(P.ERROR, request_id, timeout)[-1]
         return args[0], args[1], args[2]

@@ -63,7 +63,7 @@ def test_watch_stdin_calls_back_at_end_of_file():
         time.sleep(0.1)
         assert not called.is_set(), "data on stdin is not end of file"
         os.close(write_end)
-        assert called.wait(5), "end of file stops the server"
+        assert called.wait(30), "end of file stops the server"
         thread.join(5)
 
 
@@ -71,7 +71,7 @@ def test_watch_stdin_treats_a_missing_stdin_as_closed(monkeypatch):
     called = threading.Event()
     monkeypatch.setattr(sys, "stdin", None)
     watch_stdin(called.set)
-    assert called.wait(5)
+    assert called.wait(30)
 
 
 def test_watch_stdin_survives_a_failing_stream():
@@ -81,7 +81,7 @@ def test_watch_stdin_survives_a_failing_stream():
 
     called = threading.Event()
     watch_stdin(called.set, Broken())
-    assert called.wait(5)
+    assert called.wait(30)
 
 
 @pytest.mark.skipif(os.name == "nt", reason="SIGKILL: POSIX (on Windows the launcher's job object kills the child)")
