@@ -75,7 +75,6 @@ FIXED_IO: dict[str, tuple[int, int, list[str]]] = {
     "midiparse": (1, 8, ["", "", "", "int", "int", "", "int", ""]),   # as Max 8 saves it
     "transport": (2, 9, ["int", "int", "float", "float", "float", "", "int", "float", ""]),
     "metro": (2, 1, ["bang"]),
-    "iter": (1, 1, [""]),
     "makenote": (3, 2, ["float", "float"]),
     "noteout": (3, 0, []),
     "*": (2, 1, ["float"]),
@@ -99,7 +98,9 @@ def js_io(script: str) -> tuple[int, int]:
 
 def object_io(text: str) -> tuple[int, int, list[str]]:
     """Inlets, outlets and outlet types of a [newobj] from its text (Max 8)."""
-    words = [w for w in text.split() if not w.startswith("@")]
+    words = text.split()
+    attrs = [i for i, w in enumerate(words) if w.startswith("@")]
+    words = words[:attrs[0]] if attrs else words     # "@name value..." are attributes, not arguments
     cls, args = words[0], words[1:]
     if cls == "js":
         n_in, n_out = js_io(args[0])
@@ -298,7 +299,11 @@ def device() -> Patcher:
     p.connect(defer_init, 0, init_both, 0)
     p.connect(init_both, 0, init, 0)
     p.connect(init, 0, js, 0)
-    p.connect(recv, 0, js, 0)
+    # every reply reaches the script with a fresh [transport] reading just before it (Play Along
+    # hands its answers over to Max's scheduler against it): [t a b] bangs the stamp first
+    recv_stamp = p.obj("t a b", 200, 55)
+    p.connect(recv, 0, recv_stamp, 0)
+    p.connect(recv_stamp, 0, js, 0)
     p.connect(js, 0, send, 0)
     p.connect(js, 3, recv, 0)
     p.connect(js, 4, launcher, 0)
@@ -464,7 +469,7 @@ def device() -> Patcher:
         p.connect(pre, 0, low, 0)
         p.connect(low, 0, js, 0)
 
-    play_along(p, js, ui_route, wire, label)
+    play_along(p, js, ui_route, wire, label, recv_stamp)
 
     p.comment("Reads the Detail View clip, asks the qbdi server (127.0.0.1:7400),\n"
               "writes the improvisation into the next empty slot (Session) or after the clip (Arrangement).\n"
@@ -472,7 +477,7 @@ def device() -> Patcher:
     return p
 
 
-def play_along(p: Patcher, js: Box, ui_route: Box, wire, label) -> None:
+def play_along(p: Patcher, js: Box, ui_route: Box, wire, label, recv_stamp: Box) -> None:
     """Play Along (docs/DEVICE.md): the track's MIDI input, Live's transport, the answers out.
 
     Live's transport reaches the script through [transport]: in a Live device every unnamed
@@ -483,31 +488,64 @@ def play_along(p: Patcher, js: Box, ui_route: Box, wire, label) -> None:
     runs when it stops, so the script hears stop, tempo and meter changes. Each bang fills a
     [pack]'s cold inlets, then bangs its left one: one complete "clock" message per bang, whatever
     order [transport] writes its outlets in.
+
+    js decides, Max's scheduler plays (qbdi_schedule.js): [js] runs on the low-priority queue
+    (https://docs.cycling74.com/max7/vignettes/jsthreading), so the script hands each answer over
+    to [pipe]s when it arrives, each event with a delay in ticks against a fresh [transport]
+    reading ("stamp", taken by [t a b] just before each reply and each Play Along toggle). A pipe
+    fed from the queue outputs on the scheduler thread
+    (https://docs.cycling74.com/max8/vignettes/audio_sampleaccurate) and its delay can be
+    tempo-relative (https://docs.cycling74.com/reference/pipe). [route m t n]: m, the answers in
+    ticks; t, the offs on the answer's bar line (a tie clears this pipe alone); n, a 0 ms pipe for
+    offs owed now (a pipe in ticks stands still while the transport is stopped, same page). Each
+    pipe's three outlets -> one [pack 0 0 0] -> the [midiout] the pass-through [gate] feeds: both
+    streams leave from the scheduler thread, each message as one 3-byte list (no [iter]).
     """
     # A MIDI Effect blocks MIDI unless the patch forwards it: everything played passes through a
     # [gate], open unless Play Along mutes the input (open too when qbdi_device.js is missing).
     midi_in = p.obj("midiin", 900, 560)
     split = p.obj("t i i", 900, 590)
     thru = p.obj("gate 1 1", 900, 650)
-    midi_out = p.obj("midiout", 900, 720)
-    answers = p.obj("iter", 960, 690)
+    midi_out = p.obj("midiout", 900, 760)
     p.connect(midi_in, 0, split, 0)
     p.connect(split, 0, thru, 1)
     p.connect(thru, 0, midi_out, 0)
     p.connect(ui_route, 4, thru, 0)
-    p.connect(js, 6, answers, 0)
-    p.connect(answers, 0, midi_out, 0)
+
+    # the answers: js -> [route m t n] -> pipes -> [pack 0 0 0] -> [midiout]
+    to_pipes = p.obj("route m t n", 960, 600, 90)
+    bytes_out = p.obj("pack 0 0 0", 960, 730)
+    p.connect(js, 6, to_pipes, 0)
+    for i, text in enumerate(("pipe 0 0 0 0 @delaytime 0 ticks", "pipe 0 0 0 0 @delaytime 0 ticks", "pipe 0 0 0 0")):
+        pipe = p.obj(text, 960 + 80 * i, 650 + 20 * i, 190 if "@" in text else 90)
+        p.connect(to_pipes, i, pipe, 0)
+        for k in range(3):
+            p.connect(pipe, k, bytes_out, k)
+    p.connect(bytes_out, 0, midi_out, 0)
+
+    # the fresh reading: "stamp 0 PLAYING TICKS" just before a reply or a toggle change
+    stamper = p.obj("t b b", 1260, 480)
+    stamp_clock = p.obj("transport", 1300, 505)
+    stamp_pack = p.obj("pack 0 0 0.", 1260, 530)
+    stamp_pre = p.obj("prepend stamp", 1260, 555)
+    p.connect(stamper, 1, stamp_clock, 0)
+    p.connect(stamp_clock, 6, stamp_pack, 1)    # state: 1 playing
+    p.connect(stamp_clock, 7, stamp_pack, 2)    # ticks
+    p.connect(stamper, 0, stamp_pack, 0)
+    p.connect(stamp_pack, 0, stamp_pre, 0)
+    p.connect(stamp_pre, 0, js, 0)
+    p.connect(recv_stamp, 1, stamper, 0)
 
     # notes played -> "note PITCH VELOCITY TICKS", stamped with the song time as they arrive
     parse = p.obj("midiparse", 1000, 590)
     stamp = p.obj("t l b", 1000, 620)
-    stamp_clock = p.obj("transport", 1060, 650)
+    note_clock = p.obj("transport", 1060, 650)
     note = p.obj("pack 0 0 0.", 1000, 680)
     note_pre = p.obj("prepend note", 1000, 710)
     p.connect(split, 1, parse, 0)
     p.connect(parse, 0, stamp, 0)
-    p.connect(stamp, 1, stamp_clock, 0)
-    p.connect(stamp_clock, 7, note, 2)
+    p.connect(stamp, 1, note_clock, 0)
+    p.connect(note_clock, 7, note, 2)
     p.connect(stamp, 0, note, 0)
     p.connect(note, 0, note_pre, 0)
     p.connect(note_pre, 0, js, 0)
@@ -565,8 +603,13 @@ def play_along(p: Patcher, js: Box, ui_route: Box, wire, label) -> None:
                      annotation="How many recent bars the rate-limited channel codes against: short follows "
                                 "your last phrase, long a whole section.")
     label("Window", [470, 84, 34, 15])
-    for box, key in ((toggle, "play_along"), (source_of_input, "play_input"), (mode, "play_mode"),
-                     (window, "play_window")):
+    toggle_pre = p.obj("prepend play_along", 1200, 445)
+    toggle_stamp = p.obj("t a b", 1200, 470)
+    p.connect(toggle, 0, toggle_pre, 0)
+    p.connect(toggle_pre, 0, toggle_stamp, 0)
+    p.connect(toggle_stamp, 0, js, 0)
+    p.connect(toggle_stamp, 1, stamper, 0)
+    for box, key in ((source_of_input, "play_input"), (mode, "play_mode"), (window, "play_window")):
         wire(box, key)
 
 

@@ -26,10 +26,13 @@
  *               with the Live set; it comes back at load as "model_saved NAME"), "loaded"
  *               (stops the patch's "qbdi_device.js not found" timer), and "thru 0|1" (the
  *               [gate] of the input's pass-through: Play Along's Input choice)
- *   outlet 6  -> [iter] -> [midiout]   (Play Along's answers: note-on/off and CC bytes)
+ *   outlet 6  -> [route m t n] -> [pipe]s -> [pack 0 0 0] -> [midiout]   (Play Along's answers,
+ *               handed over to Max's scheduler: "m|t delaytime D ticks", "m|t|n S D1 D2",
+ *               "m|t clear"; qbdi_schedule.js)
  * Play Along's inputs: "clock GRID PLAYING TICKS TEMPO NUM DEN" from [transport] (grid 1: the
  * [metro 32n @quantize 32n] on Live's grid; 0: the fixed-rate poll), "note PITCH VELOCITY TICKS"
- * from [midiin] -> [midiparse], each stamped with [transport]'s song time when it happened.
+ * from [midiin] -> [midiparse], each stamped with [transport]'s song time when it happened, and
+ * "stamp 0 PLAYING TICKS" (a fresh reading) just before each server reply and Play Along toggle.
  * The launcher starts nothing until this script has sent its address: at init, when the launcher
  * says "hello", and every ENSURE_EVERY_MS while no server answers.
  */
@@ -239,12 +242,13 @@ function anything() {
     if (!qbdi) { return; }
     pump();
     if (name.charAt(0) === "/") {
-        if (play && play.accepts(name, args)) { play.handle(name, args); showStatus(); return; }
-        if (client) { client.handle(name, args); }
-        return;
+        if (play && play.accepts(name, args)) { play.handle(name, args); showStatus(); }
+        else if (client) { client.handle(name, args); }
+    } else {
+        applySetting(name, args);
+        if (play) { play.settingsChanged(); }
     }
-    applySetting(name, args);
-    if (play) { play.settingsChanged(); }
+    if (play) { play.setFresh(null); }   // a reading is good for the one message it came with
 }
 
 function applySetting(name, args) {
@@ -376,6 +380,13 @@ function clock(grid, playing, ticks, tempo, num, den) {
     play.clock(grid, playing, ticks, tempo, num, den);
     var bar = play.playing ? play.barAt(play.beat) : -1;
     if (play.enabled && (play.playing !== before || bar !== playShownBar)) { playShownBar = bar; showStatus(); }
+}
+
+/** A fresh [transport] reading the patch takes just before each server reply and each Play Along
+ *  toggle reaches this script ([t a b] -> [transport] -> "stamp 0 PLAYING TICKS"): the next
+ *  message is handled against it (answers are handed over to Max's scheduler against it). */
+function stamp(unused, playing, ticks) {
+    if (play) { play.setFresh(ticks); }
 }
 
 /** A note played into the track ([midiparse]), with the song time it was played at. */

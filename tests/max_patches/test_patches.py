@@ -228,7 +228,24 @@ def test_device_wiring():
     js, recv, send = one("js qbdi_device.js"), one("udpreceive "), one("udpsend 127.0.0.1 7400")
     thisdev, launcher = one("live.thisdevice"), one("node.script qbdi_launcher.js")
     assert "@defer 1" in text[recv]
-    assert (recv, 0, js, 0) in lines and (js, 0, send, 0) in lines and (js, 3, recv, 0) in lines
+    # replies reach the script through [t a b]: a fresh [transport] reading ("stamp") just before each
+    (recv_stamp,) = [dst for src, _, dst, _ in lines if src == recv]
+    assert text[recv_stamp] == "t a b" and (recv_stamp, 0, js, 0) in lines
+    (stamper,) = [dst for src, o, dst, _ in lines if src == recv_stamp and o == 1]
+    assert text[stamper] == "t b b"
+    (stamp_clock,) = [dst for src, o, dst, _ in lines if src == stamper and o == 1]
+    (stamp_pack,) = [dst for src, o, dst, _ in lines if src == stamper and o == 0]
+    assert text[stamp_clock] == "transport" and text[stamp_pack] == "pack 0 0 0."
+    assert {(o, i) for src, o, dst, i in lines if src == stamp_clock and dst == stamp_pack} == {(6, 1), (7, 2)}
+    (stamp_pre,) = [dst for src, _, dst, _ in lines if src == stamp_pack]
+    assert text[stamp_pre] == "prepend stamp" and (stamp_pre, 0, js, 0) in lines
+    # the Play Along toggle is stamped the same way (toggle off clears what is pending against it)
+    toggle = next(i for i, b in by_id.items() if b.get("varname") == "play_along")
+    (toggle_pre,) = [dst for src, _, dst, _ in lines if src == toggle]
+    (toggle_stamp,) = [dst for src, _, dst, _ in lines if src == toggle_pre]
+    assert text[toggle_pre] == "prepend play_along" and text[toggle_stamp] == "t a b"
+    assert (toggle_stamp, 0, js, 0) in lines and (toggle_stamp, 1, stamper, 0) in lines
+    assert (js, 0, send, 0) in lines and (js, 3, recv, 0) in lines
     assert (js, 4, launcher, 0) in lines
     assert "@autostart 1" in text[launcher]
     # live.thisdevice -> deferlow -> [t b b]: left -> init -> js; right (first) -> the missing-script timer
@@ -255,8 +272,20 @@ def test_device_wiring():
     assert text[gate] == "gate 1 1", "open at load, and if the script is missing"
     midiout = one("midiout")
     assert (gate, 0, midiout, 0) in lines and (route, 4, gate, 0) in lines
-    (it,) = [dst for src, o, dst, _ in lines if src == js and o == 6]
-    assert text[it] == "iter" and (it, 0, midiout, 0) in lines
+    # js decides, Max's scheduler plays: js -> [route m t n] -> two pipes in ticks and one of 0 ms ->
+    # one [pack 0 0 0] -> the same [midiout], as 3-byte lists (no [iter]: qbdi_schedule.js)
+    assert not [t for t in text.values() if t.split()[:1] == ["iter"]]
+    (to_pipes,) = [dst for src, o, dst, _ in lines if src == js and o == 6]
+    assert text[to_pipes] == "route m t n"
+    pipes = [next(dst for src, o, dst, _ in lines if src == to_pipes and o == k) for k in range(3)]
+    assert [text[x] for x in pipes] == ["pipe 0 0 0 0 @delaytime 0 ticks"] * 2 + ["pipe 0 0 0 0"]
+    (bytes_out,) = {dst for src, _, dst, _ in lines if src == pipes[0]}
+    assert text[bytes_out] == "pack 0 0 0" and (bytes_out, 0, midiout, 0) in lines
+    for x in pipes:
+        assert by_id[x]["numinlets"] == 4 and by_id[x]["numoutlets"] == 3
+        assert {(o, i) for src, o, dst, i in lines if src == x} == {(0, 0), (1, 1), (2, 2)}
+        assert {dst for src, _, dst, _ in lines if src == x} == {bytes_out}
+    assert {src for src, _, dst, _ in lines if dst == midiout} == {gate, bytes_out}
     # what is played reaches the script as "note PITCH VELOCITY TICKS", stamped by a [transport]
     (parse,) = [dst for src, o, dst, _ in lines if src == split and o == 1]
     assert text[parse] == "midiparse"
@@ -344,10 +373,10 @@ def test_every_message_the_patches_send_is_handled_by_the_scripts():
         assert targets, path.name
         senders = {ln["patchline"]["source"][0] for ln in patcher["lines"]
                    if ln["patchline"]["destination"][0] in targets}
-        # follow [deferlow] back to what feeds it
+        # follow [deferlow] and the stamping [t a b] back to what feeds them
         for ln in patcher["lines"]:
             destination = ln["patchline"]["destination"][0]
-            if destination in senders and by_id[destination].get("text") == "deferlow":
+            if destination in senders and by_id[destination].get("text") in ("deferlow", "t a b"):
                 senders.add(ln["patchline"]["source"][0])
         for sid in senders:
             box = by_id[sid]
