@@ -153,6 +153,7 @@ class Launcher {
     this.stuck = null;        // {code, message}: blocked by the OS, or gave up; only "retry" starts again
     this.noWatchdog = false;  // the server is too old for --exit-with-stdin
     this.installed = null;    // the first-run install's report
+    this.marker = null;       // <installed server folder>.running-<pid> while its server runs (qbdi_install.js)
     this.posted = { window: 0, count: 0, hidden: 0 };
     this.lastErrorPost = { text: "", at: -Infinity };
   }
@@ -401,6 +402,8 @@ class Launcher {
     }
     this.child = child;
     child.spawnedAt = this.now();
+    // a server running from the installed folder: no update swaps that folder while it runs
+    if (files && found.how === "Documents") this.marker = files.markRunning(path.dirname(found.command), child.pid);
     if (child.stdin) child.stdin.on("error", () => {});   // never written to: only its closing matters
     const onLine = (line) => {
       line = line.trim();
@@ -484,6 +487,7 @@ class Launcher {
   }
 
   async onExit(child, code, signal) {
+    if (files && this.marker && (child === this.child || !this.child)) { files.unmarkRunning(this.marker); this.marker = null; }
     if (this.child !== child) return;
     this.child = null;
     clearTimeout(this.readyTimer);
