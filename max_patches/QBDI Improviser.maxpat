@@ -1392,6 +1392,55 @@
 			{
 				"box": {
 					"id": "obj-46",
+					"maxclass": "live.text",
+					"mode": 1,
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						20.0,
+						420.0,
+						44.0,
+						15.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						330.0,
+						2.0,
+						62.0,
+						15.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Install",
+							"parameter_shortname": "Install",
+							"parameter_type": 2,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 1.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								1
+							],
+							"parameter_invisible": 1,
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_info": "On: the first run copies the server into ~/Documents/qbdi and the scripts into the Max package qbdi (it says so first), so collected and frozen sets find them; an update replaces those folders. Off: nothing is copied."
+						}
+					},
+					"text": "Install",
+					"texton": "Install",
+					"varname": "install"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-47",
 					"maxclass": "live.numbox",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1436,7 +1485,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-47",
+					"id": "obj-48",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1458,7 +1507,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-48",
+					"id": "obj-49",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1476,7 +1525,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-49",
+					"id": "obj-50",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1494,7 +1543,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-50",
+					"id": "obj-51",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1512,7 +1561,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-51",
+					"id": "obj-52",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1530,7 +1579,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-52",
+					"id": "obj-53",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1548,7 +1597,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-53",
+					"id": "obj-54",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1566,7 +1615,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-54",
+					"id": "obj-55",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1584,7 +1633,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-55",
+					"id": "obj-56",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1602,7 +1651,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-56",
+					"id": "obj-57",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1620,7 +1669,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-57",
+					"id": "obj-58",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1638,7 +1687,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-58",
+					"id": "obj-59",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1656,7 +1705,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-59",
+					"id": "obj-60",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1674,7 +1723,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-60",
+					"id": "obj-61",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1692,7 +1741,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-61",
+					"id": "obj-62",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1710,7 +1759,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-62",
+					"id": "obj-63",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1728,7 +1777,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-63",
+					"id": "obj-64",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1746,7 +1795,25 @@
 			},
 			{
 				"box": {
-					"id": "obj-64",
+					"id": "obj-65",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						20.0,
+						445.0,
+						119.0,
+						22.0
+					],
+					"text": "prepend install"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-66",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1764,7 +1831,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-65",
+					"id": "obj-67",
 					"maxclass": "live.text",
 					"mode": 0,
 					"numinlets": 1,
@@ -1813,7 +1880,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-66",
+					"id": "obj-68",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1831,7 +1898,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-67",
+					"id": "obj-69",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1849,7 +1916,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-68",
+					"id": "obj-70",
 					"maxclass": "live.text",
 					"mode": 0,
 					"numinlets": 1,
@@ -1898,7 +1965,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-69",
+					"id": "obj-71",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1916,7 +1983,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-70",
+					"id": "obj-72",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1934,7 +2001,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-71",
+					"id": "obj-73",
 					"maxclass": "live.text",
 					"mode": 0,
 					"numinlets": 1,
@@ -1983,7 +2050,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-72",
+					"id": "obj-74",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2001,7 +2068,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-73",
+					"id": "obj-75",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2019,7 +2086,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-74",
+					"id": "obj-76",
 					"maxclass": "live.text",
 					"mode": 0,
 					"numinlets": 1,
@@ -2068,7 +2135,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-75",
+					"id": "obj-77",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2086,7 +2153,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-76",
+					"id": "obj-78",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2104,7 +2171,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-77",
+					"id": "obj-79",
 					"maxclass": "live.text",
 					"mode": 0,
 					"numinlets": 1,
@@ -2153,7 +2220,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-78",
+					"id": "obj-80",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2171,7 +2238,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-79",
+					"id": "obj-81",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2189,7 +2256,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-80",
+					"id": "obj-82",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2207,7 +2274,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-81",
+					"id": "obj-83",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -2226,7 +2293,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-82",
+					"id": "obj-84",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -2244,7 +2311,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-83",
+					"id": "obj-85",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -2260,7 +2327,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-84",
+					"id": "obj-86",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 4,
@@ -2281,7 +2348,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-85",
+					"id": "obj-87",
 					"maxclass": "newobj",
 					"numinlets": 3,
 					"numoutlets": 1,
@@ -2299,7 +2366,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-86",
+					"id": "obj-88",
 					"maxclass": "newobj",
 					"numinlets": 4,
 					"numoutlets": 3,
@@ -2319,7 +2386,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-87",
+					"id": "obj-89",
 					"maxclass": "newobj",
 					"numinlets": 4,
 					"numoutlets": 3,
@@ -2339,7 +2406,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-88",
+					"id": "obj-90",
 					"maxclass": "newobj",
 					"numinlets": 4,
 					"numoutlets": 3,
@@ -2359,7 +2426,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-89",
+					"id": "obj-91",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -2378,7 +2445,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-90",
+					"id": "obj-92",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 9,
@@ -2404,7 +2471,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-91",
+					"id": "obj-93",
 					"maxclass": "newobj",
 					"numinlets": 3,
 					"numoutlets": 1,
@@ -2422,7 +2489,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-92",
+					"id": "obj-94",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2440,7 +2507,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-93",
+					"id": "obj-95",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 8,
@@ -2465,7 +2532,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-94",
+					"id": "obj-96",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -2484,7 +2551,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-95",
+					"id": "obj-97",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 9,
@@ -2510,7 +2577,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-96",
+					"id": "obj-98",
 					"maxclass": "newobj",
 					"numinlets": 3,
 					"numoutlets": 1,
@@ -2528,7 +2595,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-97",
+					"id": "obj-99",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2546,7 +2613,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-98",
+					"id": "obj-100",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -2564,7 +2631,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-99",
+					"id": "obj-101",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -2583,7 +2650,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-100",
+					"id": "obj-102",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 9,
@@ -2609,7 +2676,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-101",
+					"id": "obj-103",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -2628,7 +2695,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-102",
+					"id": "obj-104",
 					"maxclass": "newobj",
 					"numinlets": 6,
 					"numoutlets": 1,
@@ -2646,7 +2713,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-103",
+					"id": "obj-105",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2664,7 +2731,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-104",
+					"id": "obj-106",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -2682,7 +2749,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-105",
+					"id": "obj-107",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -2701,7 +2768,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-106",
+					"id": "obj-108",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 9,
@@ -2727,7 +2794,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-107",
+					"id": "obj-109",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -2746,7 +2813,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-108",
+					"id": "obj-110",
 					"maxclass": "newobj",
 					"numinlets": 6,
 					"numoutlets": 1,
@@ -2764,7 +2831,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-109",
+					"id": "obj-111",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2784,7 +2851,7 @@
 				"box": {
 					"annotation": "On: the device improvises with you bar by bar on Live's transport, with the Rate, Sampling, Seed, Model and Structure of the clip controls.",
 					"annotation_name": "Play Along",
-					"id": "obj-110",
+					"id": "obj-112",
 					"maxclass": "live.text",
 					"mode": 1,
 					"numinlets": 1,
@@ -2835,7 +2902,7 @@
 				"box": {
 					"annotation": "Pass your playing through to the instrument (thru) or only the answers (mute), while Play Along is on.",
 					"annotation_name": "Play Input",
-					"id": "obj-111",
+					"id": "obj-113",
 					"maxclass": "live.menu",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -2883,7 +2950,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-112",
+					"id": "obj-114",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -2907,7 +2974,7 @@
 				"box": {
 					"annotation": "echo answers the bar you played in the next bar; ahead plays the bar it predicts from your recent bars.",
 					"annotation_name": "Play Mode",
-					"id": "obj-113",
+					"id": "obj-115",
 					"maxclass": "live.menu",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -2955,7 +3022,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-114",
+					"id": "obj-116",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -2979,7 +3046,7 @@
 				"box": {
 					"annotation": "How many recent bars the rate-limited channel codes against: short follows your last phrase, long a whole section.",
 					"annotation_name": "Play Window",
-					"id": "obj-115",
+					"id": "obj-117",
 					"maxclass": "live.numbox",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -3024,7 +3091,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-116",
+					"id": "obj-118",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -3046,7 +3113,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-117",
+					"id": "obj-119",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -3064,7 +3131,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-118",
+					"id": "obj-120",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -3083,7 +3150,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-119",
+					"id": "obj-121",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -3101,7 +3168,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-120",
+					"id": "obj-122",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -3119,7 +3186,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-121",
+					"id": "obj-123",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -3137,7 +3204,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-122",
+					"id": "obj-124",
 					"linecount": 3,
 					"maxclass": "comment",
 					"numinlets": 1,
@@ -3420,7 +3487,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-48",
+						"obj-49",
 						0
 					],
 					"source": [
@@ -3436,7 +3503,7 @@
 						0
 					],
 					"source": [
-						"obj-48",
+						"obj-49",
 						0
 					]
 				}
@@ -3444,7 +3511,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-49",
+						"obj-50",
 						0
 					],
 					"source": [
@@ -3460,7 +3527,7 @@
 						0
 					],
 					"source": [
-						"obj-49",
+						"obj-50",
 						0
 					]
 				}
@@ -3468,7 +3535,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-50",
+						"obj-51",
 						0
 					],
 					"source": [
@@ -3484,7 +3551,7 @@
 						0
 					],
 					"source": [
-						"obj-50",
+						"obj-51",
 						0
 					]
 				}
@@ -3492,7 +3559,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-51",
+						"obj-52",
 						0
 					],
 					"source": [
@@ -3508,7 +3575,7 @@
 						0
 					],
 					"source": [
-						"obj-51",
+						"obj-52",
 						0
 					]
 				}
@@ -3516,7 +3583,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-52",
+						"obj-53",
 						0
 					],
 					"source": [
@@ -3532,7 +3599,7 @@
 						0
 					],
 					"source": [
-						"obj-52",
+						"obj-53",
 						0
 					]
 				}
@@ -3540,7 +3607,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-53",
+						"obj-54",
 						0
 					],
 					"source": [
@@ -3556,7 +3623,7 @@
 						0
 					],
 					"source": [
-						"obj-53",
+						"obj-54",
 						0
 					]
 				}
@@ -3564,7 +3631,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-54",
+						"obj-55",
 						0
 					],
 					"source": [
@@ -3580,7 +3647,7 @@
 						0
 					],
 					"source": [
-						"obj-54",
+						"obj-55",
 						0
 					]
 				}
@@ -3588,7 +3655,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-55",
+						"obj-56",
 						0
 					],
 					"source": [
@@ -3604,7 +3671,7 @@
 						0
 					],
 					"source": [
-						"obj-55",
+						"obj-56",
 						0
 					]
 				}
@@ -3612,7 +3679,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-56",
+						"obj-57",
 						0
 					],
 					"source": [
@@ -3628,7 +3695,7 @@
 						0
 					],
 					"source": [
-						"obj-56",
+						"obj-57",
 						0
 					]
 				}
@@ -3636,7 +3703,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-57",
+						"obj-58",
 						0
 					],
 					"source": [
@@ -3652,7 +3719,7 @@
 						0
 					],
 					"source": [
-						"obj-57",
+						"obj-58",
 						0
 					]
 				}
@@ -3660,7 +3727,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-58",
+						"obj-59",
 						0
 					],
 					"source": [
@@ -3676,7 +3743,7 @@
 						0
 					],
 					"source": [
-						"obj-58",
+						"obj-59",
 						0
 					]
 				}
@@ -3684,7 +3751,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-59",
+						"obj-60",
 						0
 					],
 					"source": [
@@ -3700,7 +3767,7 @@
 						0
 					],
 					"source": [
-						"obj-59",
+						"obj-60",
 						0
 					]
 				}
@@ -3708,7 +3775,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-60",
+						"obj-61",
 						0
 					],
 					"source": [
@@ -3724,7 +3791,7 @@
 						0
 					],
 					"source": [
-						"obj-60",
+						"obj-61",
 						0
 					]
 				}
@@ -3732,7 +3799,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-61",
+						"obj-62",
 						0
 					],
 					"source": [
@@ -3748,7 +3815,7 @@
 						0
 					],
 					"source": [
-						"obj-61",
+						"obj-62",
 						0
 					]
 				}
@@ -3756,7 +3823,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-62",
+						"obj-63",
 						0
 					],
 					"source": [
@@ -3772,7 +3839,7 @@
 						0
 					],
 					"source": [
-						"obj-62",
+						"obj-63",
 						0
 					]
 				}
@@ -3780,7 +3847,31 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-63",
+						"obj-64",
+						0
+					],
+					"source": [
+						"obj-47",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-64",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-65",
 						0
 					],
 					"source": [
@@ -3796,7 +3887,7 @@
 						0
 					],
 					"source": [
-						"obj-63",
+						"obj-65",
 						0
 					]
 				}
@@ -3804,7 +3895,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-64",
+						"obj-66",
 						0
 					],
 					"source": [
@@ -3820,7 +3911,7 @@
 						0
 					],
 					"source": [
-						"obj-64",
+						"obj-66",
 						0
 					]
 				}
@@ -3852,31 +3943,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-66",
-						0
-					],
-					"source": [
-						"obj-65",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-67",
-						0
-					],
-					"source": [
-						"obj-66",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-6",
+						"obj-68",
 						0
 					],
 					"source": [
@@ -3900,7 +3967,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-70",
+						"obj-6",
 						0
 					],
 					"source": [
@@ -3912,7 +3979,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-6",
+						"obj-71",
 						0
 					],
 					"source": [
@@ -3936,7 +4003,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-73",
+						"obj-6",
 						0
 					],
 					"source": [
@@ -3948,7 +4015,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-6",
+						"obj-74",
 						0
 					],
 					"source": [
@@ -3972,7 +4039,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-76",
+						"obj-6",
 						0
 					],
 					"source": [
@@ -3984,7 +4051,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-6",
+						"obj-77",
 						0
 					],
 					"source": [
@@ -4008,7 +4075,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-79",
+						"obj-6",
 						0
 					],
 					"source": [
@@ -4020,7 +4087,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-6",
+						"obj-80",
 						0
 					],
 					"source": [
@@ -4044,8 +4111,8 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-82",
-						1
+						"obj-6",
+						0
 					],
 					"source": [
 						"obj-81",
@@ -4068,7 +4135,31 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-82",
+						"obj-84",
+						1
+					],
+					"source": [
+						"obj-83",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-85",
+						0
+					],
+					"source": [
+						"obj-84",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-84",
 						0
 					],
 					"source": [
@@ -4080,7 +4171,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-84",
+						"obj-86",
 						0
 					],
 					"source": [
@@ -4092,19 +4183,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-86",
-						0
-					],
-					"source": [
-						"obj-84",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-85",
+						"obj-88",
 						0
 					],
 					"source": [
@@ -4116,8 +4195,44 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-85",
+						"obj-87",
+						0
+					],
+					"source": [
+						"obj-88",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-87",
 						1
+					],
+					"source": [
+						"obj-88",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-87",
+						2
+					],
+					"source": [
+						"obj-88",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-89",
+						0
 					],
 					"source": [
 						"obj-86",
@@ -4128,12 +4243,12 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-85",
-						2
+						"obj-87",
+						0
 					],
 					"source": [
-						"obj-86",
-						2
+						"obj-89",
+						0
 					]
 				}
 			},
@@ -4141,115 +4256,7 @@
 				"patchline": {
 					"destination": [
 						"obj-87",
-						0
-					],
-					"source": [
-						"obj-84",
 						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-85",
-						0
-					],
-					"source": [
-						"obj-87",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-85",
-						1
-					],
-					"source": [
-						"obj-87",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-85",
-						2
-					],
-					"source": [
-						"obj-87",
-						2
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-88",
-						0
-					],
-					"source": [
-						"obj-84",
-						2
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-85",
-						0
-					],
-					"source": [
-						"obj-88",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-85",
-						1
-					],
-					"source": [
-						"obj-88",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-85",
-						2
-					],
-					"source": [
-						"obj-88",
-						2
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-83",
-						0
-					],
-					"source": [
-						"obj-85",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-90",
-						0
 					],
 					"source": [
 						"obj-89",
@@ -4260,11 +4267,95 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-91",
+						"obj-87",
+						2
+					],
+					"source": [
+						"obj-89",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-90",
+						0
+					],
+					"source": [
+						"obj-86",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-87",
+						0
+					],
+					"source": [
+						"obj-90",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-87",
 						1
 					],
 					"source": [
 						"obj-90",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-87",
+						2
+					],
+					"source": [
+						"obj-90",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-85",
+						0
+					],
+					"source": [
+						"obj-87",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-92",
+						0
+					],
+					"source": [
+						"obj-91",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-93",
+						1
+					],
+					"source": [
+						"obj-92",
 						6
 					]
 				}
@@ -4272,11 +4363,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-91",
+						"obj-93",
 						2
 					],
 					"source": [
-						"obj-90",
+						"obj-92",
 						7
 					]
 				}
@@ -4284,11 +4375,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-91",
+						"obj-93",
 						0
 					],
 					"source": [
-						"obj-89",
+						"obj-91",
 						0
 					]
 				}
@@ -4296,11 +4387,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-92",
+						"obj-94",
 						0
 					],
 					"source": [
-						"obj-91",
+						"obj-93",
 						0
 					]
 				}
@@ -4312,7 +4403,7 @@
 						0
 					],
 					"source": [
-						"obj-92",
+						"obj-94",
 						0
 					]
 				}
@@ -4320,7 +4411,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-89",
+						"obj-91",
 						0
 					],
 					"source": [
@@ -4332,35 +4423,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-93",
-						0
-					],
-					"source": [
-						"obj-81",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-94",
-						0
-					],
-					"source": [
-						"obj-93",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
 						"obj-95",
 						0
 					],
 					"source": [
-						"obj-94",
+						"obj-83",
 						1
 					]
 				}
@@ -4369,10 +4436,34 @@
 				"patchline": {
 					"destination": [
 						"obj-96",
-						2
+						0
 					],
 					"source": [
 						"obj-95",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-97",
+						0
+					],
+					"source": [
+						"obj-96",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-98",
+						2
+					],
+					"source": [
+						"obj-97",
 						7
 					]
 				}
@@ -4380,35 +4471,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-96",
-						0
-					],
-					"source": [
-						"obj-94",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-97",
+						"obj-98",
 						0
 					],
 					"source": [
 						"obj-96",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-6",
-						0
-					],
-					"source": [
-						"obj-97",
 						0
 					]
 				}
@@ -4428,12 +4495,24 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-100",
+						"obj-6",
 						0
 					],
 					"source": [
 						"obj-99",
-						1
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-101",
+						0
+					],
+					"source": [
+						"obj-100",
+						0
 					]
 				}
 			},
@@ -4441,10 +4520,22 @@
 				"patchline": {
 					"destination": [
 						"obj-102",
+						0
+					],
+					"source": [
+						"obj-101",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-104",
 						1
 					],
 					"source": [
-						"obj-100",
+						"obj-102",
 						6
 					]
 				}
@@ -4452,11 +4543,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-102",
+						"obj-104",
 						2
 					],
 					"source": [
-						"obj-100",
+						"obj-102",
 						7
 					]
 				}
@@ -4464,11 +4555,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-102",
+						"obj-104",
 						3
 					],
 					"source": [
-						"obj-100",
+						"obj-102",
 						4
 					]
 				}
@@ -4476,11 +4567,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-101",
+						"obj-103",
 						0
 					],
 					"source": [
-						"obj-100",
+						"obj-102",
 						5
 					]
 				}
@@ -4488,11 +4579,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-102",
+						"obj-104",
 						4
 					],
 					"source": [
-						"obj-101",
+						"obj-103",
 						0
 					]
 				}
@@ -4500,11 +4591,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-102",
+						"obj-104",
 						5
 					],
 					"source": [
-						"obj-101",
+						"obj-103",
 						1
 					]
 				}
@@ -4512,35 +4603,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-102",
+						"obj-104",
 						0
 					],
 					"source": [
-						"obj-99",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-103",
-						0
-					],
-					"source": [
-						"obj-102",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-6",
-						0
-					],
-					"source": [
-						"obj-103",
+						"obj-101",
 						0
 					]
 				}
@@ -4560,12 +4627,24 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-106",
+						"obj-6",
 						0
 					],
 					"source": [
 						"obj-105",
-						1
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-107",
+						0
+					],
+					"source": [
+						"obj-106",
+						0
 					]
 				}
 			},
@@ -4573,10 +4652,22 @@
 				"patchline": {
 					"destination": [
 						"obj-108",
+						0
+					],
+					"source": [
+						"obj-107",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-110",
 						1
 					],
 					"source": [
-						"obj-106",
+						"obj-108",
 						6
 					]
 				}
@@ -4584,11 +4675,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-108",
+						"obj-110",
 						2
 					],
 					"source": [
-						"obj-106",
+						"obj-108",
 						7
 					]
 				}
@@ -4596,11 +4687,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-108",
+						"obj-110",
 						3
 					],
 					"source": [
-						"obj-106",
+						"obj-108",
 						4
 					]
 				}
@@ -4608,11 +4699,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-107",
+						"obj-109",
 						0
 					],
 					"source": [
-						"obj-106",
+						"obj-108",
 						5
 					]
 				}
@@ -4620,11 +4711,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-108",
+						"obj-110",
 						4
 					],
 					"source": [
-						"obj-107",
+						"obj-109",
 						0
 					]
 				}
@@ -4632,11 +4723,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-108",
+						"obj-110",
 						5
 					],
 					"source": [
-						"obj-107",
+						"obj-109",
 						1
 					]
 				}
@@ -4644,11 +4735,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-108",
+						"obj-110",
 						0
 					],
 					"source": [
-						"obj-105",
+						"obj-107",
 						0
 					]
 				}
@@ -4656,31 +4747,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-109",
-						0
-					],
-					"source": [
-						"obj-108",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-6",
-						0
-					],
-					"source": [
-						"obj-109",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-117",
+						"obj-111",
 						0
 					],
 					"source": [
@@ -4692,43 +4759,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-118",
-						0
-					],
-					"source": [
-						"obj-117",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
 						"obj-6",
-						0
-					],
-					"source": [
-						"obj-118",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-89",
-						0
-					],
-					"source": [
-						"obj-118",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-119",
 						0
 					],
 					"source": [
@@ -4740,7 +4771,19 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-6",
+						"obj-119",
+						0
+					],
+					"source": [
+						"obj-112",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-120",
 						0
 					],
 					"source": [
@@ -4752,7 +4795,31 @@
 			{
 				"patchline": {
 					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
 						"obj-120",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-91",
+						0
+					],
+					"source": [
+						"obj-120",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-121",
 						0
 					],
 					"source": [
@@ -4768,7 +4835,7 @@
 						0
 					],
 					"source": [
-						"obj-120",
+						"obj-121",
 						0
 					]
 				}
@@ -4776,7 +4843,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-121",
+						"obj-122",
 						0
 					],
 					"source": [
@@ -4792,7 +4859,31 @@
 						0
 					],
 					"source": [
-						"obj-121",
+						"obj-122",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-123",
+						0
+					],
+					"source": [
+						"obj-117",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-123",
 						0
 					]
 				}
@@ -4875,51 +4966,56 @@
 				0
 			],
 			"obj-46": [
+				"Install",
+				"Install",
+				0
+			],
+			"obj-47": [
 				"Server Port",
 				"Port",
 				0
 			],
-			"obj-65": [
+			"obj-67": [
 				"Improvise",
 				"Improvise",
 				0
 			],
-			"obj-68": [
+			"obj-70": [
 				"Continue",
 				"Continue",
 				0
 			],
-			"obj-71": [
+			"obj-73": [
 				"Re-roll",
 				"Re-roll",
 				0
 			],
-			"obj-74": [
+			"obj-76": [
 				"Free Improvise",
 				"Free",
 				0
 			],
-			"obj-77": [
+			"obj-79": [
 				"Diagnose",
 				"Diagnose",
 				0
 			],
-			"obj-110": [
+			"obj-112": [
 				"Play Along",
 				"Play",
 				0
 			],
-			"obj-111": [
+			"obj-113": [
 				"Play Input",
 				"Input",
 				0
 			],
-			"obj-113": [
+			"obj-115": [
 				"Play Mode",
 				"Mode",
 				0
 			],
-			"obj-115": [
+			"obj-117": [
 				"Play Window",
 				"Window",
 				0

@@ -427,6 +427,14 @@ def device() -> Patcher:
                          info="Clips one press writes, with consecutive seeds (Seed, Seed+1, ...), each named "
                               "with its seed.")
     label("Vars", [322, 92, 28, 14])
+    # Install: the first run copies the server and the scripts into the fixed places (docs/DEVICE.md,
+    # "Where the files live"); it says so first, and this toggle keeps it from doing so
+    install = p.param("live.text", at(3, 0, 44), [330, 2, 62, 15], varname="install", longname="Install",
+                      shortname="Install", ptype=ENUM, enum=["off", "on"], initial=1, mode=1, text="Install",
+                      texton="Install", invisible=STORED_ONLY,
+                      info="On: the first run copies the server into ~/Documents/qbdi and the scripts into the Max "
+                           "package qbdi (it says so first), so collected and frozen sets find them; an update "
+                           "replaces those folders. Off: nothing is copied.")
     port = p.param("live.numbox", at(2, 3), [234, 124, 50, 15], varname="server_port",
                    longname="Server Port", shortname="Port", ptype=FLOAT, mmin=1024, mmax=65535, initial=7400,
                    unitstyle=UNIT_INT, invisible=STORED_ONLY,
@@ -437,7 +445,7 @@ def device() -> Patcher:
                      (allocation, "allocation"), (source, "source"), (rate, "rate"), (full, "rate_full"),
                      (threshold, "threshold"), (temperature, "temperature"), (structure, "structure"),
                      (seed, "seed"), (bars, "bars"), (cont, "continue_bars"), (variations, "variations"),
-                     (port, "server_port")):
+                     (port, "server_port"), (install, "install")):
         wire(box, key)
 
     # feedback into the UI: new seed after Re-roll, the model list, the model to remember

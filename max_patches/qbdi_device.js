@@ -19,7 +19,8 @@
  *   outlet 1  -> status [comment]          ("set <text>")
  *   outlet 2  -> connected LED             (0 / 1)
  *   outlet 3  -> [udpreceive]              ("port N": this device's reply port)
- *   outlet 4  -> [node.script qbdi_launcher.js]  (ensure, retry, port, host, probe_port, clock, info, save_report)
+ *   outlet 4  -> [node.script qbdi_launcher.js]  (ensure, retry, port, host, install, probe_port, clock, info,
+ *               save_report)
  *   outlet 5  -> UI feedback via [route seed menu model_name loaded]: the Seed box after Re-roll
  *               ("seed N"), the Model [umenu] ("menu clear" / "menu append NAME" / "menu set I"),
  *               the stored model name ("model_name NAME" -> [pattr], a Blob parameter saved
@@ -104,6 +105,7 @@ var rateFull = false;
 var queryRange = "clip";
 var continueBars = 4;
 var variations = 1;
+var installCopies = true;      // the Install toggle: the first run may copy the server and scripts (qbdi_install.js)
 var serverHost = qbdi ? qbdi.DEFAULT_HOST : "";
 var serverPort = qbdi ? qbdi.DEFAULT_PORT : 0;
 var replyPort = 0;
@@ -222,6 +224,7 @@ usePort.local = 1;
 /** The address first, then "ensure": the launcher starts a server only on the address it was given. */
 function sendLauncherSettings() {
     lastEnsure = now();
+    outlet(OUT_LAUNCHER, "install", installCopies ? 1 : 0);
     outlet(OUT_LAUNCHER, "host", serverHost);
     outlet(OUT_LAUNCHER, "port", serverPort);
     outlet(OUT_LAUNCHER, "ensure");
@@ -303,6 +306,10 @@ function applySetting(name, args) {
         if (client) { client.setHost(serverHost); }   // another machine's server needs the handshake
         outlet(OUT_OSC, "host", serverHost);
         if (initialized) { sendLauncherSettings(); }
+        break;
+    case "install":
+        installCopies = Number(v) !== 0;
+        if (initialized) { outlet(OUT_LAUNCHER, "install", installCopies ? 1 : 0); }
         break;
     case "play_along":
         playWanted = Number(v) !== 0;
@@ -503,6 +510,10 @@ function server() {
         heartbeat();
     } else if (kind === "installed") {
         lastAction = args.slice(1).join(" ");
+    } else if (kind === "install_notice") {
+        // the first run says what it will copy where before it does, once: status line and Max Console
+        lastAction = args.slice(1).join(" ");
+        post("qbdi: " + lastAction + "\n");
     } else if (kind === "info") {
         var info = null;
         try { info = JSON.parse(String(args.slice(1).join(" "))); } catch (e) { info = null; }

@@ -354,6 +354,27 @@ function installFrom(sourceDir, options) {
   return report;
 }
 
+/** Whether nothing of qbdi's is installed yet for this user (no installed server, no qbdi package):
+ *  the first run, which says what it will copy where before it does (Launcher.firstRunInstall). */
+function firstTime(options) {
+  const server = path.join(qbdiHome(options), SERVER_FOLDER);
+  const packages = packageFolders(Object.assign({}, options, { all: true }));
+  return !isDirectory(server) && !packages.some((p) => isDirectory(p));
+}
+
+/** What the first run will copy where, and how to keep it from doing so: one line, said before. */
+function notice(sourceDir, options, seconds) {
+  const where = [];
+  if (isFile(path.join(sourceDir, SERVER_FOLDER, serverBinaryName(options.platform)))) {
+    where.push(`the server into ${path.join(qbdiHome(options), SERVER_FOLDER)}`);
+  }
+  const packages = packageFolders(options);
+  if (packages.length) where.push(`the scripts into the Max package ${packages.join(" and ")}`);
+  if (!where.length) return "";
+  return `first run: in ${seconds} s qbdi copies ${where.join(", and ")} (so collected and frozen sets find ` +
+    "them; an update replaces those folders). To keep it from doing so, turn Install off on the device";
+}
+
 /** One line per thing installed or refused, for the Max Console and the status line. */
 function describe(report) {
   const lines = [];
@@ -371,5 +392,5 @@ function describe(report) {
 module.exports = {
   SCRIPTS, PATCHERS, HELP, MAX_FOLDERS, serverBinaryName, documentsFolders, qbdiHome, fixedServers, packageFolders,
   scriptFolders, manifest, installFrom, installServer, describe, rmTree, markRunning, unmarkRunning, runningFrom,
-  MANIFEST,
+  firstTime, notice, MANIFEST,
 };

@@ -364,7 +364,7 @@ test("a set saved with Server Port 7410: the stored value arrives before init; t
   assert.deepEqual(dev.out(OUT.LAUNCHER), [], "nothing to the launcher before init");
   dev.send("init");
   const toLauncher = dev.out(OUT.LAUNCHER).filter((m) => m[0] !== "probe_port");
-  assert.deepEqual(toLauncher, [["host", "127.0.0.1"], ["port", 7410], ["ensure"]]);
+  assert.deepEqual(toLauncher, [["install", 1], ["host", "127.0.0.1"], ["port", 7410], ["ensure"]]);
   assert.ok(dev.out(OUT.OSC).some((m) => m[0] === "port" && m[1] === 7410), "[udpsend] points at 7410");
 });
 
@@ -374,13 +374,13 @@ test("the launcher's hello (Node came up after init): the device sends its addre
   dev.send("init");
   dev.clear();
   dev.send("server", "hello", 1, "v20.11.0", "/x");
-  assert.deepEqual(dev.out(OUT.LAUNCHER), [["host", "127.0.0.1"], ["port", 7410], ["ensure"]]);
+  assert.deepEqual(dev.out(OUT.LAUNCHER), [["install", 1], ["host", "127.0.0.1"], ["port", 7410], ["ensure"]]);
 });
 
 test("Server Port changed while running: the launcher gets the new address and ensure; the device pings there", () => {
   const { dev, port } = setup();
   dev.send("server_port", 7420);
-  assert.deepEqual(dev.out(OUT.LAUNCHER), [["host", "127.0.0.1"], ["port", 7420], ["ensure"]]);
+  assert.deepEqual(dev.out(OUT.LAUNCHER), [["install", 1], ["host", "127.0.0.1"], ["port", 7420], ["ensure"]]);
   assert.ok(dev.out(OUT.OSC).some((m) => m[0] === "port" && m[1] === 7420));
   const ping = dev.out(OUT.OSC).find((m) => m[0] === P.PING);
   assert.ok(ping && ping[2] === port, "a ping on the new address right away");
@@ -446,4 +446,14 @@ test("a Task that stops ticking: the launcher's clock is asked for, drives tick(
   dev.clear();
   dev.tasks[0].execute();                          // Max's Task again
   assert.deepEqual(dev.out(OUT.LAUNCHER).filter((m) => m[0] === "clock"), [["clock", 0]]);
+});
+
+test("the first run's notice is shown on the status line and in the Max Console once; Install reaches the launcher", () => {
+  const { dev } = setup();
+  dev.send("server", "install_notice", "first run: in 15 s qbdi copies the server into /h/Documents/qbdi/qbdi-server " +
+    "(...). To keep it from doing so, turn Install off on the device");
+  assert.match(statusText(dev), /first run: in 15 s qbdi copies the server .* turn Install off on the device/);
+  assert.equal(dev.posts.filter((p) => /first run:/.test(p)).length, 1);
+  dev.send("install", 0);
+  assert.deepEqual(dev.out(OUT.LAUNCHER).pop(), ["install", 0]);
 });

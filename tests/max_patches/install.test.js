@@ -111,10 +111,17 @@ test("the launcher installs once it runs the server from the release folder, and
   const { home, release, done } = layout();
   const max = makeMaxShim();
   const launcher = new Launcher({ maxApi: max, port: await freePort(), scriptDir: release, homedir: home,
-    env: { PATH: "" }, platform: "linux", install: true, pingTimeoutMs: 300,
+    env: { PATH: "" }, platform: "linux", install: true, pingTimeoutMs: 300, installNoticeMs: 300,
     spawn: (cmd, args, opts) => childProcess.spawn(process.execPath, [FAKE, ...args], Object.assign({}, opts, { cwd: undefined })) });
   try {
     await launcher.ensure();
+    const t1 = Date.now();
+    while (!max.outlets.some((o) => o[0] === "install_notice") && Date.now() - t1 < 5000) await new Promise((r) => setTimeout(r, 20));
+    const notice = max.outlets.filter((o) => o[0] === "install_notice").map((o) => o[1]);
+    assert.equal(notice.length, 1, "the first run says what it will copy, once, before it does");
+    assert.match(notice[0], /copies the server into .*qbdi-server, and the scripts into the Max package .*Max 9.*turn Install off/);
+    assert.ok(max.posts.some((p) => /first run: in 0 s|first run: in \d+ s/.test(p)), "in the Max Console too");
+    assert.ok(!launcher.installed, "nothing copied yet");
     const t0 = Date.now();
     while (!launcher.installed && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
     assert.ok(fs.existsSync(path.join(home, "Documents", "qbdi", "qbdi-server", "qbdi-server")));
@@ -327,6 +334,30 @@ test("the launcher marks the server it runs from the installed folder, so no upd
     await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.on("exit", resolve)));
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(install.runningFrom(to), [], "the marker goes with the server");
+  } finally {
+    launcher.close();
+    done();
+  }
+});
+
+test("Install off on the device while the first run waits: nothing is copied, and it says so", async () => {
+  const { home, release, done } = layout();
+  const max = makeMaxShim();
+  const launcher = new Launcher({ maxApi: max, port: await freePort(), scriptDir: release, homedir: home,
+    env: { PATH: "" }, platform: "linux", install: true, pingTimeoutMs: 300, installNoticeMs: 400,
+    spawn: (cmd, args, opts) => childProcess.spawn(process.execPath, [FAKE, ...args], Object.assign({}, opts, { cwd: undefined })) });
+  try {
+    await launcher.ensure();
+    const t0 = Date.now();
+    while (!max.outlets.some((o) => o[0] === "install_notice") && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
+    launcher.handlers().install(0);
+    assert.deepEqual(max.outlets.filter((o) => o[0] === "installed").map((o) => o[1]),
+      ["nothing installed: Install is off on the device"]);
+    await new Promise((r) => setTimeout(r, 600));
+    assert.ok(!fs.existsSync(path.join(home, "Documents", "qbdi")), "nothing written into Documents");
+    assert.ok(!fs.existsSync(path.join(home, "Documents", "Max 9", "Packages")));
+    launcher.firstRunInstall();
+    assert.equal(launcher.installed, null, "and not later either while it is off");
   } finally {
     launcher.close();
     done();

@@ -40,7 +40,7 @@ DEVICE_PARAMETERS = {
     "Model Name", "Query Range", "Sampling", "Z", "Allocation", "Source", "Rate", "Full Rate", "Threshold",
     "Temperature", "Structure", "Seed", "Bars", "Continue Bars", "Variations", "Server Port",
     "Improvise", "Continue", "Re-roll", "Free Improvise", "Diagnose",
-    "Play Along", "Play Input", "Play Mode", "Play Window",
+    "Play Along", "Play Input", "Play Mode", "Play Window", "Install",
 }
 ACTION_BUTTONS = {"Improvise", "Continue", "Re-roll", "Free Improvise", "Diagnose"}
 HIDDEN, STORED_ONLY, AUTOMATED = 2, 1, 0
@@ -329,7 +329,7 @@ def test_action_buttons_are_hidden_and_settings_stored():
         assert is_button == (name in ACTION_BUTTONS), name
         if is_button:
             assert visibility == HIDDEN, f"{name}: action buttons are Hidden"
-        elif name in ("Server Port", "Model Name", "Variations", "Play Window"):
+        elif name in ("Server Port", "Model Name", "Variations", "Play Window", "Install"):
             assert visibility == STORED_ONLY, name
         else:
             assert visibility == AUTOMATED, name
