@@ -253,10 +253,20 @@ def cmd_train(args) -> int:
                             "python -m tools.heldout --out DIR and give DIR/search")
     options = {f.name: getattr(args, f.name) for f in cli_fields()}
     cfg = TrainConfig(corpus=args.corpus, out=args.out, **{**options, "name": name})
-    card = train(cfg, progress=not args.no_progress)
+    card = train(cfg, progress=not args.no_progress, information_rate=_vmo_information_rate())
     if card:
         print(json.dumps(card, indent=2))
     return 0
+
+
+def _vmo_information_rate():
+    """The VMO's information rate of a latent sequence (bits), for the data card; None without the
+    [analysis] extra. Training itself never imports the analysis layer."""
+    try:
+        from .analysis.oracle import analyze
+    except ImportError:
+        return None
+    return lambda latents: analyze(latents, metric="cosine").ir_total
 
 
 def cmd_models(args) -> int:
@@ -293,15 +303,22 @@ def cmd_serve(args) -> int:
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # before NumPy loads: see server.py
         os.environ.setdefault(name, "1")
     logging.getLogger().setLevel(getattr(logging, str(text).upper()))
-    from .serve.server import serve_from_args
+    from . import protocol as P
+    from .serve.server import DEFAULT_WORKERS, serve
 
-    return serve_from_args(args)
+    return serve(host=args.host or P.DEFAULT_HOST, port=P.DEFAULT_PORT if args.port is None else args.port,
+                 model=args.model, notify_port=args.notify_port,
+                 workers=DEFAULT_WORKERS if args.workers is None else args.workers,
+                 exit_with_stdin=args.exit_with_stdin)
 
 
 def cmd_bench(args) -> int:
-    from .bench import bench_from_args
+    from .bench import bench, int_list
 
-    return bench_from_args(args)
+    return bench(port=args.port, model=args.model, requests=args.requests, bars=int_list(args.bars, "--bars"),
+                 clients=int_list(args.clients, "--clients"), seconds=args.seconds, cold=args.cold,
+                 cold_only=args.cold_only, stream_bars=args.stream_bars, jam=args.jam, jam_bars=args.jam_bars,
+                 bpm=args.bpm, as_json=args.json)
 
 
 def cmd_jam(args) -> int:
@@ -309,11 +326,15 @@ def cmd_jam(args) -> int:
 
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # before NumPy loads, as serve
         os.environ.setdefault(name, "1")
-    from .jam.jam import jam_from_args
+    from .jam.jam import JamOptions, jam
 
     settings = opt.settings_from(args)
-    args.bars, args.input_mode = args.stop_after, "mute" if args.mute else "thru"
-    return jam_from_args(args, settings)
+    options = JamOptions(list_ports=args.list_ports, input=args.input, output=args.output, virtual=args.virtual,
+                         clock=args.clock, bpm=args.bpm, channel=args.channel, thru=not args.mute,
+                         bars=args.stop_after, server=args.server, mode=args.mode, window=args.window,
+                         replay=args.replay, output_file=args.output_file, with_query=args.with_query,
+                         force=args.force)
+    return jam(settings, options)
 
 
 def _analysis(module: str):
@@ -329,7 +350,8 @@ def _analysis(module: str):
 
 
 def cmd_analyze(args) -> int:
-    return _analysis("report").analyze_from_args(args)
+    return _analysis("report").analyze(args.files, args.out, model=args.model, latents=not args.no_latents,
+                                       progress=not args.no_progress)
 
 
 def cmd_sweep(args) -> int:
@@ -341,7 +363,8 @@ def cmd_sweep(args) -> int:
         settings.replace(rate=rate)
     if settings.seed + args.seeds - 1 > MAX_SEED:
         raise QbdiError(f"--seed {settings.seed} with --seeds {args.seeds} goes past the largest seed, {MAX_SEED}")
-    return module.sweep_from_args(args, settings)
+    return module.sweep(args.query, args.rates, args.seeds, args.out, settings=settings,
+                        progress=not args.no_progress, write_midi=not args.no_midi)
 
 
 COMMANDS = {"improvise": cmd_improvise, "train": cmd_train, "models": cmd_models, "serve": cmd_serve,

@@ -299,23 +299,22 @@ def _mean_reference(references: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def sweep_from_args(args: Any, settings: Any = None) -> int:
-    """``qbdi sweep``: run :func:`run_sweep` from parsed arguments and print the table to stdout.
+def sweep(query: str | Path | Sequence[str | Path], rates: str | Sequence[int | None], seeds: int, out: str | Path,
+          settings: Any = None, progress: bool = True, write_midi: bool = True) -> int:
+    """``qbdi sweep``: :func:`run_sweep`, then the table on stdout; 0.
 
-    Reads ``args.query`` (one path or a list), ``args.rates``, ``args.seeds``, ``args.out``,
-    ``args.no_progress`` and, if the parser defines them, ``args.no_midi``; ``settings`` (from the
-    shared improvisation flags) gives the model, the first seed and everything else.
+    ``query`` one path or several; ``rates`` as :func:`parse_rates` reads them; ``settings`` (from
+    the shared improvisation flags) gives the model, the first seed and everything else.
     """
     from bridge.errors import QbdiError
 
-    if args.seeds < 1:
-        raise QbdiError(f"--seeds must be at least 1, got {args.seeds}")
-    queries = [args.query] if isinstance(args.query, (str, Path)) else list(args.query)
-    document = run_sweep(queries if len(queries) > 1 else queries[0], parse_rates(args.rates), args.seeds, args.out,
-                         settings=settings, progress=not args.no_progress,
-                         write_midi=not getattr(args, "no_midi", False))
+    if seeds < 1:
+        raise QbdiError(f"--seeds must be at least 1, got {seeds}")
+    queries = [query] if isinstance(query, (str, Path)) else list(query)
+    document = run_sweep(queries if len(queries) > 1 else queries[0], parse_rates(rates), seeds, out,
+                         settings=settings, progress=progress, write_midi=write_midi)
     print(format_table(document["rows"], document["query"]))
-    log.info("wrote %s", ", ".join(str(Path(args.out) / name) for name in document["files"].values()))
+    log.info("wrote %s", ", ".join(str(Path(out) / name) for name in document["files"].values()))
     return 0
 
 

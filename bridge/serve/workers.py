@@ -15,7 +15,6 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .. import protocol as P
@@ -25,15 +24,12 @@ from ..improvise import Improvisation, free_improvise, improvise
 from ..models import Model, installed_names, list_models, load_model
 from ..pianoroll import Note, check_output_flat
 from .fairqueue import FairQueue
+from .outbox import ErrorReply, Reply, send_chunks
 
 log = logging.getLogger(__name__)
 
 DEFAULT_WORKERS = 2
 MAX_QUEUED_PER_SENDER = 8      # improvisations one sender may have waiting
-
-# reply(dest, address, args, count) and error(dest, request_id, code, message): the server's senders
-Reply = Callable[[tuple[str, int], str, list, bool], None]
-ErrorReply = Callable[[tuple[str, int] | None, int, str, str], None]
 
 
 @dataclass
@@ -61,7 +57,7 @@ class Job:
         return 1.0 + beats / 4.0
 
 
-class Models:
+class ModelCache:
     """The default model and the installed ones, each loaded on first use and then cached."""
 
     def __init__(self, name: str | None) -> None:
@@ -103,7 +99,7 @@ class Models:
 class Workers:
     """``count`` threads improvising queued jobs (0: :meth:`submit` runs the job at once)."""
 
-    def __init__(self, count: int, models: Models, reply: Reply, error: ErrorReply) -> None:
+    def __init__(self, count: int, models: ModelCache, reply: Reply, error: ErrorReply) -> None:
         self.count = max(0, int(count))
         self.models = models
         self._reply, self._error = reply, error
@@ -192,14 +188,10 @@ class Workers:
         check_output_flat(flat, code="bad_model")
         for warning in result.warnings:
             self._reply(job.dest, P.WARNING, [job.request_id, P.clip_text(warning)], False)
-        chunks = P.chunk_args(flat)
-        header = [job.request_id, len(result.notes), len(chunks), result.model,
+        header = [job.request_id, len(result.notes), P.n_chunks(len(result.notes)), result.model,
                   *P.settings_args(result.settings.to_dict())]
         self._reply(job.dest, P.RESULT, header, False)
-        for index, chunk in enumerate(chunks):
-            if index and index % P.RESULT_BURST == 0:
-                time.sleep(P.RESULT_PAUSE_S)   # pace long replies (157 chunks at most) for small receive buffers
-            self._reply(job.dest, P.RESULT_NOTES, [job.request_id, index, len(chunks), *chunk], False)
+        send_chunks(lambda args, first: self._reply(job.dest, P.RESULT_NOTES, args, False), [job.request_id], flat)
         with self._lock:
             self.served += 1
         if log.isEnabledFor(logging.INFO):

@@ -455,7 +455,7 @@ with Server(port=0, model={str(model_dir)!r}) as srv, Client(port=srv.port) as c
 print("torch" in sys.modules)
 """
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                          cwd=Path(__file__).parent.parent)
+                          cwd=Path(__file__).resolve().parents[2])
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from builders import tiny_model
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "build" / "qbdi-server.spec"
 ENTRY = ROOT / "build" / "entry.py"
 BINARY = ROOT / "dist" / "qbdi-server" / ("qbdi-server.exe" if os.name == "nt" else "qbdi-server")
