@@ -679,9 +679,30 @@ function writeBatch(b) {
     lastAction = written.length === 1 ? "wrote '" + w.name + "' (" + w.notes + " notes) to " + w.where
         : "wrote " + written.length + " clips '" + w.name + "' … '" + written[written.length - 1].name + "' from " + w.where;
     if (written.length === 1 && w.notes === 0) { lastAction += " — silent: lower Threshold or raise Rate"; }
+    var kept = keptSummary(b.results.slice(0, written.length));
+    if (kept) { lastAction += " · " + kept; }
     lastError = b.failure ? "stopped after " + written.length + " of " + b.seeds.length + ": " + b.failure : "";
 }
 writeBatch.local = 1;
+
+/** What the server measured the improvisation(s) kept of the query: "harmony 82% · notes 7%" (one
+ *  clip) or the range over the clips of a press ("harmony 70-82% · notes 5-9%"); "" when none said. */
+function keptSummary(results) {
+    if (results.length === 1) { return qbdi.keptText(results[0].measures); }
+    var parts = [];
+    var names = { retained: "harmony", copy: "notes" };
+    for (var k = 0; k < qbdi.RESULT_MEASURES.length; k++) {
+        var key = qbdi.RESULT_MEASURES[k];
+        var lo = Infinity, hi = -Infinity;
+        for (var i = 0; i < results.length; i++) {
+            var v = results[i].measures ? results[i].measures[key] : undefined;
+            if (typeof v === "number") { lo = Math.min(lo, Math.round(100 * v)); hi = Math.max(hi, Math.round(100 * v)); }
+        }
+        if (hi >= lo) { parts.push(names[key] + " " + (lo === hi ? lo : lo + "-" + hi) + "%"); }
+    }
+    return parts.join(" · ");
+}
+keptSummary.local = 1;
 
 /** Server notes -> notes Live accepts (pitch 0..127, start >= 0, duration > 0, velocity 1..127). */
 function cleanNotes(notes) {

@@ -72,6 +72,9 @@ var qbdi = (function () {
     P.HANDSHAKES = [P.PING];
 
     P.COOKIE_KEY = "cookie";
+    // after the effective settings, /qbdi/result of an improvise request carries these pairs: what the
+    // improvisation kept of its query (retained harmony, copy), measured by the server (bridge/protocol.py)
+    P.RESULT_MEASURES = ["retained", "copy"];
     P.COOKIE_PERIOD_S = 60.0;
     P.HANDSHAKE_BYTES = 128;
 
@@ -380,6 +383,27 @@ var qbdi = (function () {
     P.Settings = Settings;
 
     /** Flat [key, value, ...] -> {key: value} (the effective settings of a /qbdi/result). */
+    /** /qbdi/result's key/value pairs -> {settings: the settings pairs, measures: {retained, copy} given}. */
+    P.splitMeasures = function (args) {
+        var out = { settings: [], measures: {} };
+        for (var i = 0; i + 1 < args.length; i += 2) {
+            if (P.indexOf(P.RESULT_MEASURES, args[i]) >= 0 && typeof args[i + 1] === "number") {
+                out.measures[args[i]] = args[i + 1];
+            } else {
+                out.settings.push(args[i], args[i + 1]);
+            }
+        }
+        return out;
+    };
+
+    /** "harmony 82% · notes 7%": what an improvisation kept, for a status line ("" without figures). */
+    P.keptText = function (measures) {
+        var parts = [];
+        if (measures && typeof measures.retained === "number") { parts.push("harmony " + Math.round(100 * measures.retained) + "%"); }
+        if (measures && typeof measures.copy === "number") { parts.push("notes " + Math.round(100 * measures.copy) + "%"); }
+        return parts.join(" · ");
+    };
+
     P.pairsToObject = function (args) {
         var out = {};
         for (var i = 0; i + 1 < args.length; i += 2) { out[String(args[i])] = args[i + 1]; }
@@ -596,8 +620,9 @@ var qbdi = (function () {
             if (!isNumber(id) || !isNumber(nNotes) || !isNumber(nChunks) || nNotes < 0 || nChunks < 0) {
                 return { type: "bad_reply", id: id, message: "malformed /qbdi/result header" };
             }
+            var pairs = P.splitMeasures(args.slice(4));
             return { type: "result_header", id: id, nNotes: nNotes, nChunks: nChunks, model: str(args[3]),
-                     settings: P.pairsToObject(args.slice(4)) };
+                     settings: P.pairsToObject(pairs.settings), measures: pairs.measures };
         case P.RESULT_NOTES:
             var chunk = int(args[1]);
             var total = int(args[2]);
@@ -674,7 +699,7 @@ var qbdi = (function () {
         if (notes.length !== h.nNotes) {
             return { type: "bad_reply", id: h.id, message: "result announced " + h.nNotes + " notes but " + notes.length + " arrived" };
         }
-        return { type: "result", id: h.id, model: h.model, settings: h.settings, notes: notes };
+        return { type: "result", id: h.id, model: h.model, settings: h.settings, measures: h.measures || {}, notes: notes };
     };
     Reassembler.prototype.expire = function (now) {
         var gone = [];

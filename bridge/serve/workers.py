@@ -21,6 +21,7 @@ from .. import protocol as P
 from ..config import Settings
 from ..errors import QbdiError
 from ..improvise import Improvisation, free_improvise, improvise
+from ..measures.metrics import kept
 from ..models import Model, installed_names, list_models, load_model
 from ..pianoroll import Note, check_output_flat
 from .fairqueue import FairQueue
@@ -189,7 +190,7 @@ class Workers:
         for warning in result.warnings:
             self._reply(job.dest, P.WARNING, [job.request_id, P.clip_text(warning)], False)
         header = [job.request_id, len(result.notes), P.n_chunks(len(result.notes)), result.model,
-                  *P.settings_args(result.settings.to_dict())]
+                  *P.settings_args(result.settings.to_dict()), *P.measure_args(kept_of(job, result))]
         self._reply(job.dest, P.RESULT, header, False)
         send_chunks(lambda args, first: self._reply(job.dest, P.RESULT_NOTES, args, False), [job.request_id], flat)
         with self._lock:
@@ -198,3 +199,13 @@ class Workers:
             log.info("%s %d for %s:%d: %d -> %d notes, %d bars, model %s, rate %s, %.1f ms", job.kind,
                      job.request_id, job.dest[0], job.dest[1], len(job.notes), len(result.notes), result.grid.n_bars,
                      result.model, result.settings.rate_label, 1000 * (time.perf_counter() - job.received))
+
+
+def kept_of(job: Job, result: Improvisation) -> dict[str, float]:
+    """Retained harmony and copy of an improvise request's result against its query, on the query's
+    bar grid (bridge.measures.metrics.kept: what `qbdi sweep` reports); nothing for a free one."""
+    if job.kind == "free" or not job.notes:
+        return {}
+    k = kept(job.notes, result.notes, result.grid.beats_per_bar, job.settings.length_beats or None,
+             int(result.grid.representation.steps_per_beat))
+    return {"retained": k.retained, "copy": k.copy}

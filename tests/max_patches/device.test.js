@@ -457,3 +457,23 @@ test("the first run's notice is shown on the status line and in the Max Console 
   dev.send("install", 0);
   assert.deepEqual(dev.out(OUT.LAUNCHER).pop(), ["install", 0]);
 });
+
+test("the status line shows what the improvisation kept, as the server measured it (harmony · notes)", () => {
+  const { dev } = setup();
+  dev.send("improvise");
+  const r = requestOf(dev);
+  reply(dev, r.id, [{ pitch: 62, start: 0, duration: 1, velocity: 99 }], { rate: 256, seed: 0, retained: 0.8234, copy: 0.0712 });
+  assert.match(statusText(dev), /wrote 'improv r256 s0' \(1 notes\) to track 1, slot 2 · harmony 82% · notes 7%/);
+  const again = setup();
+  again.dev.send("variations", 2);
+  again.dev.send("improvise");
+  reply(again.dev, requestOf(again.dev).id, [{ pitch: 62, start: 0, duration: 1, velocity: 99 }],
+    { rate: 256, seed: 0, retained: 0.7, copy: 0.05 });
+  const second = again.dev.out(OUT.OSC).filter((m) => m[0] === P.IMPROVISE).pop();
+  reply(again.dev, second[1], [{ pitch: 64, start: 0, duration: 1, velocity: 99 }], { rate: 256, seed: 1, retained: 0.82, copy: 0.09 });
+  assert.match(statusText(again.dev), /· harmony 70-82% · notes 5-9%$/);
+  const old = setup();                                   // a server that does not measure: nothing shown
+  old.dev.send("improvise");
+  reply(old.dev, requestOf(old.dev).id, [{ pitch: 62, start: 0, duration: 1, velocity: 99 }]);
+  assert.doesNotMatch(statusText(old.dev), /harmony/);
+});
