@@ -12,9 +12,12 @@ Writes, next to this script:
     qbdi.client.maxpat        the plain-Max abstraction ([qbdi.client], also as a bpatcher)
     qbdi.client.maxhelp       its help patch
 
-The JavaScript the patchers load (qbdi_device.js, qbdi_live.js, qbdi_diagnose.js, qbdi_play.js,
-qbdi_schedule.js, qbdi.client.js, qbdi_protocol.js, qbdi_launcher.js, qbdi_install.js, qbdi_osc.js) is written by
-hand; the [js] boxes take their inlet and outlet counts from the scripts' ``inlets = N; outlets = M;`` lines.
+    python max_patches/build_patches.py --list    # the files a release ships (qbdi_scripts.js), one a line
+
+The JavaScript the patchers load is written by hand and listed once, in qbdi_scripts.js (read here, by
+the device's loader, the installer and build/build.sh); every [js] and [node.script] written here must
+name a listed script. The [js] boxes take their inlet and outlet counts from the scripts'
+``inlets = N; outlets = M;`` lines.
 File formats: shared/notes/m4l.md sections 1 and 2; what Max itself writes: the device audit.
 """
 
@@ -86,6 +89,21 @@ FIXED_IO: dict[str, tuple[int, int, list[str]]] = {
 }
 
 
+def shipped_list() -> dict[str, Any]:
+    """qbdi_scripts.js's list (its object literal is JSON): SCRIPTS, PATCHERS, HELP, DEVICES, DEVICE_MODULES."""
+    text = (HERE / "qbdi_scripts.js").read_text(encoding="utf-8")
+    found = re.search(r"^var qbdiScripts = (\{.*?^\});", text, re.M | re.S)
+    if not found:
+        raise SystemExit("qbdi_scripts.js: no 'var qbdiScripts = {...};' list")
+    return json.loads(found.group(1))
+
+
+def shipped() -> list[str]:
+    """Every file of max_patches/ a release ships, in the list's order."""
+    listed = shipped_list()
+    return listed["SCRIPTS"] + listed["PATCHERS"] + listed["HELP"] + listed["DEVICES"]
+
+
 def js_io(script: str) -> tuple[int, int]:
     """``inlets = N; outlets = M;`` of a Max [js] script."""
     text = (HERE / script).read_text(encoding="utf-8")
@@ -102,6 +120,8 @@ def object_io(text: str) -> tuple[int, int, list[str]]:
     attrs = [i for i, w in enumerate(words) if w.startswith("@")]
     words = words[:attrs[0]] if attrs else words     # "@name value..." are attributes, not arguments
     cls, args = words[0], words[1:]
+    if cls in ("js", "node.script") and args[0] not in shipped_list()["SCRIPTS"]:
+        raise SystemExit(f"build_patches.py: [{cls} {args[0]}] is not in qbdi_scripts.js's SCRIPTS")
     if cls == "js":
         n_in, n_out = js_io(args[0])
         return n_in, n_out, [""] * n_out
@@ -824,7 +844,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if a written file would change")
     parser.add_argument("--out", type=Path, default=HERE, help="folder to write to (default: max_patches/)")
+    parser.add_argument("--list", action="store_true",
+                        help="print the files a release ships from max_patches/ (qbdi_scripts.js), one a line")
     args = parser.parse_args(argv)
+    if args.list:
+        print("\n".join(shipped()))
+        return 0
     stale = []
     for name, data in outputs().items():
         path = args.out / name

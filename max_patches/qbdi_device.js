@@ -88,15 +88,32 @@ function hasAll(m, names) {
 }
 hasAll.local = 1;
 
+/** Every module of the list (qbdi_scripts.js, DEVICE_MODULES), in order: name -> module or null.
+ *  Under include() a module is the global its file defines, found on this script's global object. */
+function loadAll(list) {
+    var out = {};
+    for (var i = 0; i < list.length; i++) {
+        out[list[i].name] = loadModule(list[i].name, list[i].needs, globalNamed(list[i].global));
+    }
+    return out;
+}
+loadAll.local = 1;
+
+function globalNamed(name) {
+    return function () { var g = GLOBAL[name]; return typeof g === "object" && g !== null ? g : null; };
+}
+globalNamed.local = 1;
+
+var GLOBAL = this;             // global code's `this`: where include() leaves a module's global
 var loadedBy = {};
-var qbdi = loadModule("qbdi_protocol", ["Settings", "Client", "PROTOCOL_VERSION"],
-                      function () { return typeof qbdi === "object" ? qbdi : null; });
-var qbdiLive = loadModule("qbdi_live", ["make"], function () { return typeof qbdiLive === "object" ? qbdiLive : null; });
-var qbdiDiagnose = loadModule("qbdi_diagnose", ["start"],
-                              function () { return typeof qbdiDiagnose === "object" ? qbdiDiagnose : null; });
-var qbdiPlay = loadModule("qbdi_play", ["create"], function () { return typeof qbdiPlay === "object" ? qbdiPlay : null; });
-var qbdiSchedule = loadModule("qbdi_schedule", ["Scheduler"],
-                              function () { return typeof qbdiSchedule === "object" ? qbdiSchedule : null; });
+var qbdiScripts = loadModule("qbdi_scripts", ["DEVICE_MODULES", "SCRIPTS"],
+                             function () { return typeof qbdiScripts === "object" ? qbdiScripts : null; });
+var modules = loadAll(qbdiScripts ? qbdiScripts.DEVICE_MODULES : []);
+var qbdi = modules.qbdi_protocol || null;
+var qbdiLive = modules.qbdi_live || null;
+var qbdiDiagnose = modules.qbdi_diagnose || null;
+var qbdiPlay = modules.qbdi_play || null;
+var qbdiSchedule = modules.qbdi_schedule || null;
 
 // ---- state --------------------------------------------------------------------------------
 var settings = qbdi ? new qbdi.Settings({ rate: 256 }) : null;
@@ -153,7 +170,7 @@ function init() {
     if (initialized) { return; }
     outlet(OUT_UI, "loaded");
     if (!qbdi) {
-        missing("qbdi_protocol.js");
+        missing(qbdiScripts ? "qbdi_protocol.js" : "qbdi_scripts.js");
         return;
     }
     initialized = true;

@@ -20,10 +20,10 @@ const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
 
-const SCRIPTS = ["qbdi_device.js", "qbdi_protocol.js", "qbdi_live.js", "qbdi_diagnose.js", "qbdi_play.js",
-  "qbdi_schedule.js", "qbdi.client.js", "qbdi_launcher.js", "qbdi_install.js", "qbdi_osc.js"];
-const PATCHERS = ["qbdi.client.maxpat"];
-const HELP = ["qbdi.client.maxhelp"];
+const LIST = require(path.join(__dirname, "qbdi_scripts.js"));   // the one list of shipped files
+const SCRIPTS = LIST.SCRIPTS;
+const PATCHERS = LIST.PATCHERS;
+const HELP = LIST.HELP;
 const MAX_FOLDERS = ["Max 9", "Max 8"];      // Live 12.2+ runs Max 9, Live 11 to 12.1 Max 8
 const PACKAGE = "qbdi";
 const SERVER_FOLDER = "qbdi-server";

@@ -54,7 +54,13 @@ function requireSibling(name) {
   for (const d of docs) for (const max of ["Max 9", "Max 8"]) folders.push(path.join(d, max, "Packages", "qbdi", "javascript"));
   for (const folder of folders) {
     const file = path.join(folder, name + ".js");
-    if (fs.existsSync(file)) return { module: require(file), file };
+    if (fs.existsSync(file)) {
+      try {
+        return { module: require(file), file };
+      } catch (err) {   // it needs a sibling that is missing (qbdi_install.js: qbdi_scripts.js)
+        return { module: null, file, missing: `${name}.js could not load (${err.message})` };
+      }
+    }
   }
   return { module: null, file: null, missing: `${name}.js (looked in: ${folders.join("; ")})` };
 }

@@ -33,7 +33,7 @@ CLIENT_MAXPAT = MAXP / "qbdi.client.maxpat"
 CLIENT_HELP = MAXP / "qbdi.client.maxhelp"
 JSON_PATCHERS = [DEVICE_MAXPAT, CLIENT_MAXPAT, CLIENT_HELP]
 MAX_JS = ["qbdi_protocol.js", "qbdi_device.js", "qbdi_live.js", "qbdi_diagnose.js", "qbdi_play.js",
-          "qbdi_schedule.js", "qbdi.client.js"]  # [js]: ES5
+          "qbdi_schedule.js", "qbdi.client.js", "qbdi_scripts.js"]  # [js]: ES5
 NODE_JS = ["qbdi_launcher.js", "qbdi_install.js", "qbdi_osc.js"]           # Node for Max: modern JS
 
 DEVICE_PARAMETERS = {
@@ -97,6 +97,32 @@ def test_generated_files_equal_the_committed_ones():
         path = MAXP / name
         assert path.exists(), f"{name} is missing: run python max_patches/build_patches.py"
         assert path.read_bytes() == data, f"{name} is out of date: run python max_patches/build_patches.py"
+
+
+def test_one_list_of_shipped_scripts_read_by_generator_installer_loader_and_release():
+    """qbdi_scripts.js lists every script once: every max_patches/*.js is in it and every listed file exists;
+    the generator prints it for build/build.sh, the installer and the device's loader read it."""
+    build = build_module()
+    listed = build.shipped_list()
+    assert set(listed["SCRIPTS"]) == {p.name for p in MAXP.glob("*.js")}, "every script listed, none extra"
+    for name in build.shipped():
+        assert (MAXP / name).is_file(), name
+    printed = subprocess.run([sys.executable, str(MAXP / "build_patches.py"), "--list"], capture_output=True,
+                             text=True, check=True).stdout.splitlines()
+    assert printed == build.shipped()
+    assert "build_patches.py --list" in (ROOT / "build" / "build.sh").read_text(), "the release copies the list"
+    assert "max_patches/*.js" not in (ROOT / "build" / "build.sh").read_text()
+    script = ("const i = require(process.argv[1]); const l = require(process.argv[2]);"
+              "process.stdout.write(JSON.stringify([i.SCRIPTS, l.SCRIPTS, l.DEVICE_MODULES.map((m) => m.name)]));")
+    installer, scripts, modules = json.loads(subprocess.run(
+        [node(), "-e", script, str(MAXP / "qbdi_install.js"), str(MAXP / "qbdi_scripts.js")],
+        capture_output=True, text=True, check=True, timeout=60).stdout)
+    assert installer == scripts == listed["SCRIPTS"]
+    assert modules == [m["name"] for m in listed["DEVICE_MODULES"]]
+    device = (MAXP / "qbdi_device.js").read_text()
+    assert 'loadModule("qbdi_scripts"' in device and "loadAll(qbdiScripts ? qbdiScripts.DEVICE_MODULES" in device
+    with pytest.raises(SystemExit, match="not in qbdi_scripts.js"):
+        build.object_io("js qbdi_unlisted.js")
 
 
 def test_generator_check_mode(tmp_path):
