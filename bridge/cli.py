@@ -217,6 +217,22 @@ def cmd_improvise(args) -> int:
     return 0
 
 
+def _check_improvise_options(args) -> None:
+    """Options that mean nothing together are refused, not ignored."""
+    if args.free == bool(args.query):
+        raise QbdiError("give a query MIDI file, or --free --bars N for free improvisation (not both)")
+    if args.free:
+        for flag, given in (("--continue", args.continue_bars is not None), ("--with-query", args.with_query),
+                            ("--fold", args.fold)):
+            if given:
+                raise QbdiError(f"{flag} works on a query; --free improvises without one (its length is --bars)")
+    elif args.bars is not None:
+        raise QbdiError("--bars sets the length of a free improvisation (--free); an improvisation on a query "
+                        "keeps the query's length (add bars with --continue N)")
+    if args.json and args.output == "-":
+        raise QbdiError("--json prints on standard output, which -o - fills with the MIDI file; use one of them")
+
+
 def kept_figures(query, result, length_beats: float | None) -> dict[str, float]:
     """Retained harmony and copy of ``result`` against ``query`` (bridge.measures.metrics.kept), the
     finite ones, rounded as /qbdi/result sends them."""
@@ -235,22 +251,6 @@ def kept_text(measured: dict[str, float]) -> str:
     if "copy" in measured:
         parts.append(f"notes {round(100 * measured['copy'])}%")
     return (", " + " · ".join(parts)) if parts else ""
-
-
-def _check_improvise_options(args) -> None:
-    """Options that mean nothing together are refused, not ignored."""
-    if args.free == bool(args.query):
-        raise QbdiError("give a query MIDI file, or --free --bars N for free improvisation (not both)")
-    if args.free:
-        for flag, given in (("--continue", args.continue_bars is not None), ("--with-query", args.with_query),
-                            ("--fold", args.fold)):
-            if given:
-                raise QbdiError(f"{flag} works on a query; --free improvises without one (its length is --bars)")
-    elif args.bars is not None:
-        raise QbdiError("--bars sets the length of a free improvisation (--free); an improvisation on a query "
-                        "keeps the query's length (add bars with --continue N)")
-    if args.json and args.output == "-":
-        raise QbdiError("--json prints on standard output, which -o - fills with the MIDI file; use one of them")
 
 
 def cmd_train(args) -> int:

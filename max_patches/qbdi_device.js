@@ -122,7 +122,6 @@ var rateFull = false;
 var queryRange = "clip";
 var continueBars = 4;
 var variations = 1;
-var installCopies = true;      // the Install toggle: the first run may copy the server and scripts (qbdi_install.js)
 var serverHost = qbdi ? qbdi.DEFAULT_HOST : "";
 var serverPort = qbdi ? qbdi.DEFAULT_PORT : 0;
 var replyPort = 0;
@@ -142,6 +141,7 @@ var savedModel = null;         // the model chosen for this device (null: the se
 
 var connected = false;
 var serverVersion = "";
+var installCopies = true;      // the Install toggle: the first run may copy the server and scripts (qbdi_install.js)
 var launcherHeard = false;     // any message from qbdi_launcher.js yet
 var launcherState = "";
 var launcherMessage = "";

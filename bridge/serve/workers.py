@@ -21,7 +21,6 @@ from .. import protocol as P
 from ..config import Settings
 from ..errors import QbdiError
 from ..improvise import Improvisation, free_improvise, improvise
-from ..measures.metrics import kept
 from ..models import Model, installed_names, list_models, load_model
 from ..pianoroll import Note, check_output_flat
 from .fairqueue import FairQueue
@@ -95,6 +94,18 @@ class ModelCache:
         with self._lock:
             self._cache[name] = model
         return model
+
+
+def kept_of(job: Job, result: Improvisation) -> dict[str, float]:
+    """Retained harmony and copy of an improvise request's result against its query, on the query's
+    bar grid (bridge.measures.metrics.kept: what `qbdi sweep` reports); nothing for a free one (or a morph)."""
+    from ..measures.metrics import kept  # NumPy only
+
+    if job.kind != "improvise" or not job.notes:
+        return {}
+    k = kept(job.notes, result.notes, result.grid.beats_per_bar, job.settings.length_beats or None,
+             int(result.grid.representation.steps_per_beat))
+    return {"retained": k.retained, "copy": k.copy}
 
 
 class Workers:
@@ -200,12 +211,3 @@ class Workers:
                      job.request_id, job.dest[0], job.dest[1], len(job.notes), len(result.notes), result.grid.n_bars,
                      result.model, result.settings.rate_label, 1000 * (time.perf_counter() - job.received))
 
-
-def kept_of(job: Job, result: Improvisation) -> dict[str, float]:
-    """Retained harmony and copy of an improvise request's result against its query, on the query's
-    bar grid (bridge.measures.metrics.kept: what `qbdi sweep` reports); nothing for a free one."""
-    if job.kind == "free" or not job.notes:
-        return {}
-    k = kept(job.notes, result.notes, result.grid.beats_per_bar, job.settings.length_beats or None,
-             int(result.grid.representation.steps_per_beat))
-    return {"retained": k.retained, "copy": k.copy}

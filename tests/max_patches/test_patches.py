@@ -38,9 +38,9 @@ NODE_JS = ["qbdi_launcher.js", "qbdi_install.js", "qbdi_osc.js"]           # Nod
 
 DEVICE_PARAMETERS = {
     "Model Name", "Query Range", "Sampling", "Z", "Allocation", "Source", "Rate", "Full Rate", "Threshold",
-    "Temperature", "Structure", "Seed", "Bars", "Continue Bars", "Variations", "Server Port",
+    "Temperature", "Structure", "Seed", "Bars", "Continue Bars", "Variations", "Server Port", "Install",
     "Improvise", "Continue", "Re-roll", "Free Improvise", "Diagnose",
-    "Play Along", "Play Input", "Play Mode", "Play Window", "Install",
+    "Play Along", "Play Input", "Play Mode", "Play Window",
 }
 ACTION_BUTTONS = {"Improvise", "Continue", "Re-roll", "Free Improvise", "Diagnose"}
 HIDDEN, STORED_ONLY, AUTOMATED = 2, 1, 0
