@@ -210,4 +210,3 @@ class Workers:
             log.info("%s %d for %s:%d: %d -> %d notes, %d bars, model %s, rate %s, %.1f ms", job.kind,
                      job.request_id, job.dest[0], job.dest[1], len(job.notes), len(result.notes), result.grid.n_bars,
                      result.model, result.settings.rate_label, 1000 * (time.perf_counter() - job.received))
-
