@@ -109,7 +109,8 @@ var loadedBy = {};
 var qbdiScripts = loadModule("qbdi_scripts", ["DEVICE_MODULES", "SCRIPTS"],
                              function () { return typeof qbdiScripts === "object" ? qbdiScripts : null; });
 var modules = loadAll(qbdiScripts ? qbdiScripts.DEVICE_MODULES : []);
-var qbdi = modules.qbdi_protocol || null;
+// the protocol's codecs with its client and assemblers attached (qbdi_exchange.js): one `qbdi`
+var qbdi = modules.qbdi_protocol && modules.qbdi_exchange ? modules.qbdi_exchange.attach(modules.qbdi_protocol) : null;
 var qbdiLive = modules.qbdi_live || null;
 var qbdiDiagnose = modules.qbdi_diagnose || null;
 var qbdiPlay = modules.qbdi_play || null;
@@ -175,7 +176,7 @@ function init() {
     if (initialized) { return; }
     outlet(OUT_UI, "loaded");
     if (!qbdi) {
-        missing(qbdiScripts ? "qbdi_protocol.js" : "qbdi_scripts.js");
+        missing(qbdiScripts ? (modules.qbdi_protocol ? "qbdi_exchange.js" : "qbdi_protocol.js") : "qbdi_scripts.js");
         return;
     }
     initialized = true;

@@ -18,14 +18,15 @@
  */
 
 var qbdiScripts = {
-    "SCRIPTS": ["qbdi_scripts.js", "qbdi_device.js", "qbdi_protocol.js", "qbdi_live.js", "qbdi_diagnose.js",
+    "SCRIPTS": ["qbdi_scripts.js", "qbdi_device.js", "qbdi_protocol.js", "qbdi_exchange.js", "qbdi_live.js", "qbdi_diagnose.js",
                 "qbdi_play.js", "qbdi_schedule.js", "qbdi.client.js", "qbdi_launcher.js", "qbdi_install.js",
                 "qbdi_osc.js"],
     "PATCHERS": ["qbdi.client.maxpat"],
     "HELP": ["qbdi.client.maxhelp"],
     "DEVICES": ["QBDI Improviser.amxd"],
     "DEVICE_MODULES": [
-        {"name": "qbdi_protocol", "global": "qbdi", "needs": ["Settings", "Client", "PROTOCOL_VERSION"]},
+        {"name": "qbdi_protocol", "global": "qbdi", "needs": ["Settings", "parseReply", "PROTOCOL_VERSION"]},
+        {"name": "qbdi_exchange", "global": "qbdiExchange", "needs": ["attach"]},
         {"name": "qbdi_live", "global": "qbdiLive", "needs": ["make"]},
         {"name": "qbdi_diagnose", "global": "qbdiDiagnose", "needs": ["start"]},
         {"name": "qbdi_play", "global": "qbdiPlay", "needs": ["create"]},

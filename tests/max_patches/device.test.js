@@ -402,8 +402,8 @@ test("no word from the launcher within 8 s: the status line says it did not star
 // ---- missing scripts: said clearly, with where Max looked ------------------------------------------
 test("require() that gives {} (not the module): the device checks the exports and falls back to include()", () => {
   const { dev } = setup({ loader: "require-empty", missing: [], requireGivesEmpty: true });
-  assert.deepEqual(dev.includes.sort(), ["qbdi_diagnose.js", "qbdi_live.js", "qbdi_play.js", "qbdi_protocol.js", "qbdi_schedule.js",
-    "qbdi_scripts.js"], "every module of the one list (qbdi_scripts.js), found as the global its file defines");
+  assert.deepEqual(dev.includes.sort(), ["qbdi_diagnose.js", "qbdi_exchange.js", "qbdi_live.js", "qbdi_play.js", "qbdi_protocol.js",
+    "qbdi_schedule.js", "qbdi_scripts.js"], "every module of the one list (qbdi_scripts.js), found as the global its file defines");
   dev.send("improvise");
   assert.ok(dev.out(OUT.OSC).some((m) => m[0] === P.IMPROVISE));
 });
@@ -413,6 +413,13 @@ test("qbdi_scripts.js (the list of modules) missing: the status line names it; n
   dev.send("init");
   dev.send("improvise");
   assert.match(dev.out(OUT.STATUS).pop().join(" "), /qbdi_scripts\.js not found/);
+});
+
+test("qbdi_exchange.js (the client half of the protocol) missing: the status line names it", () => {
+  const { dev } = bareDevice({ missing: ["qbdi_exchange.js"] });
+  dev.send("init");
+  dev.send("improvise");
+  assert.match(dev.out(OUT.STATUS).pop().join(" "), /qbdi_exchange\.js not found/);
 });
 
 test("qbdi_protocol.js missing: the status line names it and where to put it; nothing throws", () => {

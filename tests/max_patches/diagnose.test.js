@@ -39,7 +39,7 @@ test("every check passes on a working setup; the Console has a line each and the
     const lines = await diagnosed(rig);
     assert.deepEqual(Object.keys(lines), CHECKS, rig.posts().join("\n"));
     for (const name of CHECKS) assert.equal(lines[name].status, "PASS", `${name}: ${lines[name].detail}`);
-    assert.match(lines.scripts.detail, /qbdi_protocol\.js require, qbdi_live\.js require, qbdi_diagnose\.js require/);
+    assert.match(lines.scripts.detail, /qbdi_protocol\.js require, qbdi_exchange\.js require, qbdi_live\.js require, qbdi_diagnose\.js require/);
     assert.match(lines["Live and Max"].detail, /^Live 12\.1\.10/);
     assert.match(lines.create_midi_clip.detail, /has Track\.create_midi_clip/);
     assert.match(lines.launcher.detail, /Node v\d+/);

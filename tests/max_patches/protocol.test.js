@@ -7,7 +7,7 @@ const test = require("node:test");
 const assert = require("node:assert/strict");
 const path = require("path");
 
-const P = require("../../max_patches/qbdi_protocol.js");
+const P = require("../../max_patches/qbdi_exchange.js").attach(require("../../max_patches/qbdi_protocol.js"));
 const osc = require("../../max_patches/qbdi_osc.js");
 const { loadMaxScript } = require("./helpers/maxjs.js");
 

@@ -33,7 +33,7 @@ CLIENT_MAXPAT = MAXP / "qbdi.client.maxpat"
 CLIENT_HELP = MAXP / "qbdi.client.maxhelp"
 JSON_PATCHERS = [DEVICE_MAXPAT, CLIENT_MAXPAT, CLIENT_HELP]
 MAX_JS = ["qbdi_protocol.js", "qbdi_device.js", "qbdi_live.js", "qbdi_diagnose.js", "qbdi_play.js",
-          "qbdi_schedule.js", "qbdi.client.js", "qbdi_scripts.js"]  # [js]: ES5
+          "qbdi_schedule.js", "qbdi.client.js", "qbdi_scripts.js", "qbdi_exchange.js"]  # [js]: ES5
 NODE_JS = ["qbdi_launcher.js", "qbdi_install.js", "qbdi_osc.js"]           # Node for Max: modern JS
 
 DEVICE_PARAMETERS = {
