@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 from pathlib import Path
@@ -256,16 +257,18 @@ def cmd_improvise(args) -> int:
     for warning in result.warnings:
         log.warning(warning)
     output.write(encode_midi(tracks, tempo_bpm=tempo, time_signature=signature))
+    # what it kept of the query: the server's /qbdi/result figures and `qbdi sweep`'s (None when undefined)
+    measured = {} if args.free else kept_figures(score.notes, result, score.length_beats)
     summary = {"output": "-" if output.path is None else str(output.path), "notes": len(result.notes),
                "bars": result.grid.n_bars, "bits_per_frame": result.bits_per_frame,
                "settings": result.settings.to_dict(), "warnings": result.warnings,
-               "time_signature": list(signature)}
+               "time_signature": list(signature), "retained": measured.get("retained"), "copy": measured.get("copy")}
     if args.json:
         print(json.dumps(summary))
     else:
         print(f"wrote {output}: {len(result.notes)} notes, {result.grid.n_bars} bars of {signature[0]}/{signature[1]}, "
-              f"model {result.model}, rate {result.settings.rate_label}, seed {result.settings.seed}",
-              file=sys.stderr if output.path is None else sys.stdout)
+              f"model {result.model}, rate {result.settings.rate_label}, seed {result.settings.seed}"
+              + kept_text(measured), file=sys.stderr if output.path is None else sys.stdout)
     return 0
 
 
@@ -337,6 +340,26 @@ def _check_improvise_options(args) -> None:
                         "keeps the query's length (add bars with --continue N)")
     if args.json and args.output == "-":
         raise QbdiError("--json prints on standard output, which -o - fills with the MIDI file; use one of them")
+
+
+def kept_figures(query, result, length_beats: float | None) -> dict[str, float]:
+    """Retained harmony and copy of ``result`` against ``query`` (bridge.measures.metrics.kept), the
+    finite ones, rounded as /qbdi/result sends them."""
+    from .measures.metrics import kept
+
+    grid = result.grid
+    k = kept(query, result.notes, grid.beats_per_bar, length_beats, int(grid.representation.steps_per_beat))
+    return {key: round(value, 4) for key, value in (("retained", k.retained), ("copy", k.copy)) if math.isfinite(value)}
+
+
+def kept_text(measured: dict[str, float]) -> str:
+    """``", harmony 82% · notes 7%"`` (what the device's status line shows), or "" without figures."""
+    parts = []
+    if "retained" in measured:
+        parts.append(f"harmony {round(100 * measured['retained'])}%")
+    if "copy" in measured:
+        parts.append(f"notes {round(100 * measured['copy'])}%")
+    return (", " + " · ".join(parts)) if parts else ""
 
 
 def cmd_train(args) -> int:

@@ -112,6 +112,7 @@ class Result:
     raw_settings: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
     round_trip_s: float = 0.0
+    measures: dict[str, float] = field(default_factory=dict)   # P.RESULT_MEASURES the server sent: retained, copy
 
 
 @dataclass
@@ -379,13 +380,15 @@ class Client:
         notes = chunks.notes()
         if len(notes) != header.n_notes:
             raise QbdiError(f"the reply announced {header.n_notes} notes but held {len(notes)}", code="bad_reply")
+        pairs, measures = P.split_measures(header.rest)
         raw = {str(k): (shortest_float32(v) if isinstance(v, float) else v)
-               for k, v in zip(header.rest[0::2], header.rest[1::2])}
+               for k, v in zip(pairs[0::2], pairs[1::2])}
         try:
             effective = Settings.from_dict(raw)
         except QbdiError:   # a newer server may echo settings this client does not know
             effective = Settings(model=header.model)
-        return Result(request_id, notes, header.model, effective, raw, warnings, time.perf_counter() - started)
+        return Result(request_id, notes, header.model, effective, raw, warnings, time.perf_counter() - started,
+                      measures)
 
 
 def _is_loopback_name(host: str, family: int) -> bool:

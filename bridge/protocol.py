@@ -106,7 +106,7 @@ LAYOUTS = {
     PONG: ("id:i", "server_version:s", "protocol_version:i", "cookie?:s"),   # the cookie: to non-loopback peers
     STATUS_REPLY: ("id:i", "ready:i", "model:s", "n_models:i", "uptime_s:f", "served:i", "pending:i"),
     MODELS_REPLY: ("id:i", "default:s", "n:i", "models..."),
-    RESULT: ("id:i", "n_notes:i", "n_chunks:i", "model:s", "settings..."),             # the effective settings
+    RESULT: ("id:i", "n_notes:i", "n_chunks:i", "model:s", "settings..."),   # effective settings, RESULT_MEASURES
     RESULT_NOTES: ("id:i", "chunk:i", "n_chunks:i", "notes..."),
     ERROR: ("id:i", "code:s", "message:s"),              # id -1 when the request id could not be read
     WARNING: ("id:i", "message:s"),
@@ -120,6 +120,13 @@ LAYOUTS = {
     STREAM_NEXT: ("session:i", "bar:i", "n_notes:i", "chunk:i", "n_chunks:i", "notes..."),
     STREAM_CLOSED: ("session:i", "bars_answered:i"),
 }
+
+# --- what an improvisation kept (bridge.measures.metrics.kept), measured by the server ------------------
+# After the effective settings, /qbdi/result of an improvise request carries these as key/value pairs
+# (float32, 0..1; a pair is left out where the figure is undefined, and free improvisations have none):
+# retained harmony and copy, the figures `qbdi sweep` reports. Additive: a client that reads the
+# settings pairs and does not know these keys sees two unknown settings (PROTOCOL_VERSION unchanged).
+RESULT_MEASURES = ("retained", "copy")
 
 # --- the handshake (bridge.serve.peers) -------------------------------------------------------------
 # Any request may end with the pair  "cookie" <cookie:s>  after its other arguments.
@@ -439,6 +446,28 @@ def settings_args(values: Mapping[str, Any]) -> list:
             value = int(value)
         out.extend((key, value))
     return out
+
+
+def measure_args(values: dict[str, float]) -> list:
+    """RESULT_MEASURES as flat ``[key, value, ...]`` for the end of /qbdi/result; undefined (NaN) ones left out."""
+    out: list = []
+    for key in RESULT_MEASURES:
+        value = values.get(key)
+        if value is not None and math.isfinite(value):
+            out += [key, round(float(value), 4)]
+    return out
+
+
+def split_measures(pairs: Sequence) -> tuple[list, dict[str, float]]:
+    """/qbdi/result's key/value pairs -> (the settings pairs, the RESULT_MEASURES given)."""
+    settings: list = []
+    measures: dict[str, float] = {}
+    for key, value in zip(pairs[0::2], pairs[1::2]):
+        if key in RESULT_MEASURES and isinstance(value, (int, float)):
+            measures[key] = shortest_float32(float(value))
+        else:
+            settings += [key, value]
+    return settings, measures
 
 
 def read_settings(args: Sequence, base: Settings | None = None) -> Settings:

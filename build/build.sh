@@ -54,7 +54,10 @@ if [ "$release" = 1 ]; then
     folder="$dist/QBDI Improviser"
     rm -rf "$folder"
     mkdir -p "$folder"
-    cp max_patches/*.amxd max_patches/*.js max_patches/qbdi.client.maxpat max_patches/qbdi.client.maxhelp "$folder/"
+    # the one list of shipped files (max_patches/qbdi_scripts.js), as the generator prints it
+    "$PYTHON" max_patches/build_patches.py --list | while IFS= read -r file; do
+        cp "max_patches/$file" "$folder/"
+    done
     cp -R "$dist/qbdi-server" "$folder/qbdi-server"
     # the licences at the top of the folder (and so of the zip): qbdi's and the bundled components'
     "$PYTHON" build/notices.py "$folder"

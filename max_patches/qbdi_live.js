@@ -514,6 +514,14 @@ var qbdiLive = (function () {
         api.scratchCheck = function () {
             var track = api.deviceTrack();
             if (track < 0) { return { ok: false, skip: true, detail: "cannot tell which track this device is on" }; }
+            // create, name, notes, delete: one undo step where the LOM offers it (as Variations), so
+            // Undo after Diagnose finds no scratch clip to bring back (Ableton's guideline: device
+            // changes land in the user's undo history; the audit, finding 11)
+            var undo = api.beginUndo();
+            try { return scratchClip(track); } finally { api.endUndo(undo); }
+        };
+
+        function scratchClip(track) {
             var notes = [{ pitch: 60, start: 0, duration: 1, velocity: 100 }, { pitch: 64, start: 1, duration: 0.5, velocity: 80 },
                          { pitch: 67, start: 2.5, duration: 1.5, velocity: 60 }];
             var made;
@@ -536,7 +544,7 @@ var qbdiLive = (function () {
             }
             var gone = number(at("live_set tracks " + track + " clip_slots " + made.slot).get("has_clip"), 1) === 0;
             return { ok: made.ok && gone, detail: detail + (gone ? ", deleted the clip" : "; the scratch clip was NOT deleted") };
-        };
+        }
 
         return api;
     };

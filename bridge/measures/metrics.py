@@ -127,6 +127,25 @@ def retained_harmony(query: np.ndarray, output: np.ndarray) -> float:
     return (matching - off) / scale
 
 
+@dataclass(frozen=True)
+class Kept:
+    """What an improvisation kept of its query: ``retained`` harmony and ``copy`` (as :class:`HarmonyMetrics`;
+    NaN where undefined), the two figures ``qbdi sweep`` plots, cheap enough for every served request."""
+
+    retained: float
+    copy: float
+
+
+def kept(query: Sequence[NoteLike], output: Sequence[NoteLike], beats_per_bar: float,
+         length_beats: float | None = None, steps_per_beat: int = 4) -> Kept:
+    """Retained harmony and copy of ``output`` against ``query`` on the query's bar grid, exactly as
+    :func:`compare` computes them (its other metrics left out): two (n_bars, 12) profiles and one F1."""
+    bars = count_bars(query, beats_per_bar, length_beats)
+    q = bar_profiles(query, beats_per_bar, bars)
+    o = bar_profiles(output, beats_per_bar, bars)
+    return Kept(retained=retained_harmony(q, o), copy=copy_score(query, output, steps_per_beat, bars * beats_per_bar))
+
+
 def key_agreement(query: np.ndarray, output: np.ndarray) -> float:
     """Cosine of the whole-piece pitch-class profiles (the bar profiles summed): (n_bars, 12) inputs."""
     return cosine(query.sum(axis=0), output.sum(axis=0))

@@ -126,6 +126,18 @@ class ModelCache:
         return model
 
 
+def kept_of(job: Job, result: Improvisation) -> dict[str, float]:
+    """Retained harmony and copy of an improvise request's result against its query, on the query's
+    bar grid (bridge.measures.metrics.kept: what `qbdi sweep` reports); nothing for a free one (or a morph)."""
+    from ..measures.metrics import kept  # NumPy only
+
+    if job.kind != "improvise" or not job.notes:
+        return {}
+    k = kept(job.notes, result.notes, result.grid.beats_per_bar, job.settings.length_beats or None,
+             int(result.grid.representation.steps_per_beat))
+    return {"retained": k.retained, "copy": k.copy}
+
+
 class Workers:
     """``count`` threads improvising queued jobs (0: :meth:`submit` runs the job at once)."""
 
@@ -221,7 +233,7 @@ class Workers:
         for warning in result.warnings:
             self._reply(job.dest, P.WARNING, [job.request_id, P.clip_text(warning)], False)
         header = [job.request_id, len(result.notes), P.n_chunks(len(result.notes)), result.model,
-                  *P.settings_args(result.settings.to_dict())]
+                  *P.settings_args(result.settings.to_dict()), *P.measure_args(kept_of(job, result))]
         self._reply(job.dest, P.RESULT, header, False)
         send_chunks(lambda args, first: self._reply(job.dest, P.RESULT_NOTES, args, False), [job.request_id], flat)
         with self._lock:

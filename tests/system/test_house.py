@@ -29,7 +29,8 @@ ALLOWED = {
     "engine": set(),                                   # config, smf, midifile, ... improvise, stream, models
     "wire": {"engine"},                                # the OSC contract and codec
     "measures": {"engine"},                            # NumPy-only measures shared by training and analysis
-    "serve": {"engine", "wire", "face"},               # never training, analysis, jam or the clients
+    "serve": {"engine", "wire", "measures", "face"},   # never training, analysis, jam or the clients; measures:
+                                                       # what a result kept (retained, copy), NumPy-only
     "clients": {"engine", "wire", "face"},
     "jam": {"engine", "wire", "clients", "face"},
     "training": {"engine", "measures", "face"},        # never analysis (the [analysis] extra)
