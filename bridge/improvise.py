@@ -26,6 +26,7 @@ from .channel import ChannelStats, allocate_bits, transmit
 from .config import MAX_BARS, MAX_NOTES, Settings
 from .errors import QbdiError
 from .models import Model, load_model
+from .patterns import TextureState, choose_pattern, harmony, realize_bar
 from .pianoroll import BarGrid, Note, RollReport, frames_to_roll, from_roll, length_of, step_position, to_frames
 from .structure import continue_latents, repeat_sources
 from .vae import sigmoid
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 MAX_FRAMES = 1024   # query plus continuation; bounds memory (~10 MB per frame array)
 DEFAULT_VELOCITY = 90
+TEXTURE_DRAW = 3      # the texture layer's generators are keyed (seed, bar, TEXTURE_DRAW)
 
 
 @dataclass
@@ -172,12 +174,54 @@ def _continue(model: Model, z_d, grid: BarGrid, settings: Settings, repeat_of):
 
 def _notes_from_latents(model: Model, z: np.ndarray, grid: BarGrid, settings: Settings, rng,
                         bar_velocity: np.ndarray, repeat_of) -> list[Note]:
+    if model.texture is not None:
+        sources = np.arange(grid.n_bars)
+        if repeat_of is not None:
+            sources = np.asarray(repeat_of)[::grid.frames_per_bar] // grid.frames_per_bar
+        notes = []
+        for bar, bar_notes in enumerate(texture_notes(model, z, grid, settings, bar_velocity, sources,
+                                                      TextureState(), {})):
+            origin = bar * grid.beats_per_bar
+            notes.extend(Note(n.pitch, n.start + origin, n.duration, n.velocity) for n in bar_notes)
+        if len(notes) > MAX_NOTES:
+            raise QbdiError(f"the improvisation has {len(notes)} notes; the limit is {MAX_NOTES} "
+                            "(shorten the query)", code="too_large")
+        return notes
+
     def uniform(shape: tuple[int, ...]) -> np.ndarray:
         u = rng.random(shape, dtype=np.float32)
         return u if repeat_of is None else u[repeat_of]
 
     on, probs = note_cells(model, z, settings, uniform)
     return cells_to_notes(on, probs, grid, bar_velocity)
+
+
+def texture_notes(model: Model, z: np.ndarray, grid: BarGrid, settings: Settings, bar_velocity: np.ndarray,
+                  sources: Sequence[int], state: TextureState, chosen: dict[int, int]) -> list[list[Note]]:
+    """A texture model's bars (:mod:`bridge.patterns`): latents ``(grid.n_frames, L)`` -> one note
+    list per bar (beats from the bar's start). Bar ``b`` draws from the generator keyed by
+    ``(seed, sources[b])`` and plays the pattern ``chosen[sources[b]]`` when there is one (structure
+    lock); ``state`` and ``chosen`` carry over to later calls (the stream's bars)."""
+    texture, rep = model.texture, model.representation
+    logits = model.vae.decode_logits(z)
+    probs = sigmoid(logits / settings.temperature if settings.sampling == "sample" else logits)
+    roll = frames_to_roll(probs, grid)
+    steps = grid.steps_per_bar
+    z_bar = np.asarray(z, dtype=np.float32).reshape(grid.n_bars, grid.frames_per_bar, -1).mean(axis=1)
+    scores = texture.scores(z_bar)
+    out = []
+    for bar in range(grid.n_bars):
+        source = int(sources[bar])
+        rng = np.random.default_rng([settings.seed, source, TEXTURE_DRAW])
+        found = harmony(roll[bar * steps:(bar + 1) * steps, :, 0], rep, settings, rng)
+        if found is None:
+            out.append([])
+            continue
+        k = choose_pattern(texture, scores[bar], state.pattern, settings, rng)
+        k = chosen.setdefault(source, k)
+        chord, bass, weight = found
+        out.append(realize_bar(texture, k, chord, bass, weight, state, steps, rep, rng, float(bar_velocity[bar])))
+    return out
 
 
 def note_cells(model: Model, z: np.ndarray, settings: Settings,

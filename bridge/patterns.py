@@ -1,0 +1,263 @@
+# SPDX-FileCopyrightText: 2026 The qbdi authors
+# SPDX-License-Identifier: MIT
+"""The texture layer (issue 20): the decoder says *which pitches*, a learned rhythm/voicing
+pattern says *when and how* they are played.
+
+A model with patterns (format 3, ``architecture.patterns`` = K > 0) carries K texture patterns
+fitted on its corpus (:mod:`bridge.training.patterns`): cluster centroids of key-invariant bar
+skeletons, aggregates over many bars, never a corpus bar itself. Each pattern has three roles
+(:data:`ROLES`: bass, chord, top line); per role and step of a 16-step bar an onset (0/1) and a
+duration in steps; per step the chord's number of tones; per role a register (mean MIDI pitch).
+With them come a transition matrix over patterns (how the corpus moves from one bar's pattern
+to the next: a groove persists) and a softmax classifier from a bar's latent to its pattern.
+
+:func:`realize_bar` plays one bar, carrying :class:`TextureState` to the next:
+
+1. **Harmony** from the decoder's sounding probabilities ``(steps, P)`` of the bar: the pitch
+   classes whose strength (the strongest octave's mean probability over the bar) passes
+   ``settings.threshold`` (sampling: drawn with that probability), heaviest first, at least
+   :data:`MIN_TONES` (the heaviest others fill up) and at most :data:`MAX_TONES`; the bass pitch
+   class is the one the decoder weighs most below :data:`BASS_SPLIT`.
+2. **Pattern**: ``p(k) ~ T[previous, k] * (p(k | z) / p(k)) ** CLASSIFIER_WEIGHT``, tempered by
+   ``settings.temperature`` when sampling, drawn from the bar's generator. A repeated bar under
+   structure lock takes its source bar's pattern.
+3. **Voicing** with voice leading: the bass at the octave nearest its previous note and the
+   pattern's register; the chord's tones at the octaves nearest the previous chord; the top line
+   a seeded walk over chord tones (strong beats) and the piece's running scale (others), in
+   small steps, above the chord.
+
+Notes never cross the bar line, so nothing is held for longer than a bar. NumPy only; a bar's
+result depends only on its probabilities, its latent, the state and its generator, which is
+what lets the play-along stream (:mod:`bridge.stream`) give the batch's notes bar by bar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import Representation, Settings
+from .pianoroll import Note
+
+ROLES = ("bass", "chord", "top")
+BASS, CHORD, TOP = 0, 1, 2
+PATTERN_STEPS = 16            # patterns are 16-step (one 4/4 bar of sixteenths); other bars tile/cut them
+BASS_SPLIT = 55               # MIDI: the decoder's weight below this pitch chooses the bass pitch class
+MIN_TONES, MAX_TONES = 3, 4
+CLASSIFIER_WEIGHT = 0.5
+SILENT = 0.05                 # a bar whose strongest sounding probability stays below this is a rest
+ROLE_VELOCITY = (0.92, 0.82, 1.0)
+TEXTURE_TENSORS = ("patterns.onset", "patterns.duration", "patterns.size", "patterns.register",
+                   "patterns.transition", "patterns.prior", "patterns.classifier.weight",
+                   "patterns.classifier.bias")
+
+
+def pattern_shapes(k: int, latent: int) -> dict[str, tuple[int, ...]]:
+    """The texture tensors a model with ``k`` patterns holds, with their shapes."""
+    r, s = len(ROLES), PATTERN_STEPS
+    return {"patterns.onset": (k, r, s), "patterns.duration": (k, r, s), "patterns.size": (k, s),
+            "patterns.register": (k, r), "patterns.transition": (k, k), "patterns.prior": (k,),
+            "patterns.classifier.weight": (k, latent), "patterns.classifier.bias": (k,)}
+
+
+def check_patterns(tensors: dict[str, np.ndarray]) -> str | None:
+    """What is wrong with the texture tensors' values (shapes are checked elsewhere), or None."""
+    onset, duration = tensors["patterns.onset"], tensors["patterns.duration"]
+    if not np.all((onset == 0) | (onset == 1)):
+        return "patterns.onset must hold only 0 and 1"
+    if np.any(duration < 0) or np.any(duration > PATTERN_STEPS) or np.any((onset == 1) & (duration < 1)):
+        return f"patterns.duration must be 1 to {PATTERN_STEPS} steps where a pattern has an onset"
+    size = tensors["patterns.size"]
+    if np.any(size < 0) or np.any(size > 12):
+        return "patterns.size must be 0 to 12 chord tones"
+    register = tensors["patterns.register"]
+    if np.any(register < 0) or np.any(register > 127):
+        return "patterns.register must be MIDI pitches 0 to 127"
+    for name in ("patterns.transition", "patterns.prior"):
+        t = np.asarray(tensors[name], dtype=np.float64)
+        if np.any(t <= 0) or not np.allclose(t.sum(axis=-1), 1.0, atol=1e-2):
+            return f"{name} must hold positive probabilities summing to 1 (per row)"
+    return None
+
+
+class Texture:
+    """A model's texture patterns, prepared once at load time (float64 copies, realised onsets)."""
+
+    def __init__(self, tensors: dict[str, np.ndarray]) -> None:
+        self.onset = np.asarray(tensors["patterns.onset"], dtype=np.float64) > 0.5           # (K, R, 16)
+        self.duration = np.rint(np.asarray(tensors["patterns.duration"], dtype=np.float64)).astype(np.int64)
+        self.size = np.clip(np.rint(np.asarray(tensors["patterns.size"], dtype=np.float64)), 1, 12).astype(np.int64)
+        self.register = np.asarray(tensors["patterns.register"], dtype=np.float64)             # (K, R)
+        trans = np.asarray(tensors["patterns.transition"], dtype=np.float64)
+        prior = np.asarray(tensors["patterns.prior"], dtype=np.float64)
+        self.log_transition = np.log(trans / trans.sum(axis=1, keepdims=True))
+        self.log_prior = np.log(prior / prior.sum())
+        self.weight = np.ascontiguousarray(np.asarray(tensors["patterns.classifier.weight"], dtype=np.float64).T)
+        self.bias = np.asarray(tensors["patterns.classifier.bias"], dtype=np.float64)
+        self.k = len(self.onset)
+
+    def scores(self, z: np.ndarray) -> np.ndarray:
+        """Bar latents ``(n, L)`` -> ``(n, K)``: ``CLASSIFIER_WEIGHT * (log p(k|z) - log p(k))``.
+        Accumulated in float64, so a bar's scores do not depend on its batch."""
+        logits = np.asarray(z, dtype=np.float64) @ self.weight + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        return CLASSIFIER_WEIGHT * (logp - self.log_prior)
+
+
+@dataclass
+class TextureState:
+    """What one bar leaves for the next: the pattern, the last bass, chord and top pitches and the
+    piece's running pitch-class profile (its scale)."""
+
+    pattern: int = -1
+    bass: int = -1
+    chord: tuple[int, ...] = ()
+    top: int = -1
+    key: np.ndarray = field(default_factory=lambda: np.zeros(12))
+
+
+def harmony(sounding: np.ndarray, rep: Representation, settings: Settings,
+            rng: np.random.Generator) -> tuple[list[int], int, np.ndarray] | None:
+    """A bar's sounding probabilities ``(steps, P)`` -> (chord pitch classes heaviest first, bass
+    pitch class, weight per pitch class ``(12,)``); None for a rest."""
+    snd = np.asarray(sounding, dtype=np.float64)
+    if snd.size == 0 or snd.max() < SILENT:
+        return None
+    pcs = (np.arange(rep.n_pitches) + rep.lowest_pitch) % 12
+    per_pitch = snd.mean(axis=0)                                            # (P,)
+    weight = np.bincount(pcs, weights=per_pitch, minlength=12)
+    strength = np.zeros(12)
+    np.maximum.at(strength, pcs, per_pitch)
+    order = [int(pc) for pc in np.lexsort((np.arange(12), -weight))]
+    draws = rng.random(12)                                                  # drawn always: a fixed order of draws
+    if settings.sampling == "sample":
+        chosen = [pc for pc in order if draws[pc] < strength[pc]]
+    else:
+        chosen = [pc for pc in order if strength[pc] > settings.threshold]
+    chosen = chosen[:MAX_TONES]
+    for pc in order:
+        if len(chosen) >= MIN_TONES:
+            break
+        if pc not in chosen and weight[pc] > 0:
+            chosen.append(pc)
+    low = (np.arange(rep.n_pitches) + rep.lowest_pitch) < BASS_SPLIT
+    low_weight = np.bincount(pcs[low], weights=per_pitch[low], minlength=12)
+    bass = max(chosen, key=lambda pc: (low_weight[pc] + 1e-3 * weight[pc], -pc))
+    return chosen, bass, weight
+
+
+def choose_pattern(texture: Texture, scores: np.ndarray, previous: int, settings: Settings,
+                   rng: np.random.Generator) -> int:
+    """The bar's pattern: ``scores`` ``(K,)`` from :meth:`Texture.scores`, the transition from
+    ``previous`` (-1: the corpus's prior), tempered by the temperature when sampling."""
+    base = texture.log_prior if previous < 0 else texture.log_transition[previous]
+    logp = base + scores
+    if settings.sampling == "sample":
+        logp = logp / settings.temperature
+    p = np.exp(logp - logp.max())
+    cdf = np.cumsum(p)
+    return int(min(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"), texture.k - 1))
+
+
+def _nearest(pc: int, target: float, lo: int, hi: int) -> int:
+    """The pitch of class ``pc`` nearest ``target`` within ``[lo, hi]`` (lower on ties)."""
+    base = pc + 12 * round((target - pc) / 12.0)
+    candidates = [p for p in (base - 12, base, base + 12) if lo <= p <= hi] or \
+                 [p for p in range(lo, hi + 1) if p % 12 == pc] or [min(max(int(round(target)), lo), hi)]
+    return min(candidates, key=lambda p: (abs(p - target), p))
+
+
+def _role_steps(onset: np.ndarray, n_steps: int) -> np.ndarray:
+    """A pattern role's onsets ``(16,)`` on a bar of ``n_steps`` steps (tiled, then cut)."""
+    reps = -(-n_steps // PATTERN_STEPS)
+    return np.flatnonzero(np.tile(onset, reps)[:n_steps])
+
+
+def realize_bar(texture: Texture, k: int, chord: list[int], bass_pc: int, weight: np.ndarray,
+                state: TextureState, n_steps: int, rep: Representation, rng: np.random.Generator,
+                velocity: float) -> list[Note]:
+    """Play pattern ``k`` over one bar of ``n_steps`` steps on the harmony (``chord`` pitch
+    classes, ``bass_pc``, ``weight`` ``(12,)``); updates ``state``. Times in beats from the bar's
+    start."""
+    lo, hi = rep.lowest_pitch, rep.highest_pitch
+    spb = rep.steps_per_beat
+    key = 0.7 * state.key + 0.3 * weight / max(weight.sum(), 1e-9)
+    scale = set(int(pc) for pc in np.argsort(-key, kind="stable")[:7] if key[pc] > 0) | set(chord)
+    state.key = key
+    register = texture.register[k]
+    events: list[tuple[int, int, int, int]] = []          # (step, pitch, duration, role)
+
+    def durations(role: int, steps: np.ndarray) -> list[int]:
+        out = []
+        for i, s in enumerate(steps):
+            nxt = steps[i + 1] if i + 1 < len(steps) else n_steps
+            out.append(int(max(1, min(texture.duration[k, role, s % PATTERN_STEPS], nxt - s))))
+        return out
+
+    bass_steps = _role_steps(texture.onset[k, BASS], n_steps)
+    target = register[BASS] if state.bass < 0 else 0.5 * (register[BASS] + state.bass)
+    root = _nearest(bass_pc, target, max(lo, 28), min(hi, BASS_SPLIT + 2))
+    others = [pc for pc in chord if pc != bass_pc]
+    for i, (s, d) in enumerate(zip(bass_steps, durations(BASS, bass_steps))):
+        u = rng.random()
+        pitch = root
+        if i > 0 and others and u < 0.3:
+            pitch = _nearest(others[int(u * 10) % len(others)], root + 3, max(lo, 28), min(hi, BASS_SPLIT + 4))
+        events.append((int(s), pitch, d, BASS))
+        state.bass = pitch
+
+    chord_steps = _role_steps(texture.onset[k, CHORD], n_steps)
+    voicing: list[int] = []
+    if len(chord_steps):
+        n = int(texture.size[k, chord_steps % PATTERN_STEPS].max())
+        tones = [pc for pc in chord if pc != bass_pc] + [bass_pc] if len(chord) > n else list(chord)
+        tones = (tones * (1 + n // max(len(tones), 1)))[:n]
+        center = register[CHORD] if not state.chord else 0.5 * (register[CHORD] + float(np.mean(state.chord)))
+        floor = max(lo, root + 3)
+        for pc in tones:
+            p = _nearest(pc, center, floor, hi)
+            while p in voicing and p + 12 <= hi:
+                p += 12
+            if p not in voicing:
+                voicing.append(p)
+        voicing.sort()
+        for s, d in zip(chord_steps, durations(CHORD, chord_steps)):
+            size = int(texture.size[k, s % PATTERN_STEPS])
+            for p in voicing[-size:] if size < len(voicing) else voicing:
+                events.append((int(s), p, d, CHORD))
+        state.chord = tuple(voicing)
+
+    top_steps = _role_steps(texture.onset[k, TOP], n_steps)
+    if len(top_steps):
+        center = register[TOP]
+        floor = max(lo, (max(voicing) + 1) if voicing else root + 7)
+        top_lo, top_hi = max(floor, int(center) - 9), min(hi, max(int(center) + 9, floor + 12))
+        prev = state.top if state.top >= 0 else _nearest(chord[0], center, top_lo, top_hi)
+        prev = min(max(prev, top_lo), top_hi)
+        pitches = np.arange(top_lo, top_hi + 1)
+        for s, d in zip(top_steps, durations(TOP, top_steps)):
+            allowed = set(chord) if s % spb == 0 else scale
+            cands = np.array([p for p in pitches if p % 12 in allowed]) if len(pitches) else np.array([], int)
+            if not len(cands):
+                cands = np.array([prev])
+            w = np.exp(-np.abs(cands - prev) / 2.5 - np.abs(cands - center) / 10.0)
+            w = w * np.where(cands == prev, 0.5, 1.0) * np.array([1.6 if p % 12 in chord else 1.0 for p in cands])
+            cdf = np.cumsum(w)
+            pitch = int(cands[min(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"), len(cands) - 1)])
+            events.append((int(s), pitch, d, TOP))
+            prev = pitch
+        state.top = prev
+
+    state.pattern = k
+    seen: set[tuple[int, int]] = set()
+    notes = []
+    for s, p, d, role in sorted(events):
+        if (s, p) in seen or not lo <= p <= hi:
+            continue
+        seen.add((s, p))
+        accent = 1.08 if s == 0 else 1.0 if s % spb == 0 else 0.94 if s % max(spb // 2, 1) == 0 else 0.88
+        v = int(np.clip(np.rint(velocity * accent * ROLE_VELOCITY[role]), 1, 127))
+        notes.append(Note(int(p), s / spb, d / spb, v))
+    return notes
