@@ -220,7 +220,9 @@ def texture_notes(model: Model, z: np.ndarray, grid: BarGrid, settings: Settings
         k = choose_pattern(texture, scores[bar], state.pattern, settings, rng)
         k = chosen.setdefault(source, k)
         chord, bass, weight = found
-        out.append(realize_bar(texture, k, chord, bass, weight, state, steps, rep, rng, float(bar_velocity[bar])))
+        out.append(realize_bar(texture, k, chord, bass, weight, state, roll[bar * steps:(bar + 1) * steps, :, 0],
+                               roll[bar * steps:(bar + 1) * steps, :, 1], rep, rng,
+                               float(bar_velocity[bar])))
     return out
 
 

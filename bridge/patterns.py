@@ -18,7 +18,8 @@ to the next: a groove persists) and a softmax classifier from a bar's latent to 
    ``settings.threshold`` (sampling: drawn with that probability), heaviest first, at least
    :data:`MIN_TONES` (the heaviest others fill up) and at most :data:`MAX_TONES`; the bass pitch
    class is the one the decoder weighs most below :data:`BASS_SPLIT`.
-2. **Pattern**: ``p(k) ~ T[previous, k] * (p(k | z) / p(k)) ** CLASSIFIER_WEIGHT``, tempered by
+2. **Pattern**: ``p(k) ~ T[previous, k] * (p(k | z) / p(k)) ** CLASSIFIER_WEIGHT *
+   exp(-JUMP_COST * |mean pitch of k - of previous|)``, tempered by
    ``settings.temperature`` when sampling, drawn from the bar's generator. A repeated bar under
    structure lock takes its source bar's pattern.
 3. **Voicing** with voice leading: the bass at the octave nearest its previous note and the
@@ -45,7 +46,10 @@ BASS, CHORD, TOP = 0, 1, 2
 PATTERN_STEPS = 16            # patterns are 16-step (one 4/4 bar of sixteenths); other bars tile/cut them
 BASS_SPLIT = 55               # MIDI: the decoder's weight below this pitch chooses the bass pitch class
 MIN_TONES, MAX_TONES = 3, 4
-CLASSIFIER_WEIGHT = 0.5
+CLASSIFIER_WEIGHT = 0.25
+JUMP_COST = 0.25             # per semitone between two patterns' mean pitches: bars move smoothly
+CARRY = 0.5                  # how much a role's register follows its previous bar (voice leading)
+VOICING_PULL = 0.06          # per semitone from the centre, against the decoder's sounding probability
 SILENT = 0.05                 # a bar whose strongest sounding probability stays below this is a rest
 ROLE_VELOCITY = (0.92, 0.82, 1.0)
 TEXTURE_TENSORS = ("patterns.onset", "patterns.duration", "patterns.size", "patterns.register",
@@ -96,6 +100,9 @@ class Texture:
         self.weight = np.ascontiguousarray(np.asarray(tensors["patterns.classifier.weight"], dtype=np.float64).T)
         self.bias = np.asarray(tensors["patterns.classifier.bias"], dtype=np.float64)
         self.k = len(self.onset)
+        counts = self.onset.sum(axis=2).astype(np.float64)                                    # (K, R)
+        counts[:, CHORD] *= self.size.mean(axis=1)
+        self.mean_pitch = (counts * self.register).sum(axis=1) / np.maximum(counts.sum(axis=1), 1.0)
 
     def scores(self, z: np.ndarray) -> np.ndarray:
         """Bar latents ``(n, L)`` -> ``(n, K)``: ``CLASSIFIER_WEIGHT * (log p(k|z) - log p(k))``.
@@ -154,6 +161,8 @@ def choose_pattern(texture: Texture, scores: np.ndarray, previous: int, settings
     ``previous`` (-1: the corpus's prior), tempered by the temperature when sampling."""
     base = texture.log_prior if previous < 0 else texture.log_transition[previous]
     logp = base + scores
+    if previous >= 0:
+        logp = logp - JUMP_COST * np.abs(texture.mean_pitch - texture.mean_pitch[previous])
     if settings.sampling == "sample":
         logp = logp / settings.temperature
     p = np.exp(logp - logp.max())
@@ -176,11 +185,14 @@ def _role_steps(onset: np.ndarray, n_steps: int) -> np.ndarray:
 
 
 def realize_bar(texture: Texture, k: int, chord: list[int], bass_pc: int, weight: np.ndarray,
-                state: TextureState, n_steps: int, rep: Representation, rng: np.random.Generator,
+                state: TextureState, sounding: np.ndarray, struck: np.ndarray, rep: Representation, rng: np.random.Generator,
                 velocity: float) -> list[Note]:
-    """Play pattern ``k`` over one bar of ``n_steps`` steps on the harmony (``chord`` pitch
-    classes, ``bass_pc``, ``weight`` ``(12,)``); updates ``state``. Times in beats from the bar's
-    start."""
+    """Play pattern ``k`` over one bar on the harmony (``chord`` pitch classes, ``bass_pc``,
+    ``weight`` ``(12,)``); updates ``state``. ``struck`` ``(steps, P)`` is the decoder's onset
+    probability per step and pitch: what it would strike, i.e. the query's own notes near full
+    rate; voicings and the top line steer away from doubling them. Times in beats from the bar's
+    start. ``sounding`` ``(steps, P)``: its sounding probabilities."""
+    n_steps = len(struck)
     lo, hi = rep.lowest_pitch, rep.highest_pitch
     spb = rep.steps_per_beat
     key = 0.7 * state.key + 0.3 * weight / max(weight.sum(), 1e-9)
@@ -197,7 +209,7 @@ def realize_bar(texture: Texture, k: int, chord: list[int], bass_pc: int, weight
         return out
 
     bass_steps = _role_steps(texture.onset[k, BASS], n_steps)
-    target = register[BASS] if state.bass < 0 else 0.5 * (register[BASS] + state.bass)
+    target = register[BASS] if state.bass < 0 else (1 - CARRY) * register[BASS] + CARRY * state.bass
     root = _nearest(bass_pc, target, max(lo, 28), min(hi, BASS_SPLIT + 2))
     others = [pc for pc in chord if pc != bass_pc]
     for i, (s, d) in enumerate(zip(bass_steps, durations(BASS, bass_steps))):
@@ -214,14 +226,16 @@ def realize_bar(texture: Texture, k: int, chord: list[int], bass_pc: int, weight
         n = int(texture.size[k, chord_steps % PATTERN_STEPS].max())
         tones = [pc for pc in chord if pc != bass_pc] + [bass_pc] if len(chord) > n else list(chord)
         tones = (tones * (1 + n // max(len(tones), 1)))[:n]
-        center = register[CHORD] if not state.chord else 0.5 * (register[CHORD] + float(np.mean(state.chord)))
+        center = register[CHORD] if not state.chord else (1 - CARRY) * register[CHORD] + CARRY * float(np.mean(state.chord))
         floor = max(lo, root + 3)
-        for pc in tones:
-            p = _nearest(pc, center, floor, hi)
-            while p in voicing and p + 12 <= hi:
-                p += 12
-            if p not in voicing:
-                voicing.append(p)
+        held = sounding.mean(axis=0)                    # (P,) how much the decoder sounds each pitch
+        for pc in tones:                                # each tone at the octave near the centre the decoder
+            options = [p for p in (_nearest(pc, center, floor, hi) + d for d in (-12, 0, 12))  # sounds least
+                       if floor <= p <= hi and p not in voicing and abs(p - center) <= 8]
+            if not options:
+                options = [p for p in range(floor, hi + 1) if p % 12 == pc and p not in voicing][:1]
+            if options:
+                voicing.append(min(options, key=lambda p: (-held[p - lo] + VOICING_PULL * abs(p - center), p)))
         voicing.sort()
         for s, d in zip(chord_steps, durations(CHORD, chord_steps)):
             size = int(texture.size[k, s % PATTERN_STEPS])
@@ -244,6 +258,7 @@ def realize_bar(texture: Texture, k: int, chord: list[int], bass_pc: int, weight
                 cands = np.array([prev])
             w = np.exp(-np.abs(cands - prev) / 2.5 - np.abs(cands - center) / 10.0)
             w = w * np.where(cands == prev, 0.5, 1.0) * np.array([1.6 if p % 12 in chord else 1.0 for p in cands])
+            w = w * (1.0 - struck[s, cands - lo]) ** 2 + 1e-12
             cdf = np.cumsum(w)
             pitch = int(cands[min(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"), len(cands) - 1)])
             events.append((int(s), pitch, d, TOP))

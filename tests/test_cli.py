@@ -150,7 +150,7 @@ def _broken_model(kind, folder, marker):
         data[-7] ^= 0x01
         (folder / "model.safetensors").write_bytes(bytes(data))
     elif kind == "format version":
-        _edit_config(folder, format_version=3)
+        _edit_config(folder, format_version=4)
     elif kind == "missing key":
         _edit_config(folder, architecture=None)
     elif kind == "not json":

@@ -28,7 +28,6 @@ def add_patterns(folder, corpus_source: str, k: int = DEFAULT_PATTERNS) -> dict:
     from safetensors.numpy import load
 
     from bridge.training.corpus import load_corpus, split_by_piece
-    from bridge.training.patterns import fit_patterns
 
     config = read_config(folder)
     model = load_model(folder)
