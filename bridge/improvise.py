@@ -217,7 +217,7 @@ def texture_notes(model: Model, z: np.ndarray, grid: BarGrid, settings: Settings
         if found is None:
             out.append([])
             continue
-        k = choose_pattern(texture, scores[bar], state.pattern, settings, rng)
+        k = choose_pattern(texture, scores[bar], state.pattern, settings, rng, steps)
         k = chosen.setdefault(source, k)
         chord, bass, weight = found
         out.append(realize_bar(texture, k, chord, bass, weight, state, roll[bar * steps:(bar + 1) * steps, :, 0],

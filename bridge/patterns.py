@@ -23,9 +23,12 @@ to the next: a groove persists) and a softmax classifier from a bar's latent to 
    ``settings.temperature`` when sampling, drawn from the bar's generator. A repeated bar under
    structure lock takes its source bar's pattern.
 3. **Voicing** with voice leading: the bass at the octave nearest its previous note and the
-   pattern's register; the chord's tones at the octaves nearest the previous chord; the top line
-   a seeded walk over chord tones (strong beats) and the piece's running scale (others), in
-   small steps, above the chord.
+   pattern's register; each chord tone at the octave, within 8 semitones of a centre between the
+   pattern's register and the previous chord, that the decoder sounds most (:data:`VOICING_PULL`
+   weighs the distance; measured: this doubles fewer of the query's own notes than the nearest
+   octave); the top line a seeded walk over chord tones (strong beats) and the piece's running
+   scale (others), in small steps, above the chord, steering off the cells the decoder would
+   strike itself.
 
 Notes never cross the bar line, so nothing is held for longer than a bar. NumPy only; a bar's
 result depends only on its probabilities, its latent, the state and its generator, which is
@@ -103,6 +106,19 @@ class Texture:
         counts = self.onset.sum(axis=2).astype(np.float64)                                    # (K, R)
         counts[:, CHORD] *= self.size.mean(axis=1)
         self.mean_pitch = (counts * self.register).sum(axis=1) / np.maximum(counts.sum(axis=1), 1.0)
+        self._fits = {n: self._fitting(n) for n in range(1, PATTERN_STEPS)}
+
+    def _fitting(self, n_steps: int) -> np.ndarray:
+        """``(K,)`` bool: the patterns whose first ``n_steps`` steps hold at least two onsets and their
+        share of the pattern's onsets (all patterns when none does)."""
+        total = self.onset.sum(axis=(1, 2))
+        inside = self.onset[:, :, :n_steps].sum(axis=(1, 2))
+        ok = (inside >= 2) & (inside >= total * n_steps / PATTERN_STEPS * 0.8)
+        return ok if ok.any() else np.ones(self.k, dtype=bool)
+
+    def fits(self, n_steps: int) -> np.ndarray:
+        """``(K,)`` bool: the patterns a bar of ``n_steps`` (< 16) steps may play."""
+        return self._fits[n_steps]
 
     def scores(self, z: np.ndarray) -> np.ndarray:
         """Bar latents ``(n, L)`` -> ``(n, K)``: ``CLASSIFIER_WEIGHT * (log p(k|z) - log p(k))``.
@@ -156,11 +172,14 @@ def harmony(sounding: np.ndarray, rep: Representation, settings: Settings,
 
 
 def choose_pattern(texture: Texture, scores: np.ndarray, previous: int, settings: Settings,
-                   rng: np.random.Generator) -> int:
+                   rng: np.random.Generator, n_steps: int = PATTERN_STEPS) -> int:
     """The bar's pattern: ``scores`` ``(K,)`` from :meth:`Texture.scores`, the transition from
-    ``previous`` (-1: the corpus's prior), tempered by the temperature when sampling."""
+    ``previous`` (-1: the corpus's prior), tempered by the temperature when sampling. A bar shorter
+    than a pattern (2/4, 3/4, 6/8) chooses among the patterns that keep most of their onsets in it."""
     base = texture.log_prior if previous < 0 else texture.log_transition[previous]
     logp = base + scores
+    if n_steps < PATTERN_STEPS:
+        logp = np.where(texture.fits(n_steps), logp, -np.inf)
     if previous >= 0:
         logp = logp - JUMP_COST * np.abs(texture.mean_pitch - texture.mean_pitch[previous])
     if settings.sampling == "sample":
@@ -185,8 +204,8 @@ def _role_steps(onset: np.ndarray, n_steps: int) -> np.ndarray:
 
 
 def realize_bar(texture: Texture, k: int, chord: list[int], bass_pc: int, weight: np.ndarray,
-                state: TextureState, sounding: np.ndarray, struck: np.ndarray, rep: Representation, rng: np.random.Generator,
-                velocity: float) -> list[Note]:
+                state: TextureState, sounding: np.ndarray, struck: np.ndarray, rep: Representation,
+                rng: np.random.Generator, velocity: float) -> list[Note]:
     """Play pattern ``k`` over one bar on the harmony (``chord`` pitch classes, ``bass_pc``,
     ``weight`` ``(12,)``); updates ``state``. ``struck`` ``(steps, P)`` is the decoder's onset
     probability per step and pitch: what it would strike, i.e. the query's own notes near full
@@ -226,11 +245,13 @@ def realize_bar(texture: Texture, k: int, chord: list[int], bass_pc: int, weight
         n = int(texture.size[k, chord_steps % PATTERN_STEPS].max())
         tones = [pc for pc in chord if pc != bass_pc] + [bass_pc] if len(chord) > n else list(chord)
         tones = (tones * (1 + n // max(len(tones), 1)))[:n]
-        center = register[CHORD] if not state.chord else (1 - CARRY) * register[CHORD] + CARRY * float(np.mean(state.chord))
+        center = register[CHORD]
+        if state.chord:
+            center = (1 - CARRY) * center + CARRY * float(np.mean(state.chord))
         floor = max(lo, root + 3)
         held = sounding.mean(axis=0)                    # (P,) how much the decoder sounds each pitch
-        for pc in tones:                                # each tone at the octave near the centre the decoder
-            options = [p for p in (_nearest(pc, center, floor, hi) + d for d in (-12, 0, 12))  # sounds least
+        for pc in tones:                                # each tone at the octave near the centre that the
+            options = [p for p in (_nearest(pc, center, floor, hi) + d for d in (-12, 0, 12))  # decoder sounds
                        if floor <= p <= hi and p not in voicing and abs(p - center) <= 8]
             if not options:
                 options = [p for p in range(floor, hi + 1) if p % 12 == pc and p not in voicing][:1]

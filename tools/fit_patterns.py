@@ -20,7 +20,7 @@ import numpy as np
 from bridge.config import Representation
 from bridge.errors import QbdiError
 from bridge.models import WEIGHTS_FILE, load_model, read_config, resolve, save_model
-from bridge.training.patterns import DEFAULT_PATTERNS
+from bridge.training.patterns import DEFAULT_PATTERNS, texture_tensors
 
 
 def add_patterns(folder, corpus_source: str, k: int = DEFAULT_PATTERNS) -> dict:
@@ -35,7 +35,8 @@ def add_patterns(folder, corpus_source: str, k: int = DEFAULT_PATTERNS) -> dict:
     rep = Representation.from_dict(config["representation"])
     corpus = load_corpus(corpus_source, rep, transpose=int(hyper.get("transpose", 0)))
     train_idx, _ = split_by_piece(corpus, float(hyper.get("heldout", 0.1)), int(hyper.get("seed", 0)))
-    tensors, card = texture_tensors(model, corpus, train_idx, rep, k, int(hyper.get("seed", 0)))
+    tensors, card = texture_tensors(lambda x: model.vae.encode(x)[0], corpus, train_idx, rep, k,
+                                    int(hyper.get("seed", 0)))
     weights = {name: np.asarray(v, dtype=np.float32) for name, v in load((folder / WEIGHTS_FILE).read_bytes()).items()
                if not name.startswith("patterns.")}
     weights.update(tensors)
@@ -44,28 +45,6 @@ def add_patterns(folder, corpus_source: str, k: int = DEFAULT_PATTERNS) -> dict:
     config["training"]["texture"] = card
     save_model(folder, weights, config, dtype=config["weights"].get("dtype", "float32"))
     return card
-
-
-def texture_tensors(model, corpus, train_idx: np.ndarray, rep: Representation, k: int, seed: int,
-                    max_classifier_bars: int = 6000):
-    """The texture tensors and card for ``model`` on the training frames ``train_idx`` of ``corpus``."""
-    from bridge.training.patterns import fit_patterns
-
-    train_idx = np.sort(train_idx)
-    position = np.full(len(corpus), -1)
-    position[train_idx] = np.arange(len(train_idx))
-    nxt = corpus.next_index[train_idx]
-    nxt = np.where(nxt >= 0, position[np.maximum(nxt, 0)], -1)
-    frames, shift = corpus.frames[train_idx], corpus.shift[train_idx]
-    rng = np.random.default_rng(seed)
-    keep = np.flatnonzero(shift == 0)
-    moved = np.flatnonzero(shift != 0)
-    extra = rng.choice(moved, size=min(len(moved), max(0, max_classifier_bars - len(keep))), replace=False)
-    chosen = np.sort(np.concatenate([keep, extra]))
-    remap = np.full(len(frames), -1)
-    remap[chosen] = np.arange(len(chosen))
-    nxt = np.where(nxt >= 0, remap[np.maximum(nxt, 0)], -1)[chosen]
-    return fit_patterns(lambda x: model.vae.encode(x)[0], frames[chosen], shift[chosen], nxt, rep, k, seed)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -213,3 +213,26 @@ def fit_patterns(encode, frames: np.ndarray, shift: np.ndarray, next_index: np.n
 
 def _centers(x: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
     return np.stack([x[labels == j].mean(0) if np.any(labels == j) else np.zeros(x.shape[1]) for j in range(k)])
+
+
+def texture_tensors(encode, corpus, train_idx: np.ndarray, rep: Representation, k: int = DEFAULT_PATTERNS,
+                    seed: int = 0, max_classifier_bars: int = 6000) -> tuple[dict[str, np.ndarray], dict]:
+    """The texture tensors and card for a model (``encode``: frames -> encoder means) on the training
+    frames ``train_idx`` of ``corpus`` (a :class:`bridge.training.corpus.Corpus`): every bar in its
+    original key, and transposed ones up to ``max_classifier_bars`` for the classifier."""
+
+    train_idx = np.sort(train_idx)
+    position = np.full(len(corpus), -1)
+    position[train_idx] = np.arange(len(train_idx))
+    nxt = corpus.next_index[train_idx]
+    nxt = np.where(nxt >= 0, position[np.maximum(nxt, 0)], -1)
+    frames, shift = corpus.frames[train_idx], corpus.shift[train_idx]
+    rng = np.random.default_rng(seed)
+    keep = np.flatnonzero(shift == 0)
+    moved = np.flatnonzero(shift != 0)
+    extra = rng.choice(moved, size=min(len(moved), max(0, max_classifier_bars - len(keep))), replace=False)
+    chosen = np.sort(np.concatenate([keep, extra]))
+    remap = np.full(len(frames), -1)
+    remap[chosen] = np.arange(len(chosen))
+    nxt = np.where(nxt >= 0, remap[np.maximum(nxt, 0)], -1)[chosen]
+    return fit_patterns(encode, frames[chosen], shift[chosen], nxt, rep, k, seed)
