@@ -50,6 +50,7 @@ PATTERN_STEPS = 16            # patterns are 16-step (one 4/4 bar of sixteenths)
 BASS_SPLIT = 55               # MIDI: the decoder's weight below this pitch chooses the bass pitch class
 MIN_TONES, MAX_TONES = 3, 4
 CLASSIFIER_WEIGHT = 0.25
+PAD_COST = 1.5               # against patterns that hold the chord through half a bar or more (issue 20)
 JUMP_COST = 0.25             # per semitone between two patterns' mean pitches: bars move smoothly
 CARRY = 0.5                  # how much a role's register follows its previous bar (voice leading)
 VOICING_PULL = 0.06          # per semitone from the centre, against the decoder's sounding probability
@@ -107,6 +108,8 @@ class Texture:
         counts[:, CHORD] *= self.size.mean(axis=1)
         self.mean_pitch = (counts * self.register).sum(axis=1) / np.maximum(counts.sum(axis=1), 1.0)
         self._fits = {n: self._fitting(n) for n in range(1, PATTERN_STEPS)}
+        chord_onsets = self.onset[:, CHORD].sum(axis=1)
+        self.pad = (chord_onsets <= 2) & (self.duration[:, CHORD].max(axis=1) >= PATTERN_STEPS // 2)   # (K,)
 
     def _fitting(self, n_steps: int) -> np.ndarray:
         """``(K,)`` bool: the patterns whose first ``n_steps`` steps hold at least two onsets and their
@@ -182,6 +185,7 @@ def choose_pattern(texture: Texture, scores: np.ndarray, previous: int, settings
         logp = np.where(texture.fits(n_steps), logp, -np.inf)
     if previous >= 0:
         logp = logp - JUMP_COST * np.abs(texture.mean_pitch - texture.mean_pitch[previous])
+    logp = logp - PAD_COST * texture.pad
     if settings.sampling == "sample":
         logp = logp / settings.temperature
     p = np.exp(logp - logp.max())
