@@ -200,7 +200,8 @@ def cmd_improvise(args) -> int:
             tracks.insert(0, ("query", score.notes))
     for warning in result.warnings:
         log.warning(warning)
-    output.write(encode_midi(tracks, tempo_bpm=tempo, time_signature=signature))
+    meters = [] if args.free or not result.sections else score.meters
+    output.write(encode_midi(tracks, tempo_bpm=tempo, time_signature=signature, meters=meters))
     summary = {"output": "-" if output.path is None else str(output.path), "notes": len(result.notes),
                "bars": result.grid.n_bars, "bits_per_frame": result.bits_per_frame,
                "settings": result.settings.to_dict(), "warnings": result.warnings,

@@ -16,6 +16,7 @@ the play-along stream (:mod:`bridge.stream`) runs the same steps one bar at a ti
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ class Improvisation:
     query_latents: np.ndarray      # (n_query_frames, latent) encoder means of the query (empty if free)
     bits: np.ndarray | None        # (latent,) or (n_frames, latent) bits per component; None at full rate
     warnings: list[str] = field(default_factory=list)
+    sections: list[tuple[float, float, int]] = field(default_factory=list)  # meter changes: (start, beats/bar, bars)
 
     @property
     def bits_per_frame(self) -> float | None:
@@ -60,11 +62,13 @@ class Improvisation:
 
 def improvise(model: Model, notes: Sequence[Note], settings: Settings,
               beats_per_bar: float | None = None, length_beats: float | None = None,
-              fold: bool = False) -> Improvisation:
+              fold: bool = False, first_bar: int = 0) -> Improvisation:
     """Improvise on a query note list; the output keeps its length and bar grid.
 
     ``beats_per_bar`` defaults to ``settings.beats_per_bar`` then 4; ``length_beats`` to
     ``settings.length_beats`` then the end of the last note; either way rounded up to whole bars.
+    ``first_bar``: the query's first bar in a longer piece (a section after a meter change): its
+    draws are those of that bar, not of bar 0.
     """
     notes = list(notes)
     if not notes:
@@ -83,7 +87,7 @@ def improvise(model: Model, notes: Sequence[Note], settings: Settings,
     _check_frames(grid.n_frames)
     report = RollReport()
     frames = to_frames(notes, grid, fold=fold, report=report)
-    rng = np.random.default_rng(settings.seed)
+    rng = np.random.default_rng(settings.seed if not first_bar else [settings.seed, first_bar])
     mu, logvar = model.vae.encode(frames)
     z_e = encoder_latents(mu, logvar, settings, rng)
     repeat_of = repeat_sources(frames) if settings.structure == "lock" else None
@@ -92,7 +96,7 @@ def improvise(model: Model, notes: Sequence[Note], settings: Settings,
         _check_frames(grid.n_frames + settings.continue_bars * grid.frames_per_bar)
         z_d, grid, repeat_of = _continue(model, z_d, grid, settings, repeat_of)
     velocity = velocity_profile(notes, grid)
-    out = _notes_from_latents(model, z_d, grid, settings, rng, velocity, repeat_of)
+    out = _notes_from_latents(model, z_d, grid, settings, rng, velocity, repeat_of, first_bar)
     warnings = report.warnings()
     if not out:
         warnings.append("the improvisation is silent; lower the threshold or raise the rate")
@@ -173,11 +177,12 @@ def _continue(model: Model, z_d, grid: BarGrid, settings: Settings, repeat_of):
 
 
 def _notes_from_latents(model: Model, z: np.ndarray, grid: BarGrid, settings: Settings, rng,
-                        bar_velocity: np.ndarray, repeat_of) -> list[Note]:
+                        bar_velocity: np.ndarray, repeat_of, first_bar: int = 0) -> list[Note]:
     if model.texture is not None:
         sources = np.arange(grid.n_bars)
         if repeat_of is not None:
             sources = np.asarray(repeat_of)[::grid.frames_per_bar] // grid.frames_per_bar
+        sources = sources + first_bar
         notes = []
         for bar, bar_notes in enumerate(texture_notes(model, z, grid, settings, bar_velocity, sources,
                                                       TextureState(), {})):
@@ -283,7 +288,48 @@ def improvise_file(path: str | os.PathLike, settings: Settings, model: Model | N
 
     score = read_midi(path)  # the file's problems first: they are the likelier mistake
     model = model or load_model(settings.model)
+    if score.meters and not settings.beats_per_bar:
+        return score, _improvise_sections(model, score, settings, fold)
     bpb = settings.beats_per_bar or score.beats_per_bar
     result = improvise(model, score.notes, settings, beats_per_bar=bpb, length_beats=score.length_beats, fold=fold)
     result.warnings[:0] = score.warnings
     return score, result
+
+
+def _improvise_sections(model: Model, score, settings: Settings, fold: bool) -> Improvisation:
+    """A piece whose meter changes: each section improvised on its own bar grid (its notes from its
+    start, cut at its end), bar numbers running on, and the results joined. The result's ``grid``
+    is the first meter's with the total number of bars; ``sections`` lists the meters."""
+    notes, latents, queries, bits, sections, warnings = [], [], [], [], [], list(score.warnings)
+    first_bar, last = 0, None
+    for start, end, bpb in score.sections():
+        part = [Note(n.pitch, n.start - start, min(n.end, end) - n.start, n.velocity) for n in score.notes
+                if start <= n.start < end]
+        length = end - start
+        if length <= 0:
+            continue
+        if not part:
+            part_result = None
+            n_bars = max(1, math.ceil(length / bpb - 1e-9))
+        else:
+            part_result = improvise(model, part, settings, beats_per_bar=bpb, length_beats=length, fold=fold,
+                                    first_bar=first_bar)
+            n_bars = part_result.grid.n_bars
+            notes += [Note(n.pitch, n.start + start, min(n.end, length) - n.start, n.velocity)
+                      for n in part_result.notes if n.start < length]
+            latents.append(part_result.latents)
+            queries.append(part_result.query_latents)
+            if part_result.bits is not None:
+                bits.append(np.atleast_2d(part_result.bits).mean(axis=0))
+            warnings += [w for w in part_result.warnings if w not in warnings]
+            last = part_result
+        sections.append((start, bpb, n_bars))
+        first_bar += n_bars
+    if last is None:
+        raise QbdiError("the query has no notes; give a clip or file with notes (or use free improvisation)")
+    first = sections[0][1]
+    grid = BarGrid(first, sum(s[2] for s in sections), model.representation)
+    out_settings = last.settings.replace(beats_per_bar=first)
+    return Improvisation(sorted(notes, key=lambda n: (n.start, n.pitch)), out_settings, model.name, grid,
+                         np.concatenate(latents), np.concatenate(queries), np.stack(bits) if bits else None, warnings,
+                         sections)

@@ -274,3 +274,35 @@ def test_the_stream_bar_by_bar_equals_the_batch_at_full_rate(pop, structure):
     shifted = [Note(n.pitch, n.start + 4.0, n.duration, n.velocity) for n in reference.notes]
     assert [(n.pitch, n.start, n.duration, n.velocity) for n in merged] == \
         [(n.pitch, n.start, n.duration, n.velocity) for n in sorted(shifted, key=lambda n: (n.start, n.pitch))]
+
+
+# --- meter changes --------------------------------------------------------------------------
+def test_a_meter_change_mid_file_keeps_each_section_in_its_own_bar_grid(pop, tmp_path):
+    import subprocess
+    import sys
+
+    from bridge.improvise import improvise_file
+    from bridge.midifile import encode_midi, read_midi
+
+    four = [Note(48 + (i % 3) * 4, i * 0.5, 0.5, 80) for i in range(32)]               # 4 bars of 4/4
+    three = [Note(50 + (i % 3) * 3, 16 + i * 0.5, 0.5, 80) for i in range(24)]         # 4 bars of 3/4
+    data = encode_midi([("q", four + three)], 100.0, (4, 4), meters=[(16.0, (3, 4))])
+    path = tmp_path / "meters.mid"
+    path.write_bytes(data)
+    score = read_midi(path)
+    assert score.meters == [(16.0, (3, 4))] and any("own meter" in w for w in score.warnings)
+    assert score.sections() == [(0.0, 16.0, 4.0), (16.0, 28.0, 3.0)]
+    _, result = improvise_file(path, Settings(seed=1), model=pop)
+    assert result.sections == [(0.0, 4.0, 4), (16.0, 3.0, 4)]
+    assert result.grid.n_bars == 8 and max(n.end for n in result.notes) <= 28.0 + 1e-9
+    bar_lines = [0, 4, 8, 12, 16, 19, 22, 25, 28]
+    for a, b in zip(bar_lines, bar_lines[1:]):
+        inside = [n for n in result.notes if a <= n.start < b]
+        assert len(inside) >= 3, (a, b)
+        assert all(n.end <= b + 1e-9 for n in inside), (a, b)                          # no note over a bar line
+    out = tmp_path / "out.mid"
+    run = subprocess.run([sys.executable, "-m", "bridge", "improvise", str(path), "-o", str(out), "--seed", "1"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    written = read_midi(out)
+    assert written.time_signature == (4, 4) and written.meters == [(16.0, (3, 4))]
