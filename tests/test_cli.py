@@ -172,7 +172,7 @@ def _broken_model(kind, folder, marker):
 
 
 @pytest.mark.parametrize("kind, words", [
-    ("changed weights", "does not match its checksum"), ("format version", "format version 3 is not supported"),
+    ("changed weights", "does not match its checksum"), ("format version", "format version 4 is not supported"),
     ("missing key", "lacks key(s) architecture"), ("not json", "not valid JSON"), ("no weights", "is missing"),
     ("pickle", "not a readable safetensors file"),
 ])
