@@ -231,7 +231,7 @@ def texture_notes(model: Model, z: np.ndarray, grid: BarGrid, settings: Settings
         chord, bass, weight = found
         out.append(realize_bar(texture, k, chord, bass, weight, state, roll[bar * steps:(bar + 1) * steps, :, 0],
                                roll[bar * steps:(bar + 1) * steps, :, 1], rep, rng,
-                               float(bar_velocity[bar])))
+                               float(bar_velocity[bar]), settings.threshold))
     return out
 
 

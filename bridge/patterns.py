@@ -49,6 +49,7 @@ BASS, CHORD, TOP = 0, 1, 2
 PATTERN_STEPS = 16            # patterns are 16-step (one 4/4 bar of sixteenths); other bars tile/cut them
 BASS_SPLIT = 55               # MIDI: the decoder's weight below this pitch chooses the bass pitch class
 MIN_TONES, MAX_TONES = 3, 4
+MAX_VOICES = 4               # bass and chord together: the corpora rarely sound more at once
 CLASSIFIER_WEIGHT = 0.25
 PAD_COST = 1.5               # against patterns that hold the chord through half a bar or more (issue 20)
 JUMP_COST = 0.25             # per semitone between two patterns' mean pitches: bars move smoothly
@@ -207,14 +208,36 @@ def _role_steps(onset: np.ndarray, n_steps: int) -> np.ndarray:
     return np.flatnonzero(np.tile(onset, reps)[:n_steps])
 
 
+def _local(sounding: np.ndarray, fallback: list[int], threshold: float, rep: Representation) -> tuple[list[int], int]:
+    """The harmony where a note sounds: the decoder's sounding probabilities ``(steps, P)`` over its
+    span -> (pitch classes over ``threshold`` heaviest first, filled up from ``fallback`` (the bar's
+    harmony) to MIN_TONES, at most MAX_TONES; the bass pitch class among them)."""
+    pcs = (np.arange(rep.n_pitches) + rep.lowest_pitch) % 12
+    per_pitch = sounding.mean(axis=0)
+    weight = np.bincount(pcs, weights=per_pitch, minlength=12)
+    strength = np.zeros(12)
+    np.maximum.at(strength, pcs, per_pitch)
+    order = [int(pc) for pc in np.lexsort((np.arange(12), -weight))]
+    chosen = [pc for pc in order if strength[pc] > threshold][:MAX_TONES]
+    for pc in sorted(fallback, key=lambda pc: (-weight[pc], pc)):
+        if len(chosen) >= MIN_TONES:
+            break
+        if pc not in chosen:
+            chosen.append(pc)
+    low = (np.arange(rep.n_pitches) + rep.lowest_pitch) < BASS_SPLIT
+    low_weight = np.bincount(pcs[low], weights=per_pitch[low], minlength=12)
+    return chosen, max(chosen, key=lambda pc: (low_weight[pc] + 1e-3 * weight[pc], -pc))
+
+
 def realize_bar(texture: Texture, k: int, chord: list[int], bass_pc: int, weight: np.ndarray,
                 state: TextureState, sounding: np.ndarray, struck: np.ndarray, rep: Representation,
-                rng: np.random.Generator, velocity: float) -> list[Note]:
+                rng: np.random.Generator, velocity: float, threshold: float = 0.5) -> list[Note]:
     """Play pattern ``k`` over one bar on the harmony (``chord`` pitch classes, ``bass_pc``,
-    ``weight`` ``(12,)``); updates ``state``. ``struck`` ``(steps, P)`` is the decoder's onset
-    probability per step and pitch: what it would strike, i.e. the query's own notes near full
-    rate; voicings and the top line steer away from doubling them. Times in beats from the bar's
-    start. ``sounding`` ``(steps, P)``: its sounding probabilities."""
+    ``weight`` ``(12,)``); updates ``state``. ``sounding`` and ``struck`` ``(steps, P)`` are the
+    decoder's sounding and onset probabilities: each note takes its chord from where it sounds
+    (:func:`_local`, ``threshold``; the bar's harmony fills up), so the harmony may move within the
+    bar as the query's does; the top line steers off the cells the decoder would strike itself.
+    Times in beats from the bar's start."""
     n_steps = len(struck)
     lo, hi = rep.lowest_pitch, rep.highest_pitch
     spb = rep.steps_per_beat
@@ -223,6 +246,7 @@ def realize_bar(texture: Texture, k: int, chord: list[int], bass_pc: int, weight
     state.key = key
     register = texture.register[k]
     events: list[tuple[int, int, int, int]] = []          # (step, pitch, duration, role)
+    local: dict[tuple[int, int], tuple[list[int], int]] = {}
 
     def durations(role: int, steps: np.ndarray) -> list[int]:
         out = []
@@ -231,40 +255,60 @@ def realize_bar(texture: Texture, k: int, chord: list[int], bass_pc: int, weight
             out.append(int(max(1, min(texture.duration[k, role, s % PATTERN_STEPS], nxt - s))))
         return out
 
+    def harmony_at(s: int, d: int) -> tuple[list[int], int]:
+        span = (s, min(n_steps, s + max(d, spb)))
+        if span not in local:
+            local[span] = _local(sounding[span[0]:span[1]], chord, threshold, rep)
+        return local[span]
+
     bass_steps = _role_steps(texture.onset[k, BASS], n_steps)
     target = register[BASS] if state.bass < 0 else (1 - CARRY) * register[BASS] + CARRY * state.bass
-    root = _nearest(bass_pc, target, max(lo, 28), min(hi, BASS_SPLIT + 2))
-    others = [pc for pc in chord if pc != bass_pc]
+    bass_lo, bass_hi = max(lo, 28), min(hi, BASS_SPLIT + 2)
+    root = _nearest(bass_pc, target, bass_lo, bass_hi)
+    previous = -1
     for i, (s, d) in enumerate(zip(bass_steps, durations(BASS, bass_steps))):
+        tones, pc = harmony_at(int(s), d) if i > 0 else (chord, bass_pc)
         u = rng.random()
-        pitch = root
-        if i > 0 and others and u < 0.3:
-            pitch = _nearest(others[int(u * 10) % len(others)], root + 3, max(lo, 28), min(hi, BASS_SPLIT + 4))
+        others = [t for t in tones if t != pc]
+        if pc == previous and others and u < 0.3:
+            pc = others[int(u * 10) % len(others)]
+        pitch = _nearest(pc, root if i else target, bass_lo, bass_hi)
         events.append((int(s), pitch, d, BASS))
-        state.bass = pitch
+        previous, state.bass = pc, pitch
 
     chord_steps = _role_steps(texture.onset[k, CHORD], n_steps)
     voicing: list[int] = []
     if len(chord_steps):
-        n = int(texture.size[k, chord_steps % PATTERN_STEPS].max())
-        tones = [pc for pc in chord if pc != bass_pc] + [bass_pc] if len(chord) > n else list(chord)
-        tones = (tones * (1 + n // max(len(tones), 1)))[:n]
         center = register[CHORD]
         if state.chord:
             center = (1 - CARRY) * center + CARRY * float(np.mean(state.chord))
         floor = max(lo, root + 3)
-        held = sounding.mean(axis=0)                    # (P,) how much the decoder sounds each pitch
-        for pc in tones:                                # each tone at the octave near the centre that the
-            options = [p for p in (_nearest(pc, center, floor, hi) + d for d in (-12, 0, 12))  # decoder sounds
-                       if floor <= p <= hi and p not in voicing and abs(p - center) <= 8]
-            if not options:
-                options = [p for p in range(floor, hi + 1) if p % 12 == pc and p not in voicing][:1]
-            if options:
-                voicing.append(min(options, key=lambda p: (-held[p - lo] + VOICING_PULL * abs(p - center), p)))
-        voicing.sort()
+        sounded: tuple[int, ...] = ()
+        bass_sounds = np.zeros(n_steps, dtype=bool)
+        for s, _, d, _ in events:
+            bass_sounds[s:s + d] = True
         for s, d in zip(chord_steps, durations(CHORD, chord_steps)):
             size = int(texture.size[k, s % PATTERN_STEPS])
-            for p in voicing[-size:] if size < len(voicing) else voicing:
+            size = max(1, min(size, MAX_VOICES - int(bass_sounds[s])))
+            tones, bass_here = harmony_at(int(s), d)
+            if len(tones) > size:
+                tones = [pc for pc in tones if pc != bass_here] + [bass_here]
+            tones = (tones * (1 + size // max(len(tones), 1)))[:size]
+            if tuple(sorted(tones)) != sounded:
+                held = sounding[s:s + max(d, spb)].mean(axis=0)     # (P,) how much the decoder sounds each pitch
+                reference = float(np.mean(voicing)) if voicing else center
+                voicing = []
+                for pc in tones:        # each tone at the octave near the centre that the decoder sounds most
+                    options = [p for p in (_nearest(pc, reference, floor, hi) + o for o in (-12, 0, 12))
+                               if floor <= p <= hi and p not in voicing and abs(p - reference) <= 8]
+                    if not options:
+                        options = [p for p in range(floor, hi + 1) if p % 12 == pc and p not in voicing][:1]
+                    if options:
+                        voicing.append(min(options, key=lambda p: (-held[p - lo] + VOICING_PULL * abs(p - reference),
+                                                                   p)))
+                voicing.sort()
+                sounded = tuple(sorted(tones))
+            for p in voicing:
                 events.append((int(s), p, d, CHORD))
         state.chord = tuple(voicing)
 
@@ -277,12 +321,13 @@ def realize_bar(texture: Texture, k: int, chord: list[int], bass_pc: int, weight
         prev = min(max(prev, top_lo), top_hi)
         pitches = np.arange(top_lo, top_hi + 1)
         for s, d in zip(top_steps, durations(TOP, top_steps)):
-            allowed = set(chord) if s % spb == 0 else scale
+            here = harmony_at(int(s), d)[0]
+            allowed = set(here) if s % spb == 0 else scale | set(here)
             cands = np.array([p for p in pitches if p % 12 in allowed]) if len(pitches) else np.array([], int)
             if not len(cands):
                 cands = np.array([prev])
             w = np.exp(-np.abs(cands - prev) / 2.5 - np.abs(cands - center) / 10.0)
-            w = w * np.where(cands == prev, 0.5, 1.0) * np.array([1.6 if p % 12 in chord else 1.0 for p in cands])
+            w = w * np.where(cands == prev, 0.5, 1.0) * np.array([1.6 if p % 12 in here else 1.0 for p in cands])
             w = w * (1.0 - struck[s, cands - lo]) ** 2 + 1e-12
             cdf = np.cumsum(w)
             pitch = int(cands[min(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"), len(cands) - 1)])
