@@ -152,11 +152,7 @@ def harmony(sounding: np.ndarray, rep: Representation, settings: Settings,
     snd = np.asarray(sounding, dtype=np.float64)
     if snd.size == 0 or snd.max() < SILENT:
         return None
-    pcs = (np.arange(rep.n_pitches) + rep.lowest_pitch) % 12
-    per_pitch = snd.mean(axis=0)                                            # (P,)
-    weight = np.bincount(pcs, weights=per_pitch, minlength=12)
-    strength = np.zeros(12)
-    np.maximum.at(strength, pcs, per_pitch)
+    weight, strength, low_weight = _pitch_classes(snd.mean(axis=0), rep)
     order = [int(pc) for pc in np.lexsort((np.arange(12), -weight))]
     draws = rng.random(12)                                                  # drawn always: a fixed order of draws
     if settings.sampling == "sample":
@@ -169,8 +165,6 @@ def harmony(sounding: np.ndarray, rep: Representation, settings: Settings,
             break
         if pc not in chosen and weight[pc] > 0:
             chosen.append(pc)
-    low = (np.arange(rep.n_pitches) + rep.lowest_pitch) < BASS_SPLIT
-    low_weight = np.bincount(pcs[low], weights=per_pitch[low], minlength=12)
     bass = max(chosen, key=lambda pc: (low_weight[pc] + 1e-3 * weight[pc], -pc))
     return chosen, bass, weight
 
@@ -208,24 +202,34 @@ def _role_steps(onset: np.ndarray, n_steps: int) -> np.ndarray:
     return np.flatnonzero(np.tile(onset, reps)[:n_steps])
 
 
-def _local(sounding: np.ndarray, fallback: list[int], threshold: float, rep: Representation) -> tuple[list[int], int]:
-    """The harmony where a note sounds: the decoder's sounding probabilities ``(steps, P)`` over its
-    span -> (pitch classes over ``threshold`` heaviest first, filled up from ``fallback`` (the bar's
-    harmony) to MIN_TONES, at most MAX_TONES; the bass pitch class among them)."""
-    pcs = (np.arange(rep.n_pitches) + rep.lowest_pitch) % 12
-    per_pitch = sounding.mean(axis=0)
-    weight = np.bincount(pcs, weights=per_pitch, minlength=12)
-    strength = np.zeros(12)
-    np.maximum.at(strength, pcs, per_pitch)
-    order = [int(pc) for pc in np.lexsort((np.arange(12), -weight))]
+def _pitch_classes(per_pitch: np.ndarray, rep: Representation) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-pitch values ``(P,)`` -> per pitch class ``(12,)`` each: the sum, the strongest octave's
+    value, and the sum below BASS_SPLIT."""
+    first = rep.lowest_pitch % 12
+    rows = -(-(first + rep.n_pitches) // 12)
+    grid = np.zeros(rows * 12)
+    grid[first:first + rep.n_pitches] = per_pitch
+    grid = grid.reshape(rows, 12)
+    low_rows = max(0, (BASS_SPLIT - (rep.lowest_pitch - first)) // 12)
+    low = grid[:low_rows].sum(axis=0)
+    partial = (BASS_SPLIT - (rep.lowest_pitch - first)) % 12
+    if low_rows < rows and partial:
+        low = low + np.where(np.arange(12) < partial, grid[low_rows], 0.0)
+    return grid.sum(axis=0), grid.max(axis=0), low
+
+
+def _local(per_pitch: np.ndarray, fallback: list[int], threshold: float, rep: Representation) -> tuple[list[int], int]:
+    """The harmony where a note sounds: the decoder's mean sounding probability per pitch ``(P,)``
+    over its span -> (pitch classes over ``threshold`` heaviest first, filled up from ``fallback``
+    (the bar's harmony) to MIN_TONES, at most MAX_TONES; the bass pitch class among them)."""
+    weight, strength, low_weight = _pitch_classes(per_pitch, rep)
+    order = np.argsort(-weight, kind="stable").tolist()
     chosen = [pc for pc in order if strength[pc] > threshold][:MAX_TONES]
     for pc in sorted(fallback, key=lambda pc: (-weight[pc], pc)):
         if len(chosen) >= MIN_TONES:
             break
         if pc not in chosen:
             chosen.append(pc)
-    low = (np.arange(rep.n_pitches) + rep.lowest_pitch) < BASS_SPLIT
-    low_weight = np.bincount(pcs[low], weights=per_pitch[low], minlength=12)
     return chosen, max(chosen, key=lambda pc: (low_weight[pc] + 1e-3 * weight[pc], -pc))
 
 
@@ -255,10 +259,16 @@ def realize_bar(texture: Texture, k: int, chord: list[int], bass_pc: int, weight
             out.append(int(max(1, min(texture.duration[k, role, s % PATTERN_STEPS], nxt - s))))
         return out
 
+    totals = np.concatenate([np.zeros((1, sounding.shape[1])), np.cumsum(sounding, axis=0)])
+
+    def mean_sounding(s: int, d: int) -> np.ndarray:
+        end = min(n_steps, s + max(d, spb))
+        return (totals[end] - totals[s]) / max(end - s, 1)
+
     def harmony_at(s: int, d: int) -> tuple[list[int], int]:
         span = (s, min(n_steps, s + max(d, spb)))
         if span not in local:
-            local[span] = _local(sounding[span[0]:span[1]], chord, threshold, rep)
+            local[span] = _local(mean_sounding(s, d), chord, threshold, rep)
         return local[span]
 
     bass_steps = _role_steps(texture.onset[k, BASS], n_steps)
@@ -295,8 +305,8 @@ def realize_bar(texture: Texture, k: int, chord: list[int], bass_pc: int, weight
                 tones = [pc for pc in tones if pc != bass_here] + [bass_here]
             tones = (tones * (1 + size // max(len(tones), 1)))[:size]
             if tuple(sorted(tones)) != sounded:
-                held = sounding[s:s + max(d, spb)].mean(axis=0)     # (P,) how much the decoder sounds each pitch
-                reference = float(np.mean(voicing)) if voicing else center
+                held = mean_sounding(int(s), d)                     # (P,) how much the decoder sounds each pitch
+                reference = sum(voicing) / len(voicing) if voicing else center
                 voicing = []
                 for pc in tones:        # each tone at the octave near the centre that the decoder sounds most
                     options = [p for p in (_nearest(pc, reference, floor, hi) + o for o in (-12, 0, 12))
@@ -323,11 +333,15 @@ def realize_bar(texture: Texture, k: int, chord: list[int], bass_pc: int, weight
         for s, d in zip(top_steps, durations(TOP, top_steps)):
             here = harmony_at(int(s), d)[0]
             allowed = set(here) if s % spb == 0 else scale | set(here)
-            cands = np.array([p for p in pitches if p % 12 in allowed]) if len(pitches) else np.array([], int)
+            mask = np.zeros(12, dtype=bool)
+            mask[list(allowed)] = True
+            cands = pitches[mask[pitches % 12]]
             if not len(cands):
                 cands = np.array([prev])
             w = np.exp(-np.abs(cands - prev) / 2.5 - np.abs(cands - center) / 10.0)
-            w = w * np.where(cands == prev, 0.5, 1.0) * np.array([1.6 if p % 12 in here else 1.0 for p in cands])
+            tone = np.zeros(12, dtype=bool)
+            tone[here] = True
+            w = w * np.where(cands == prev, 0.5, 1.0) * np.where(tone[cands % 12], 1.6, 1.0)
             w = w * (1.0 - struck[s, cands - lo]) ** 2 + 1e-12
             cdf = np.cumsum(w)
             pitch = int(cands[min(np.searchsorted(cdf, rng.random() * cdf[-1], side="right"), len(cands) - 1)])
@@ -343,6 +357,6 @@ def realize_bar(texture: Texture, k: int, chord: list[int], bass_pc: int, weight
             continue
         seen.add((s, p))
         accent = 1.08 if s == 0 else 1.0 if s % spb == 0 else 0.94 if s % max(spb // 2, 1) == 0 else 0.88
-        v = int(np.clip(np.rint(velocity * accent * ROLE_VELOCITY[role]), 1, 127))
+        v = min(127, max(1, round(velocity * accent * ROLE_VELOCITY[role])))
         notes.append(Note(int(p), s / spb, d / spb, v))
     return notes
