@@ -18,15 +18,17 @@ to the next: a groove persists) and a softmax classifier from a bar's latent to 
    ``settings.threshold`` (sampling: drawn with that probability), heaviest first, at least
    :data:`MIN_TONES` (the heaviest others fill up) and at most :data:`MAX_TONES`; the bass pitch
    class is the one the decoder weighs most below :data:`BASS_SPLIT`.
+   Each note then takes its chord from the probabilities over its own span (:func:`_local`;
+   the bar's harmony fills up), so the harmony moves inside a bar where the decoder's does.
 2. **Pattern**: ``p(k) ~ T[previous, k] * (p(k | z) / p(k)) ** CLASSIFIER_WEIGHT *
-   exp(-JUMP_COST * |mean pitch of k - of previous|)``, tempered by
-   ``settings.temperature`` when sampling, drawn from the bar's generator. A repeated bar under
-   structure lock takes its source bar's pattern.
-3. **Voicing** with voice leading: the bass at the octave nearest its previous note and the
-   pattern's register; each chord tone at the octave, within 8 semitones of a centre between the
-   pattern's register and the previous chord, that the decoder sounds most (:data:`VOICING_PULL`
-   weighs the distance; measured: this doubles fewer of the query's own notes than the nearest
-   octave); the top line a seeded walk over chord tones (strong beats) and the piece's running
+   exp(-JUMP_COST * |mean pitch of k - of previous| - PAD_COST * [k holds its chord half a
+   bar])``, tempered by ``settings.temperature`` when sampling, drawn from the bar's generator.
+   A repeated bar under structure lock takes its source bar's pattern.
+3. **Voicing** with voice leading: the bass near its previous note and the pattern's register,
+   at the octave the decoder sounds most; each chord tone at the octave, within 8 semitones of a
+   centre between the pattern's register and the previous chord, that the decoder sounds most
+   (:data:`VOICING_PULL` weighs the distance; measured: this doubles fewer of the query's own
+   notes than the nearest octave), bass and chord at most :data:`MAX_VOICES` at once; the top line a seeded walk over chord tones (strong beats) and the piece's running
    scale (others), in small steps, above the chord, steering off the cells the decoder would
    strike itself.
 
@@ -282,7 +284,11 @@ def realize_bar(texture: Texture, k: int, chord: list[int], bass_pc: int, weight
         others = [t for t in tones if t != pc]
         if pc == previous and others and u < 0.3:
             pc = others[int(u * 10) % len(others)]
-        pitch = _nearest(pc, root if i else target, bass_lo, bass_hi)
+        near = root if i else target
+        held = mean_sounding(int(s), d)      # the octave the decoder sounds most, as for the chord
+        nearest = _nearest(pc, near, bass_lo, bass_hi)
+        options = [p for p in (nearest - 12, nearest, nearest + 12) if bass_lo <= p <= bass_hi]
+        pitch = min(options, key=lambda p: (-held[p - lo] + VOICING_PULL * abs(p - near), p))
         events.append((int(s), pitch, d, BASS))
         previous, state.bass = pc, pitch
 
