@@ -28,9 +28,9 @@ to the next: a groove persists) and a softmax classifier from a bar's latent to 
    at the octave the decoder sounds most; each chord tone at the octave, within 8 semitones of a
    centre between the pattern's register and the previous chord, that the decoder sounds most
    (:data:`VOICING_PULL` weighs the distance; measured: this doubles fewer of the query's own
-   notes than the nearest octave), bass and chord at most :data:`MAX_VOICES` at once; the top line a seeded walk over chord tones (strong beats) and the piece's running
-   scale (others), in small steps, above the chord, steering off the cells the decoder would
-   strike itself.
+   notes than the nearest octave), bass and chord at most :data:`MAX_VOICES` at once; the top
+   line a seeded walk over chord tones (strong beats) and the piece's running scale (others), in
+   small steps, above the chord, steering off the cells the decoder would strike itself.
 
 Notes never cross the bar line, so nothing is held for longer than a bar. NumPy only; a bar's
 result depends only on its probabilities, its latent, the state and its generator, which is
