@@ -357,7 +357,8 @@ def _server_tables(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _int_list(text: str, what: str) -> list[int]:
+def int_list(text: str, what: str) -> list[int]:
+    """``"1,8,32"`` -> ``[1, 8, 32]``; ``what`` (the option) names a bad list in the error."""
     try:
         values = [int(x) for x in str(text).split(",") if x.strip()]
     except ValueError:
@@ -367,37 +368,50 @@ def _int_list(text: str, what: str) -> list[int]:
     return values
 
 
-def bench_from_args(args) -> int:
-    """``qbdi bench``: print the table (or JSON with ``--json``); 0 on success."""
-    bars = _int_list(args.bars, "--bars")
-    clients = _int_list(args.clients, "--clients")
-    if not (args.requests >= 1 and 0 < args.seconds <= 3600 and 0 <= args.port <= 65535):
+def bench(*, port: int = 0, model: str | None = None, requests: int = 200, bars: Sequence[int] = (1, 8, 32),
+          clients: Sequence[int] = (1, 4, 16), seconds: float = 3.0, cold: str | None = None,
+          cold_only: bool = False, stream_bars: int = 300, jam: bool = False, jam_bars: int = 32,
+          bpm: float = 120.0, as_json: bool = False) -> int:
+    """``qbdi bench``: measure, then print the table (or JSON with ``as_json``); 0 on success.
+
+    ``port`` 0 starts a server (else: one runs there); ``bars`` query lengths; ``clients`` concurrent
+    client counts; ``cold`` a server command whose cold start is measured (only that: ``cold_only``);
+    ``jam``: ``qbdi jam``'s output timing over ``jam_bars`` bars at ``bpm`` instead (no server).
+    """
+    bars, clients = list(bars), list(clients)
+    if not bars or not clients or min(bars) < 1 or min(clients) < 1:
+        raise QbdiError("--bars and --clients must list whole numbers of 1 or more")
+    if not (requests >= 1 and 0 < seconds <= 3600 and 0 <= port <= 65535):
         raise QbdiError("--requests must be 1 or more, --seconds above 0 (at most 3600), --port 0 to 65535")
     if max(bars) > MAX_BARS:
         raise QbdiError(f"--bars must be at most {MAX_BARS}")
     if max(clients) > MAX_CLIENTS:
         raise QbdiError(f"--clients must be at most {MAX_CLIENTS} (one thread and socket each)")
-    if args.cold is not None:
+    if cold is not None:
         try:
-            argv = shlex.split(args.cold, posix=os.name != "nt")
+            argv = shlex.split(cold, posix=os.name != "nt")
         except ValueError as exc:
-            raise QbdiError(f"--cold {args.cold!r} is not a command line ({exc})") from None
+            raise QbdiError(f"--cold {cold!r} is not a command line ({exc})") from None
         if not argv:
             raise QbdiError("--cold needs a server command, e.g. --cold 'qbdi serve'")
-    if getattr(args, "cold_only", False) and not args.cold:
+    if cold_only and not cold:
         raise QbdiError("--cold-only measures the cold start of --cold CMD; give --cold too")
-    if getattr(args, "jam", False):
+    if jam:
+        import importlib.util
+
+        if importlib.util.find_spec("mido") is None:
+            raise QbdiError("bench --jam measures qbdi jam, which needs the [jam] extra (mido): "
+                            "pip install 'qbdi-bridge[jam]'; the standalone server does not include it")
         from .jam.jam import format_jitter, measure_jitter
 
-        if args.jam_bars < 1 or not 20 <= args.bpm <= 400:
+        if jam_bars < 1 or not 20 <= bpm <= 400:
             raise QbdiError("--jam-bars must be 1 or more and --bpm between 20 and 400")
-        report = measure_jitter(bars=args.jam_bars, bpm=args.bpm, model=args.model)
-        print(json.dumps(report, indent=2) if args.json else format_jitter(report))
+        report = measure_jitter(realistic_query(jam_bars), {**BENCH_SETTINGS, "model": model}, bars=jam_bars, bpm=bpm)
+        print(json.dumps(report, indent=2) if as_json else format_jitter(report))
         return 0
-    if args.stream_bars < 0:
+    if stream_bars < 0:
         raise QbdiError("--stream-bars must be 0 (skip) or more")
-    report = run_bench(port=args.port, model=args.model, requests=args.requests, bars=bars, clients=clients,
-                       seconds=args.seconds, cold=args.cold, cold_only=getattr(args, "cold_only", False),
-                       stream_bars=args.stream_bars)
-    print(json.dumps(report, indent=2) if args.json else format_report(report))
+    report = run_bench(port=port, model=model, requests=requests, bars=bars, clients=clients, seconds=seconds,
+                       cold=cold, cold_only=cold_only, stream_bars=stream_bars)
+    print(json.dumps(report, indent=2) if as_json else format_report(report))
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import sys
 from pathlib import Path
@@ -43,6 +44,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--with-query", action="store_true", help="write the query and the improvisation as two tracks")
     p.add_argument("--fold", action="store_true", help="fold notes outside the model's range by octaves")
     p.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
+    p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    opt.settings_args(p)
+
+    p = sub.add_parser("interpolate", help="morph between two MIDI clips: N improvisations that move from A to B")
+    p.add_argument("a", type=opt.path("clip A, a MIDI file"), help="the first clip (step 1)")
+    p.add_argument("b", type=opt.path("clip B, a MIDI file"), help="the last clip (step N)")
+    p.add_argument("--steps", type=opt.int_in(C.MIN_INTERPOLATE_STEPS, C.MAX_INTERPOLATE_STEPS), default=5,
+                   help=f"clips from A to B, both included, {C.MIN_INTERPOLATE_STEPS}-{C.MAX_INTERPOLATE_STEPS} "
+                        "(default 5)")
+    p.add_argument("-o", "--output", required=True, type=opt.path("an output file or folder"),
+                   help="output MIDI file with the steps one after another ('-': standard output); with --split, "
+                        "a folder for one file per step")
+    p.add_argument("--split", action="store_true",
+                   help="write one MIDI file per step (step01.mid ...) into the folder -o names")
+    p.add_argument("--fold", action="store_true", help="fold notes outside the model's range by octaves")
+    p.add_argument("--force", action="store_true", help="overwrite the output file (or the step files) if they exist")
     p.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     opt.settings_args(p)
 
@@ -202,16 +219,69 @@ def cmd_improvise(args) -> int:
         log.warning(warning)
     meters = [] if args.free or not result.sections else score.meters
     output.write(encode_midi(tracks, tempo_bpm=tempo, time_signature=signature, meters=meters))
+    # what it kept of the query: the server's /qbdi/result figures and `qbdi sweep`'s (None when undefined)
+    measured = {} if args.free else kept_figures(score.notes, result, score.length_beats)
     summary = {"output": "-" if output.path is None else str(output.path), "notes": len(result.notes),
                "bars": result.grid.n_bars, "bits_per_frame": result.bits_per_frame,
                "settings": result.settings.to_dict(), "warnings": result.warnings,
-               "time_signature": list(signature)}
+               "time_signature": list(signature), "retained": measured.get("retained"), "copy": measured.get("copy")}
     if args.json:
         print(json.dumps(summary))
     else:
         print(f"wrote {output}: {len(result.notes)} notes, {result.grid.n_bars} bars of {signature[0]}/{signature[1]}, "
-              f"model {result.model}, rate {result.settings.rate_label}, seed {result.settings.seed}",
-              file=sys.stderr if output.path is None else sys.stdout)
+              f"model {result.model}, rate {result.settings.rate_label}, seed {result.settings.seed}"
+              + kept_text(measured), file=sys.stderr if output.path is None else sys.stdout)
+    return 0
+
+
+def cmd_interpolate(args) -> int:
+    from .folders import plan_folder
+    from .interpolate import in_sequence, interpolate_files
+    from .midifile import beats_per_bar_of, encode_midi, signature_of
+    from .paths import STDIO, plan_output
+
+    if args.json and args.output == STDIO:
+        raise QbdiError("--json prints on standard output, which -o - fills with the MIDI file; use one of them")
+    settings = opt.settings_from(args)
+    inputs = [p for p in (args.a, args.b) if p != STDIO]
+    if args.split:
+        if args.output == STDIO:
+            raise QbdiError("--split writes a folder of files; give -o a folder, not standard output")
+        def owned(folder: Path) -> bool:    # a previous morph's step files, or anything with --force
+            return args.force or all(e.name.startswith("step") and e.suffix == ".mid" for e in folder.iterdir())
+
+        target = plan_folder(args.output, "morph folder", owned=owned)
+        existing = [] if args.force or not target.exists else sorted(target.path.glob("step*.mid"))
+        if existing:
+            raise QbdiError(f"{existing[0]} exists; add --force to replace the step files, or choose another -o")
+    else:
+        target = plan_output(args.output, force=args.force, keep=inputs)
+    score, _, morph = interpolate_files(args.a, args.b, args.steps, settings, fold=args.fold)
+    for warning in morph.warnings:
+        log.warning(warning)
+    bpb = morph.grid.beats_per_bar
+    signature = score.time_signature if beats_per_bar_of(score.time_signature) == bpb else signature_of(bpb)
+    width = len(str(morph.steps))
+    if args.split:
+        with target.staged() as folder:
+            for k, imp in enumerate(morph.improvisations, 1):
+                (folder / f"step{k:0{width}d}.mid").write_bytes(
+                    encode_midi([(f"step {k} of {morph.steps}", imp.notes)], score.tempo_bpm, signature))
+    else:
+        target.write(encode_midi([("morph", in_sequence(morph))], score.tempo_bpm, signature))
+    first = morph.improvisations[0]
+    summary = {"output": "-" if getattr(target, "path", None) is None else str(target.path), "split": args.split,
+               "steps": morph.steps, "bars_per_step": morph.grid.n_bars, "bars_a": morph.bars_a,
+               "bars_b": morph.bars_b, "notes": [len(i.notes) for i in morph.improvisations],
+               "bits_per_frame": first.bits_per_frame, "settings": first.settings.to_dict(),
+               "warnings": morph.warnings, "time_signature": list(signature)}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        where = f"{target}/step{1:0{width}d}.mid ..." if args.split else str(target)
+        print(f"wrote {where}: {morph.steps} steps of {morph.grid.n_bars} bars of {signature[0]}/{signature[1]} "
+              f"({sum(summary['notes'])} notes), model {first.model}, rate {first.settings.rate_label}, "
+              f"seed {first.settings.seed}", file=sys.stderr if args.output == STDIO else sys.stdout)
     return 0
 
 
@@ -229,6 +299,26 @@ def _check_improvise_options(args) -> None:
                         "keeps the query's length (add bars with --continue N)")
     if args.json and args.output == "-":
         raise QbdiError("--json prints on standard output, which -o - fills with the MIDI file; use one of them")
+
+
+def kept_figures(query, result, length_beats: float | None) -> dict[str, float]:
+    """Retained harmony and copy of ``result`` against ``query`` (bridge.measures.metrics.kept), the
+    finite ones, rounded as /qbdi/result sends them."""
+    from .measures.metrics import kept
+
+    grid = result.grid
+    k = kept(query, result.notes, grid.beats_per_bar, length_beats, int(grid.representation.steps_per_beat))
+    return {key: round(value, 4) for key, value in (("retained", k.retained), ("copy", k.copy)) if math.isfinite(value)}
+
+
+def kept_text(measured: dict[str, float]) -> str:
+    """``", harmony 82% · notes 7%"`` (what the device's status line shows), or "" without figures."""
+    parts = []
+    if "retained" in measured:
+        parts.append(f"harmony {round(100 * measured['retained'])}%")
+    if "copy" in measured:
+        parts.append(f"notes {round(100 * measured['copy'])}%")
+    return (", " + " · ".join(parts)) if parts else ""
 
 
 def cmd_train(args) -> int:
@@ -254,10 +344,20 @@ def cmd_train(args) -> int:
                             "python -m tools.heldout --out DIR and give DIR/search")
     options = {f.name: getattr(args, f.name) for f in cli_fields()}
     cfg = TrainConfig(corpus=args.corpus, out=args.out, **{**options, "name": name})
-    card = train(cfg, progress=not args.no_progress)
+    card = train(cfg, progress=not args.no_progress, information_rate=_vmo_information_rate())
     if card:
         print(json.dumps(card, indent=2))
     return 0
+
+
+def _vmo_information_rate():
+    """The VMO's information rate of a latent sequence (bits), for the data card; None without the
+    [analysis] extra. Training itself never imports the analysis layer."""
+    try:
+        from .analysis.oracle import analyze
+    except ImportError:
+        return None
+    return lambda latents: analyze(latents, metric="cosine").ir_total
 
 
 def cmd_models(args) -> int:
@@ -294,15 +394,22 @@ def cmd_serve(args) -> int:
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # before NumPy loads: see server.py
         os.environ.setdefault(name, "1")
     logging.getLogger().setLevel(getattr(logging, str(text).upper()))
-    from .serve.server import serve_from_args
+    from . import protocol as P
+    from .serve.server import DEFAULT_WORKERS, serve
 
-    return serve_from_args(args)
+    return serve(host=args.host or P.DEFAULT_HOST, port=P.DEFAULT_PORT if args.port is None else args.port,
+                 model=args.model, notify_port=args.notify_port,
+                 workers=DEFAULT_WORKERS if args.workers is None else args.workers,
+                 exit_with_stdin=args.exit_with_stdin)
 
 
 def cmd_bench(args) -> int:
-    from .bench import bench_from_args
+    from .bench import bench, int_list
 
-    return bench_from_args(args)
+    return bench(port=args.port, model=args.model, requests=args.requests, bars=int_list(args.bars, "--bars"),
+                 clients=int_list(args.clients, "--clients"), seconds=args.seconds, cold=args.cold,
+                 cold_only=args.cold_only, stream_bars=args.stream_bars, jam=args.jam, jam_bars=args.jam_bars,
+                 bpm=args.bpm, as_json=args.json)
 
 
 def cmd_jam(args) -> int:
@@ -310,11 +417,15 @@ def cmd_jam(args) -> int:
 
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):  # before NumPy loads, as serve
         os.environ.setdefault(name, "1")
-    from .jam.jam import jam_from_args
+    from .jam.jam import JamOptions, jam
 
     settings = opt.settings_from(args)
-    args.bars, args.input_mode = args.stop_after, "mute" if args.mute else "thru"
-    return jam_from_args(args, settings)
+    options = JamOptions(list_ports=args.list_ports, input=args.input, output=args.output, virtual=args.virtual,
+                         clock=args.clock, bpm=args.bpm, channel=args.channel, thru=not args.mute,
+                         bars=args.stop_after, server=args.server, mode=args.mode, window=args.window,
+                         replay=args.replay, output_file=args.output_file, with_query=args.with_query,
+                         force=args.force)
+    return jam(settings, options)
 
 
 def _analysis(module: str):
@@ -330,7 +441,8 @@ def _analysis(module: str):
 
 
 def cmd_analyze(args) -> int:
-    return _analysis("report").analyze_from_args(args)
+    return _analysis("report").analyze(args.files, args.out, model=args.model, latents=not args.no_latents,
+                                       progress=not args.no_progress)
 
 
 def cmd_sweep(args) -> int:
@@ -342,11 +454,12 @@ def cmd_sweep(args) -> int:
         settings.replace(rate=rate)
     if settings.seed + args.seeds - 1 > MAX_SEED:
         raise QbdiError(f"--seed {settings.seed} with --seeds {args.seeds} goes past the largest seed, {MAX_SEED}")
-    return module.sweep_from_args(args, settings)
+    return module.sweep(args.query, args.rates, args.seeds, args.out, settings=settings,
+                        progress=not args.no_progress, write_midi=not args.no_midi)
 
 
-COMMANDS = {"improvise": cmd_improvise, "train": cmd_train, "models": cmd_models, "serve": cmd_serve,
-            "bench": cmd_bench, "jam": cmd_jam, "analyze": cmd_analyze, "sweep": cmd_sweep}
+COMMANDS = {"improvise": cmd_improvise, "interpolate": cmd_interpolate, "train": cmd_train, "models": cmd_models,
+            "serve": cmd_serve, "bench": cmd_bench, "jam": cmd_jam, "analyze": cmd_analyze, "sweep": cmd_sweep}
 
 
 if __name__ == "__main__":

@@ -21,9 +21,10 @@ A server on another machine answers only after a handshake (docs/PROTOCOL.md): t
 pings first (padded), keeps the cookie from the pong, ends every request with it, renews it every
 COOKIE_PERIOD_S, and if the server still refuses it (``cookie``), pings and retries once. On the
 loopback none of this happens.
-Playing along, bar by bar: :class:`bridge.stream_client.Stream` (also importable from here)::
 
-    from bridge.client import Stream
+Playing along, bar by bar: :class:`bridge.stream_client.Stream`, built on this client::
+
+    from bridge.stream_client import Stream
 
     with Stream({"rate": 256, "seed": 7}, mode="echo", beats_per_bar=4) as stream:
         answer = stream.bar(0, query)              # the notes to play during bar 1
@@ -48,7 +49,6 @@ from .config import INT32_MAX, Settings
 from .errors import QbdiError
 from .osc import OscError, decode, encode, shortest_float32
 from .pianoroll import Note
-from .serve.peers import is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,21 @@ class Result:
     raw_settings: dict[str, Any]
     warnings: list[str] = field(default_factory=list)
     round_trip_s: float = 0.0
+    measures: dict[str, float] = field(default_factory=dict)   # P.RESULT_MEASURES the server sent: retained, copy
+
+
+@dataclass
+class Morphed:
+    """A morph as the server sent it: ``clips[k]`` is step k+1's notes (beats from its start), each
+    ``step_beats`` long; ``settings`` are the effective ones (``length_beats`` = ``step_beats``)."""
+
+    request_id: int
+    clips: list[list[Note]]
+    step_beats: float
+    model: str
+    settings: Settings
+    warnings: list[str] = field(default_factory=list)
+    round_trip_s: float = 0.0
 
 
 class Client:
@@ -157,18 +172,19 @@ class Client:
         machine, a fresh cookie)."""
         with self._lock:
             started = time.perf_counter()
-            args = self._handshake()
-            return Pong(str(args[1]), int(args[2]), time.perf_counter() - started)
+            pong = P.parse_header(P.PONG, self.handshake())
+            return Pong(pong.server_version, pong.protocol_version, time.perf_counter() - started)
 
     def status(self) -> Status:
-        args = self._call(P.STATUS, [], P.STATUS_REPLY)
-        return Status(bool(args[1]), str(args[2]), int(args[3]), float(args[4]), int(args[5]), int(args[6]))
+        reply = P.parse_header(P.STATUS_REPLY, self._call(P.STATUS, [], P.STATUS_REPLY))
+        return Status(bool(reply.ready), reply.model, reply.n_models, reply.uptime_s, reply.served, reply.pending)
 
     def models(self) -> ModelList:
-        args = self._call(P.MODELS, [], P.MODELS_REPLY)
-        n = int(args[2])
-        models = [ModelInfo(str(args[3 + 3 * i]), int(args[4 + 3 * i]), int(args[5 + 3 * i])) for i in range(n)]
-        return ModelList(str(args[1]), models)
+        reply = P.parse_header(P.MODELS_REPLY, self._call(P.MODELS, [], P.MODELS_REPLY))
+        entries = reply.rest
+        models = [ModelInfo(str(name), int(latent), int(rate))
+                  for name, latent, rate in zip(entries[0::3], entries[1::3], entries[2::3])][:reply.n]
+        return ModelList(reply.default, models)
 
     def quit(self) -> None:
         """Ask the server to stop; returns once it said goodbye."""
@@ -181,7 +197,7 @@ class Client:
         ``beats_per_bar`` overrides ``settings.beats_per_bar`` (default 4). The improvisation
         covers the query up to the end of its last note, rounded up to whole bars.
         """
-        settings = _settings(settings, beats_per_bar)
+        settings = as_settings(settings, beats_per_bar)
         flat = P.flatten_notes(notes)
         chunks = P.chunk_args(flat)
         n_notes = len(flat) // P.FIELDS_PER_NOTE
@@ -196,10 +212,49 @@ class Client:
         with self._lock:
             return self._with_cookie(lambda: self._exchange_result(messages))
 
+    def interpolate(self, clip_a: Iterable[Note], clip_b: Iterable[Note], steps: int,
+                    settings: Settings | Mapping[str, Any] | None = None, *, beats_per_bar: float | None = None,
+                    length_a: float | None = None, length_b: float | None = None) -> Morphed:
+        """Morph from ``clip_a`` to ``clip_b`` in ``steps`` clips (both ends included; 2 to 16).
+
+        Both clips share ``beats_per_bar`` (default ``settings.beats_per_bar``, then 4); ``length_a``
+        and ``length_b`` are their lengths in beats (default: to the end of the last note). The
+        shorter clip loops to the longer's length, so every step has the longer clip's bars.
+        """
+        settings = as_settings(settings, beats_per_bar)
+        if isinstance(steps, bool) or not isinstance(steps, int) or not (
+                P.MIN_INTERPOLATE_STEPS <= steps <= P.MAX_INTERPOLATE_STEPS):
+            raise QbdiError(f"steps must be a whole number from {P.MIN_INTERPOLATE_STEPS} to "
+                            f"{P.MAX_INTERPOLATE_STEPS}, got {steps!r}")
+        flat_a, flat_b = P.flatten_notes(clip_a), P.flatten_notes(clip_b)
+        flat = flat_a + flat_b
+        chunks = P.chunk_args(flat)
+        n_notes = len(flat) // P.FIELDS_PER_NOTE
+        if n_notes > P.MAX_NOTES:
+            raise QbdiError(f"the clips have {n_notes} notes together; the limit is {P.MAX_NOTES}", code="too_large")
+        lengths = [0.0 if x is None else float(x) for x in (length_a, length_b)]
+
+        def messages(request_id: int) -> list[tuple[str, list]]:
+            head = [(P.INTERPOLATE, [request_id, self.reply_port, n_notes, len(chunks), steps,
+                                     len(flat_a) // P.FIELDS_PER_NOTE, *lengths,
+                                     *P.settings_args(settings.to_dict())])]
+            return head + [(P.NOTES, [request_id, self.reply_port, i, len(chunks), *chunk])
+                           for i, chunk in enumerate(chunks)]
+
+        with self._lock:
+            result = self._with_cookie(lambda: self._exchange_result(messages))
+        step_beats = float(result.raw_settings.get("length_beats") or 0.0)
+        if not step_beats > 0:
+            raise QbdiError("the morph's reply did not say how long a step is (length_beats)", code="bad_reply")
+        clips = [[Note(*n) for n in part] for part in
+                 P.split_steps([(n.pitch, n.start, n.duration, n.velocity) for n in result.notes], steps, step_beats)]
+        return Morphed(result.request_id, clips, step_beats, result.model, result.settings, result.warnings,
+                       result.round_trip_s)
+
     def free(self, settings: Settings | Mapping[str, Any] | None = None, *, bars: int | None = None,
              beats_per_bar: float | None = None) -> Result:
         """Free improvisation: ``bars`` bars (default ``settings.bars``) from the model's prior."""
-        settings = _settings(settings, beats_per_bar)
+        settings = as_settings(settings, beats_per_bar)
         if bars is not None:
             settings = settings.replace(bars=int(bars))
         def messages(request_id: int) -> list[tuple[str, list]]:
@@ -208,44 +263,47 @@ class Client:
         with self._lock:
             return self._with_cookie(lambda: self._exchange_result(messages))
 
-    # --- plumbing --------------------------------------------------------------------------------
-    def _new_id(self) -> int:
+    # --- the pieces a session builds on (bridge.stream_client) -----------------------------------
+    def new_id(self) -> int:
+        """A fresh request (or session) id: ids start at random and count up, wrapping below INT32_MAX."""
         request_id = self._next_id
         self._next_id = request_id + 1 if request_id < INT32_MAX - 1 else 1
         return request_id
 
-    def _send(self, address: str, args: list) -> None:
+    def send(self, address: str, args: list) -> None:
+        """Send one message to the server, ending with the cookie when the handshake gave one."""
         if self._cookie is not None:
             args = [*args, P.COOKIE_KEY, self._cookie]
         self.sock.sendto(encode(address, args), self.server)
 
-    def _handshake(self) -> list:
+    def handshake(self) -> list:
         """Ping (padded, for a server on another machine) and keep the pong's cookie, if any; the
         pong's arguments."""
         args = self._call_unlocked(P.PING, [P.padded_ping(0, 0)[2]] if self.remote else [], P.PONG)
-        self._keep_cookie(args)
+        self.keep_cookie(args)
         return args
 
-    def _keep_cookie(self, pong: list) -> bool:
+    def keep_cookie(self, pong: list) -> bool:
         """Keep the cookie a pong's arguments carry (a server on another machine sends one)."""
         if self.remote and len(pong) > 3 and isinstance(pong[3], str):
             self._cookie, self._cookie_at = pong[3], time.monotonic()
             return True
         return False
 
-    def _cookie_age(self) -> float:
+    def cookie_age(self) -> float:
         """Seconds since the cookie was issued (infinite without one)."""
         return float("inf") if self._cookie is None else time.monotonic() - self._cookie_at
 
-    def _ensure_cookie(self) -> None:
+    def ensure_cookie(self) -> None:
         """For a server on another machine: a handshake unless the cookie is fresh."""
-        if self.remote and self._cookie_age() >= P.COOKIE_PERIOD_S:
-            self._handshake()
+        if self.remote and self.cookie_age() >= P.COOKIE_PERIOD_S:
+            self.handshake()
 
+    # --- plumbing --------------------------------------------------------------------------------
     def _with_cookie(self, call: Callable[[], Any]) -> Any:
         """Run ``call()`` (a request); for a server on another machine, with a fresh cookie, and once
         more after a new handshake if the server refused the cookie."""
-        self._ensure_cookie()
+        self.ensure_cookie()
         try:
             return call()
         except ServerError as exc:
@@ -253,7 +311,7 @@ class Client:
                 raise
             log.debug("the server refused the cookie: %s; a new handshake, then once more", exc)
             self._cookie = None
-            self._handshake()
+            self.handshake()
             return call()
 
     def _receive(self, request_id: int, deadline: float) -> tuple[str, list]:
@@ -289,8 +347,8 @@ class Client:
             return self._with_cookie(lambda: self._call_unlocked(address, extra, expect))
 
     def _call_unlocked(self, address: str, extra: list, expect: str) -> list:
-        request_id = self._new_id()
-        self._send(address, [request_id, self.reply_port, *extra])
+        request_id = self.new_id()
+        self.send(address, [request_id, self.reply_port, *extra])
         deadline = time.perf_counter() + self.timeout
         while True:
             got, args = self._receive(request_id, deadline)
@@ -300,47 +358,52 @@ class Client:
 
     def _exchange_result(self, make_messages: Callable[[int], list[tuple[str, list]]]) -> Result:
         """Send the messages ``make_messages(request_id)`` of a new request; collect its result."""
-        request_id = self._new_id()
+        request_id = self.new_id()
         started = time.perf_counter()
         for address, args in make_messages(request_id):
-            self._send(address, args)
+            self.send(address, args)
         deadline = started + self.timeout
         warnings: list[str] = []
-        header: list | None = None
-        chunks: dict[int, list] = {}
-        while header is None or len(chunks) < header[2]:
+        header = None
+        chunks = P.Chunks()
+        while header is None or not chunks.complete:
             address, args = self._receive(request_id, deadline)
             deadline = time.perf_counter() + self.timeout     # a long reply keeps the request alive
             if address == P.WARNING:
                 warnings.append(str(args[1]))
             elif address == P.RESULT:
-                header = args
+                header = P.parse_header(P.RESULT, args)
+                chunks.n_chunks = header.n_chunks
             elif address == P.RESULT_NOTES:
-                chunks.setdefault(int(args[1]), args[3:])
-        flat = [v for index in sorted(chunks) for v in chunks[index]]
-        notes = [Note(int(p), s, d, int(v)) for p, s, d, v in zip(*[iter(flat)] * P.FIELDS_PER_NOTE)]
-        if len(notes) != header[1]:
-            raise QbdiError(f"the reply announced {header[1]} notes but held {len(notes)}", code="bad_reply")
+                part = P.parse_header(P.RESULT_NOTES, args)
+                chunks.add(part.chunk, part.rest)
+        notes = chunks.notes()
+        if len(notes) != header.n_notes:
+            raise QbdiError(f"the reply announced {header.n_notes} notes but held {len(notes)}", code="bad_reply")
+        pairs, measures = P.split_measures(header.rest)
         raw = {str(k): (shortest_float32(v) if isinstance(v, float) else v)
-               for k, v in zip(header[4::2], header[5::2])}
+               for k, v in zip(pairs[0::2], pairs[1::2])}
         try:
             effective = Settings.from_dict(raw)
         except QbdiError:   # a newer server may echo settings this client does not know
-            effective = Settings(model=str(header[3]))
-        return Result(request_id, notes, str(header[3]), effective, raw, warnings, time.perf_counter() - started)
+            effective = Settings(model=header.model)
+        return Result(request_id, notes, header.model, effective, raw, warnings, time.perf_counter() - started,
+                      measures)
 
 
 def _is_loopback_name(host: str, family: int) -> bool:
     """Whether ``host`` (an address or a name) reaches this machine's loopback."""
-    if is_loopback(host):
+    if P.is_loopback(host):
         return True
     try:
-        return all(is_loopback(info[4][0]) for info in socket.getaddrinfo(host, None, family, socket.SOCK_DGRAM))
+        return all(P.is_loopback(info[4][0]) for info in socket.getaddrinfo(host, None, family, socket.SOCK_DGRAM))
     except (OSError, UnicodeError):
         return False
 
 
-def _settings(settings: Settings | Mapping[str, Any] | None, beats_per_bar: float | None) -> Settings:
+def as_settings(settings: Settings | Mapping[str, Any] | None, beats_per_bar: float | None = None) -> Settings:
+    """``settings`` (a Settings, a dict of its fields, or None for the defaults) as a Settings, with
+    ``beats_per_bar`` if given: what every request of the clients starts from."""
     if settings is None:
         settings = Settings()
     elif not isinstance(settings, Settings):
@@ -349,11 +412,3 @@ def _settings(settings: Settings | Mapping[str, Any] | None, beats_per_bar: floa
         settings = settings.replace(beats_per_bar=float(beats_per_bar))
     return settings
 
-
-def __getattr__(name: str) -> Any:
-    """``Stream`` and ``Answer`` live in :mod:`bridge.stream_client` (they build on :class:`Client`)."""
-    if name in ("Stream", "Answer"):
-        from . import stream_client
-
-        return getattr(stream_client, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

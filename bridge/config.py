@@ -42,6 +42,8 @@ MAX_HIDDEN = 8192
 MAX_LATENT = 4096
 MAX_MODEL_NAME = 64
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MIN_INTERPOLATE_STEPS, MAX_INTERPOLATE_STEPS = 2, 16   # clips a morph writes, both ends included
+MAX_INTERPOLATE_BARS = MAX_BARS                       # steps x bars of one morph: its output's bars
 MAX_STREAM_WINDOW = 16   # bars of recent playing the stream's channel statistics come from
 
 

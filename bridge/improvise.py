@@ -9,8 +9,9 @@ in a fixed order (latent sampling, channel noise, note sampling), so the same se
 give the same notes bit for bit.
 
 The steps are public functions (:func:`encoder_latents`, :func:`channel_stats`,
-:func:`noise_scale`, :func:`note_cells`, :func:`cells_to_notes`, :func:`velocity_profile`) because
-the play-along stream (:mod:`bridge.stream`) runs the same steps one bar at a time.
+:func:`noise_scale`, :func:`note_cells`, :func:`cells_to_notes`, :func:`velocity_profile`,
+:func:`decode_latents`) because the play-along stream (:mod:`bridge.stream`) runs the same steps
+one bar at a time and the morph (:mod:`bridge.interpolate`) along a latent path.
 """
 
 from __future__ import annotations
@@ -203,6 +204,15 @@ def _notes_from_latents(model: Model, z: np.ndarray, grid: BarGrid, settings: Se
 
     on, probs = note_cells(model, z, settings, uniform)
     return cells_to_notes(on, probs, grid, bar_velocity)
+
+
+def decode_latents(model: Model, z: np.ndarray, grid: BarGrid, settings: Settings, rng: np.random.Generator,
+                   bar_velocity: np.ndarray, repeat_of: np.ndarray | None = None) -> list[Note]:
+    """The decoding stage :func:`improvise` uses: decoder latents ``(grid.n_frames, L)`` -> notes,
+    with velocities from ``bar_velocity`` ``(n_bars,)`` and any sampling draws from ``rng``
+    (``repeat_of`` ``(n_frames,)``: the structure lock's sources, or None). For engines built on
+    improvise's steps (bridge.interpolate), so they decode exactly as it does."""
+    return _notes_from_latents(model, z, grid, settings, rng, bar_velocity, repeat_of)
 
 
 def texture_notes(model: Model, z: np.ndarray, grid: BarGrid, settings: Settings, bar_velocity: np.ndarray,

@@ -18,86 +18,115 @@ datagram that caused it. Loopback peers need none of this.
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import math
 from array import array
-from collections.abc import Mapping, Sequence
+from collections import namedtuple
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from .config import INT32_MAX, parse_rate
+from .config import INT32_MAX, Settings, parse_rate
+from .config import MAX_INTERPOLATE_BARS as _MAX_INTERPOLATE_BARS
+from .config import MAX_INTERPOLATE_STEPS as _MAX_INTERPOLATE_STEPS
 from .config import MAX_NOTES as _MAX_NOTES
+from .config import MIN_INTERPOLATE_STEPS as _MIN_INTERPOLATE_STEPS
 from .errors import QbdiError
 from .osc import shortest_float32
+from .pianoroll import Note
 
 PROTOCOL_VERSION = 2
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7400
 
 # --- requests (client -> server) -------------------------------------------------------------
-# /qbdi/ping <id:i> <reply_port:i> [<padding:s>]      (padded to HANDSHAKE_BYTES by peers on other machines)
 PING = "/qbdi/ping"
-# /qbdi/status <id:i> <reply_port:i>
 STATUS = "/qbdi/status"
-# /qbdi/models <id:i> <reply_port:i>
 MODELS = "/qbdi/models"
-# /qbdi/improvise <id:i> <reply_port:i> <n_notes:i> <n_chunks:i> [<key:s> <value>]...
 IMPROVISE = "/qbdi/improvise"
-# /qbdi/notes <id:i> <reply_port:i> <chunk:i> <n_chunks:i> [<pitch:i> <start:f> <duration:f> <velocity:i>]...
 NOTES = "/qbdi/notes"
-# /qbdi/free <id:i> <reply_port:i> [<key:s> <value>]...
 FREE = "/qbdi/free"
-# /qbdi/quit <id:i> <reply_port:i>
 QUIT = "/qbdi/quit"
+INTERPOLATE = "/qbdi/interpolate"
 
 # --- replies (server -> client) --------------------------------------------------------------
-# /qbdi/pong <id:i> <server_version:s> <protocol_version:i> [<cookie:s>]   (the cookie: to non-loopback peers)
 PONG = "/qbdi/pong"
-# /qbdi/status/reply <id:i> <ready:i> <model:s> <n_models:i> <uptime_s:f> <served:i> <pending:i>
 STATUS_REPLY = "/qbdi/status/reply"
-# /qbdi/models/reply <id:i> <default:s> <n:i> [<name:s> <latent_size:i> <max_rate:i>]...
 MODELS_REPLY = "/qbdi/models/reply"
-# /qbdi/result <id:i> <n_notes:i> <n_chunks:i> <model:s> [<key:s> <value>]...   (effective settings)
 RESULT = "/qbdi/result"
-# /qbdi/result/notes <id:i> <chunk:i> <n_chunks:i> [<pitch:i> <start:f> <duration:f> <velocity:i>]...
 RESULT_NOTES = "/qbdi/result/notes"
-# /qbdi/error <id:i> <code:s> <message:s>      (id -1 when the request id could not be read)
 ERROR = "/qbdi/error"
-# /qbdi/warning <id:i> <message:s>
 WARNING = "/qbdi/warning"
-# /qbdi/ready <server_version:s> <protocol_version:i> <port:i> <model:s>  (to --notify-port, once loaded)
 READY = "/qbdi/ready"
-# /qbdi/bye <id:i>
 BYE = "/qbdi/bye"
 
 # --- play along: stream sessions (bridge.serve.sessions, docs/PROTOCOL.md "Playing along") ---------
 # A session is keyed by (sender host, reply port, session id); the session id takes the place of
 # the request id. Bar notes are in beats from the bar's start; a negative start is a note held
 # over from an earlier bar. Answers come back tagged with the bar they are for.
-# /qbdi/stream/open <session:i> <reply_port:i> [<key:s> <value>]...     (re)start; settings + mode, window
 STREAM_OPEN = "/qbdi/stream/open"
-# /qbdi/stream/set <session:i> <reply_port:i> [<key:s> <value>]...      change dials, keep the history
 STREAM_SET = "/qbdi/stream/set"
-# /qbdi/stream/bar <session:i> <reply_port:i> <bar:i> <n_notes:i> <chunk:i> <n_chunks:i> [<pitch:i> <start:f>
-#                  <duration:f> <velocity:i>]...
 STREAM_BAR = "/qbdi/stream/bar"
-# /qbdi/stream/close <session:i> <reply_port:i>
 STREAM_CLOSE = "/qbdi/stream/close"
-# /qbdi/stream/opened <session:i> <model:s> [<key:s> <value>]...        (effective settings; after open and set)
 STREAM_OPENED = "/qbdi/stream/opened"
-# /qbdi/stream/next <session:i> <bar:i> <n_notes:i> <chunk:i> <n_chunks:i> [<pitch:i> <start:f> <duration:f>
-#                   <velocity:i>]...
 STREAM_NEXT = "/qbdi/stream/next"
-# /qbdi/stream/closed <session:i> <bars_answered:i>
 STREAM_CLOSED = "/qbdi/stream/closed"
 STREAM_REQUESTS = (STREAM_OPEN, STREAM_SET, STREAM_BAR, STREAM_CLOSE)
 STREAM_REPLIES = (STREAM_OPENED, STREAM_NEXT, STREAM_CLOSED)
 
-REQUESTS = (PING, STATUS, MODELS, IMPROVISE, NOTES, FREE, QUIT) + STREAM_REQUESTS
+REQUESTS = (PING, STATUS, MODELS, IMPROVISE, NOTES, FREE, QUIT, INTERPOLATE) + STREAM_REQUESTS
 REPLIES = (PONG, STATUS_REPLY, MODELS_REPLY, RESULT, RESULT_NOTES, ERROR, WARNING, READY, BYE) + STREAM_REPLIES
 ADDRESSES = REQUESTS + REPLIES
 # Requests a peer on another machine may send without a cookie (every other request needs one).
 HANDSHAKES = (PING,)
+
+# --- every message's layout, as data (as mido's message specs): read by parse_header ----------
+# "name:type" is one argument (i int32, f float32, s string; * any of them); "name?:type" an optional
+# last one; "name..." a repeated group of GROUPS after the fixed arguments.
+GROUPS = {
+    "settings": ("key:s", "value:*"),
+    "notes": ("pitch:i", "start:f", "duration:f", "velocity:i"),
+    "models": ("name:s", "latent_size:i", "max_rate:i"),
+}
+LAYOUTS = {
+    PING: ("id:i", "reply_port:i", "padding?:s"),      # padded to HANDSHAKE_BYTES by peers on other machines
+    STATUS: ("id:i", "reply_port:i"),
+    MODELS: ("id:i", "reply_port:i"),
+    IMPROVISE: ("id:i", "reply_port:i", "n_notes:i", "n_chunks:i", "settings..."),
+    NOTES: ("id:i", "reply_port:i", "chunk:i", "n_chunks:i", "notes..."),
+    FREE: ("id:i", "reply_port:i", "settings..."),
+    QUIT: ("id:i", "reply_port:i"),
+    # a morph (docs/PROTOCOL.md "Morphing"): clip A's notes then B's in NOTES chunks, as an improvise request's
+    # (n_notes: both clips', the first n_notes_a are A's); lengths in beats, 0: to the last note's end. The reply
+    # is one RESULT: every step's notes in sequence, step k (from 0) from k x the result's length_beats.
+    INTERPOLATE: ("id:i", "reply_port:i", "n_notes:i", "n_chunks:i", "steps:i", "n_notes_a:i", "length_a:f",
+                  "length_b:f", "settings..."),
+    PONG: ("id:i", "server_version:s", "protocol_version:i", "cookie?:s"),   # the cookie: to non-loopback peers
+    STATUS_REPLY: ("id:i", "ready:i", "model:s", "n_models:i", "uptime_s:f", "served:i", "pending:i"),
+    MODELS_REPLY: ("id:i", "default:s", "n:i", "models..."),
+    RESULT: ("id:i", "n_notes:i", "n_chunks:i", "model:s", "settings..."),   # effective settings, RESULT_MEASURES
+    RESULT_NOTES: ("id:i", "chunk:i", "n_chunks:i", "notes..."),
+    ERROR: ("id:i", "code:s", "message:s"),              # id -1 when the request id could not be read
+    WARNING: ("id:i", "message:s"),
+    READY: ("server_version:s", "protocol_version:i", "port:i", "model:s"),   # to --notify-port, once loaded
+    BYE: ("id:i",),
+    STREAM_OPEN: ("session:i", "reply_port:i", "settings..."),     # (re)start: settings, mode, window
+    STREAM_SET: ("session:i", "reply_port:i", "settings..."),      # change dials, keep the history
+    STREAM_BAR: ("session:i", "reply_port:i", "bar:i", "n_notes:i", "chunk:i", "n_chunks:i", "notes..."),
+    STREAM_CLOSE: ("session:i", "reply_port:i"),
+    STREAM_OPENED: ("session:i", "model:s", "settings..."),        # effective settings; after open and set
+    STREAM_NEXT: ("session:i", "bar:i", "n_notes:i", "chunk:i", "n_chunks:i", "notes..."),
+    STREAM_CLOSED: ("session:i", "bars_answered:i"),
+}
+
+# --- what an improvisation kept (bridge.measures.metrics.kept), measured by the server ------------------
+# After the effective settings, /qbdi/result of an improvise request carries these as key/value pairs
+# (float32, 0..1; a pair is left out where the figure is undefined, and free improvisations have none):
+# retained harmony and copy, the figures `qbdi sweep` reports. Additive: a client that reads the
+# settings pairs and does not know these keys sees two unknown settings (PROTOCOL_VERSION unchanged).
+RESULT_MEASURES = ("retained", "copy")
 
 # --- the handshake (bridge.serve.peers) -------------------------------------------------------------
 # Any request may end with the pair  "cookie" <cookie:s>  after its other arguments.
@@ -140,6 +169,11 @@ MAX_REPLY_TEXT = 1000          # bytes of an error or warning message sent back
 RESULT_BURST = 8               # result chunks sent back to back; then the server pauses RESULT_PAUSE_S, so a
 RESULT_PAUSE_S = 0.001         # receiver whose buffer it cannot size (Max's [udpreceive]) drains a long reply
 
+# --- morph caps (bridge.config: the engine's too) -----------------------------------------------
+MIN_INTERPOLATE_STEPS = _MIN_INTERPOLATE_STEPS   # clips a morph writes, both ends included
+MAX_INTERPOLATE_STEPS = _MAX_INTERPOLATE_STEPS
+MAX_INTERPOLATE_BARS = _MAX_INTERPOLATE_BARS     # steps x bars per step
+
 # --- stream keys and caps ---------------------------------------------------------------------
 # The keys of /qbdi/stream/open and /set: the settings that apply to a stream (bars, length_beats
 # and continue_bars are accepted there and ignored) plus the stream's own (bridge.config.StreamSettings).
@@ -154,6 +188,30 @@ MAX_BAR_CHUNKS = -(-MAX_BAR_NOTES // NOTES_PER_CHUNK)
 MAX_QUEUED_BARS = 64           # bars waiting for the stream thread, in all
 MAX_QUEUED_PER_STREAM = 4      # ... and from one session
 MIN_NOTE_START = -16384.0      # beats: how far before its bar a held note may have begun (MAX_BARS x 32)
+
+
+# --- who needs the handshake: peers not on the loopback (bridge.serve.peers, bridge.client) ----
+@functools.lru_cache(maxsize=1024)
+def plain_host(host: str) -> str:
+    """The address a host string names, IPv4-mapped IPv6 written as IPv4 (``::ffff:1.2.3.4`` ->
+    ``1.2.3.4``), scope ids kept; a string that is not an address is returned unchanged."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return host
+
+
+@functools.lru_cache(maxsize=1024)
+def is_loopback(host: str) -> bool:
+    """Whether a peer at ``host`` is on this machine's loopback, and so needs no handshake: true for
+    127.0.0.0/8, ``::1`` and IPv4-mapped loopback; names and other addresses are not."""
+    try:
+        return ipaddress.ip_address(plain_host(host)).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 def clip_text(text: str, limit: int = MAX_REPLY_TEXT) -> str:
@@ -179,6 +237,16 @@ def n_chunks(n_notes: int) -> int:
     return max(1, -(-n_notes // NOTES_PER_CHUNK))
 
 
+def split_steps(notes, steps: int, step_beats: float) -> list[list]:
+    """A morph's result (every step's notes in sequence) -> ``steps`` lists of ``(pitch, start,
+    duration, velocity)`` with starts from each step's beginning. ``step_beats``: one step's length."""
+    out: list[list] = [[] for _ in range(steps)]
+    for pitch, start, duration, velocity in notes:
+        k = min(steps - 1, max(0, int(math.floor(start / step_beats + 1e-6))))
+        out[k].append((pitch, start - k * step_beats, duration, velocity))
+    return out
+
+
 def flatten_notes(notes) -> list:
     """Notes (objects with pitch, start, duration, velocity) -> flat [p, s, d, v, ...] OSC args."""
     out: list = []
@@ -192,6 +260,116 @@ def chunk_args(flat: list) -> list[list]:
     step = NOTES_PER_CHUNK * FIELDS_PER_NOTE
     chunks = [flat[i:i + step] for i in range(0, len(flat), step)]
     return chunks or [[]]
+
+
+def notes_from_flat(flat: Sequence) -> list[Note]:
+    """The inverse of :func:`flatten_notes`: flat ``[p, s, d, v, ...]`` ``(n_notes * 4,)`` -> Notes
+    (pitch and velocity whole). The values are taken as they are: check them first where they
+    come from outside (:func:`notes_array`)."""
+    return [Note(int(p), s, d, int(v)) for p, s, d, v in zip(*[iter(flat)] * FIELDS_PER_NOTE)]
+
+
+class Chunks:
+    """The chunks of one chunked message (a request's notes, a result, a stream bar), collected in
+    any order: chunk index -> its flat note values; the first copy of a chunk is kept.
+
+    Only the collecting: the server's reassembly (:mod:`bridge.serve.reassembly`) adds caps and
+    deadlines around it; the stream sessions and both Python clients use it as it is.
+    """
+
+    def __init__(self, n_chunks: int | None = None) -> None:
+        self.n_chunks = n_chunks           # None until a header or chunk says it
+        self.parts: dict[int, Sequence] = {}
+        self.values = 0                    # flat values held, FIELDS_PER_NOTE per note
+
+    def add(self, index: int, flat: Sequence) -> bool:
+        """Keep chunk ``index``; False (and nothing kept) if it is in already."""
+        if index in self.parts:
+            return False
+        self.parts[index] = flat
+        self.values += len(flat)
+        return True
+
+    def __len__(self) -> int:
+        return len(self.parts)
+
+    def __contains__(self, index: object) -> bool:
+        return index in self.parts
+
+    @property
+    def notes_held(self) -> int:
+        return self.values // FIELDS_PER_NOTE
+
+    @property
+    def last(self) -> int:
+        """The highest chunk index in (-1 with none)."""
+        return max(self.parts, default=-1)
+
+    @property
+    def complete(self) -> bool:
+        return self.n_chunks is not None and len(self.parts) >= self.n_chunks
+
+    def ordered(self) -> Iterator[Sequence]:
+        """The chunks in index order."""
+        return (self.parts[index] for index in sorted(self.parts))
+
+    def flat(self) -> list:
+        """Every chunk's values in chunk order, one flat list."""
+        return [v for part in self.ordered() for v in part]
+
+    def notes(self) -> list[Note]:
+        return notes_from_flat(self.flat())
+
+
+# --- reading a message by its layout (LAYOUTS) -------------------------------------------------
+_LABELS = {"id": "the request id", "session": "the session id", "reply_port": "the reply port",
+           "chunk": "the chunk index", "bar": "the bar index"}
+_GROUP_USAGE = {"settings": "[key value]...", "notes": "[pitch start duration velocity]...",
+                "models": "[name latent_size max_rate]..."}
+
+
+class _Layout:
+    """One row of LAYOUTS, ready to read: the fixed fields, the tail, the header's type."""
+
+    def __init__(self, address: str, row: Sequence[str]) -> None:
+        self.address = address
+        fixed = [f for f in row if not f.endswith("...") and "?" not in f]
+        self.fields = [tuple(f.split(":")) for f in fixed]
+        tails = [f for f in row if f not in fixed]
+        self.group = next((f[:-3] for f in tails if f.endswith("...")), None)
+        self.optional = next((f.split("?")[0] for f in tails if "?" in f), None)
+        self.usage = " ".join([f"<{name}>" for name, _ in self.fields]
+                              + ([_GROUP_USAGE[self.group]] if self.group else [])
+                              + ([f"[{self.optional}]"] if self.optional else []))
+        name = "".join(part.title() for part in address.split("/")[2:]).replace("_", "")
+        self.header = namedtuple(name, [name for name, _ in self.fields] + ["rest"])
+
+
+_layouts = {address: _Layout(address, row) for address, row in LAYOUTS.items()}
+
+
+def parse_header(address: str, args: Sequence) -> Any:
+    """A message's arguments -> its typed header: a named tuple of the fixed fields of its layout
+    (LAYOUTS; whole floats accepted for ints, ints for floats) plus ``rest``, what follows them
+    (settings pairs, flat notes, the optional last argument), unread. A message too short, or a
+    field of the wrong type, raises :class:`QbdiError` naming the layout."""
+    layout = _layouts[address]
+    if len(args) < len(layout.fields):
+        raise QbdiError(f"{address} takes {layout.usage}; got {len(args)} arguments")
+    values: list[Any] = []
+    for (name, kind), value in zip(layout.fields, args):
+        what = _LABELS.get(name, name)
+        if kind == "i":
+            values.append(as_int(value, what))
+        elif kind == "f":
+            values.append(as_float(value, what))
+        elif kind == "s":
+            if not isinstance(value, str):
+                raise QbdiError(f"{what} must be a string, got {describe(value)}")
+            values.append(value)
+        else:
+            values.append(value)
+    return layout.header(*values, list(args[len(layout.fields):]))
 
 
 # --- reading and writing arguments: shared by bridge.serve.server and bridge.client ------------------
@@ -268,6 +446,34 @@ def settings_args(values: Mapping[str, Any]) -> list:
             value = int(value)
         out.extend((key, value))
     return out
+
+
+def measure_args(values: dict[str, float]) -> list:
+    """RESULT_MEASURES as flat ``[key, value, ...]`` for the end of /qbdi/result; undefined (NaN) ones left out."""
+    out: list = []
+    for key in RESULT_MEASURES:
+        value = values.get(key)
+        if value is not None and math.isfinite(value):
+            out += [key, round(float(value), 4)]
+    return out
+
+
+def split_measures(pairs: Sequence) -> tuple[list, dict[str, float]]:
+    """/qbdi/result's key/value pairs -> (the settings pairs, the RESULT_MEASURES given)."""
+    settings: list = []
+    measures: dict[str, float] = {}
+    for key, value in zip(pairs[0::2], pairs[1::2]):
+        if key in RESULT_MEASURES and isinstance(value, (int, float)):
+            measures[key] = shortest_float32(float(value))
+        else:
+            settings += [key, value]
+    return settings, measures
+
+
+def read_settings(args: Sequence, base: Settings | None = None) -> Settings:
+    """Flat ``[key, value, ...]`` -> :class:`Settings` (over ``base``'s values, if given), in one call."""
+    values = parse_settings(args)
+    return Settings.from_dict({**base.to_dict(), **values} if base is not None else values)
 
 
 def parse_settings(args: Sequence) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import protocol as P
-from .client import DEFAULT_TIMEOUT_S, Client, NoReply, ServerError, _settings
+from .client import DEFAULT_TIMEOUT_S, Client, NoReply, ServerError, as_settings
 from .config import Settings, StreamSettings
 from .errors import QbdiError
 from .osc import OscError, decode, shortest_float32
@@ -53,15 +53,15 @@ class Stream:
     def __init__(self, settings: Settings | Mapping[str, Any] | None = None, *, mode: str = "echo",
                  window: int | None = None, beats_per_bar: float | None = None, host: str = P.DEFAULT_HOST,
                  port: int = P.DEFAULT_PORT, reply_port: int = 0, timeout: float = DEFAULT_TIMEOUT_S) -> None:
-        self.settings = _settings(settings, beats_per_bar)
+        self.settings = as_settings(settings, beats_per_bar)
         self.stream = StreamSettings(mode=mode, **({} if window is None else {"window": int(window)}))
         self.client = Client(host, port, reply_port, timeout)
-        self.session_id = self.client._new_id()
+        self.session_id = self.client.new_id()
         self.effective: dict[str, Any] = {}
         self.errors: list[ServerError] = []
         self.warnings: list[str] = []
         self._sent: dict[int, float] = {}
-        self._parts: dict[int, tuple[int, int, dict[int, list]]] = {}
+        self._parts: dict[int, tuple[int, P.Chunks]] = {}   # bar -> (n_notes, its chunks so far)
         self._ready: list[Answer] = []
         self._renew_at = -float("inf")
         try:
@@ -97,15 +97,16 @@ class Stream:
         return self._configure(P.STREAM_SET, self._args(self.settings, self.stream))
 
     def _configure(self, address: str, args: list) -> dict[str, Any]:
-        self.client._ensure_cookie()          # a server on another machine: the handshake first
-        self.client._send(address, args)
+        self.client.ensure_cookie()          # a server on another machine: the handshake first
+        self.client.send(address, args)
         deadline = time.perf_counter() + self.client.timeout
         while True:
             got, reply = self._wait(deadline)
             if got == P.STREAM_OPENED:
+                opened = P.parse_header(P.STREAM_OPENED, reply)
                 self.effective = {str(k): (shortest_float32(v) if isinstance(v, float) else v)
-                                  for k, v in zip(reply[2::2], reply[3::2])}
-                self.effective["model"] = str(reply[1])
+                                  for k, v in zip(opened.rest[0::2], opened.rest[1::2])}
+                self.effective["model"] = opened.model
                 return self.effective
 
     def send_bar(self, bar: int, notes: Iterable[Note]) -> None:
@@ -120,16 +121,16 @@ class Stream:
         while len(self._sent) > self.MAX_PENDING_BARS:
             del self._sent[min(self._sent)]
         for index, chunk in enumerate(chunks):
-            self.client._send(P.STREAM_BAR, [self.session_id, self.client.reply_port, int(bar), n_notes, index,
+            self.client.send(P.STREAM_BAR, [self.session_id, self.client.reply_port, int(bar), n_notes, index,
                                              len(chunks), *chunk])
 
     def _renew_cookie(self) -> None:
         """A server on another machine: halfway through the cookie's period, ask for a new one
         without waiting (its pong is read with the answers), so the stream never stops for it."""
         client = self.client
-        if client.remote and min(client._cookie_age(), time.monotonic() - self._renew_at) >= P.COOKIE_PERIOD_S / 2:
+        if client.remote and min(client.cookie_age(), time.monotonic() - self._renew_at) >= P.COOKIE_PERIOD_S / 2:
             self._renew_at = time.monotonic()
-            client._send(P.PING, P.padded_ping(client._new_id(), client.reply_port))
+            client.send(P.PING, P.padded_ping(client.new_id(), client.reply_port))
 
     def poll(self, timeout: float = 0.0) -> list[Answer]:
         """The answers complete by now, waiting up to ``timeout`` seconds while there are none;
@@ -158,7 +159,7 @@ class Stream:
     def close(self) -> None:
         """Close the session (no wait for the server's goodbye) and the socket."""
         try:
-            self.client._send(P.STREAM_CLOSE, [self.session_id, self.client.reply_port])
+            self.client.send(P.STREAM_CLOSE, [self.session_id, self.client.reply_port])
         except OSError:
             pass
         self.client.close()
@@ -191,7 +192,7 @@ class Stream:
                 address, args = decode(data)
             except OscError:
                 continue
-            if address == P.PONG and self.client._keep_cookie(args):
+            if address == P.PONG and self.client.keep_cookie(args):
                 continue
             if not args or args[0] != self.session_id:
                 continue
@@ -204,18 +205,18 @@ class Stream:
             return address, args
 
     def _assemble(self, args: list) -> Answer | None:
-        bar, n_notes, chunk, n_chunks = (int(a) for a in args[1:5])
-        part = self._parts.setdefault(bar, (n_notes, n_chunks, {}))
-        part[2].setdefault(chunk, args[5:])
-        if len(part[2]) < part[1]:
+        answer = P.parse_header(P.STREAM_NEXT, args)
+        bar = answer.bar
+        n_notes, chunks = self._parts.setdefault(bar, (answer.n_notes, P.Chunks(answer.n_chunks)))
+        chunks.add(answer.chunk, answer.rest)
+        if not chunks.complete:
             while len(self._parts) > self.MAX_PENDING_BARS:
                 del self._parts[min(self._parts)]
             return None
         del self._parts[bar]
-        flat = [v for index in sorted(part[2]) for v in part[2][index]]
-        notes = [Note(int(p), s, d, int(v)) for p, s, d, v in zip(*[iter(flat)] * P.FIELDS_PER_NOTE)]
-        if len(notes) != part[0]:
-            raise QbdiError(f"the answer for bar {bar} announced {part[0]} notes but held {len(notes)}",
+        notes = chunks.notes()
+        if len(notes) != n_notes:
+            raise QbdiError(f"the answer for bar {bar} announced {n_notes} notes but held {len(notes)}",
                             code="bad_reply")
         sent = self._sent.get(bar - 1)
         return Answer(bar, notes, None if sent is None else time.perf_counter() - sent)

@@ -11,7 +11,7 @@
 #
 # Environment: PYTHON (default: python, else python3), QBDI_DIST (default: dist), QBDI_WORK
 # (default: build/work), QBDI_CODESIGN_IDENTITY / QBDI_ENTITLEMENTS (macOS signing, see
-# docs/STANDALONE.md). PyInstaller is installed into that environment if missing.
+# docs/STANDALONE.md; "-" signs ad hoc), QBDI_PLATFORM (the zip's platform name, e.g. macos-arm64). PyInstaller is installed into that environment if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +32,7 @@ fi
 dist="${QBDI_DIST:-dist}"
 work="${QBDI_WORK:-build/work}"
 binary="$dist/qbdi-server/qbdi-server"
+case "$(uname -s)" in MINGW*|MSYS*|CYGWIN*) binary="$binary.exe" ;; esac     # Git Bash on Windows (the release workflow)
 
 if [ "$build" = 1 ]; then
     if ! "$PYTHON" -c "import PyInstaller" >/dev/null 2>&1; then
@@ -52,10 +53,13 @@ if [ "$release" = 1 ]; then
     folder="$dist/QBDI Improviser"
     rm -rf "$folder"
     mkdir -p "$folder"
-    cp max_patches/*.amxd max_patches/*.js max_patches/qbdi.client.maxpat max_patches/qbdi.client.maxhelp "$folder/"
+    # the one list of shipped files (max_patches/qbdi_scripts.js), as the generator prints it
+    "$PYTHON" max_patches/build_patches.py --list | while IFS= read -r file; do
+        cp "max_patches/$file" "$folder/"
+    done
     cp -R "$dist/qbdi-server" "$folder/qbdi-server"
     version=$("$PYTHON" -c "import bridge; print(bridge.__version__)")
-    archive="QBDI-Improviser-$version-$(uname -s | tr '[:upper:]' '[:lower:]')-$(uname -m).zip"
+    archive="QBDI-Improviser-$version-${QBDI_PLATFORM:-$(uname -s | tr '[:upper:]' '[:lower:]')-$(uname -m)}.zip"
     (cd "$dist" && rm -f "$archive" && "$PYTHON" -m zipfile -c "$archive" "QBDI Improviser")
     echo "build.sh: release folder $folder and $dist/$archive ($(du -sh "$dist/$archive" | cut -f1))"
 fi

@@ -1,7 +1,7 @@
 # SPDX-FileCopyrightText: 2026 The qbdi authors
 # SPDX-License-Identifier: MIT
 """Smoke test of the built standalone server (build/build.sh --smoke, build/build.ps1 -Smoke,
-tests/test_standalone.py). Talks to it with bridge.client from this checkout's Python.
+tests/system/test_standalone.py). Talks to it with bridge.client from this checkout's Python.
 
     python build/smoke.py [dist/qbdi-server/qbdi-server] [--cold-runs 3] [--json]
 

@@ -281,8 +281,27 @@
 			},
 			{
 				"box": {
-					"fontface": 1,
 					"id": "obj-12",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"bang"
+					],
+					"patching_rect": [
+						200.0,
+						55.0,
+						49.0,
+						22.0
+					],
+					"text": "t a b"
+				}
+			},
+			{
+				"box": {
+					"fontface": 1,
+					"id": "obj-13",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -304,7 +323,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-13",
+					"id": "obj-14",
 					"ignoreclick": 1,
 					"maxclass": "led",
 					"numinlets": 1,
@@ -329,7 +348,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-14",
+					"id": "obj-15",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -351,7 +370,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-15",
+					"id": "obj-16",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -369,7 +388,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-16",
+					"id": "obj-17",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -387,7 +406,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-17",
+					"id": "obj-18",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -408,7 +427,7 @@
 					"annotation": "The model the server improvises with; the list comes from the server.",
 					"annotation_name": "Model",
 					"fontsize": 10.0,
-					"id": "obj-18",
+					"id": "obj-19",
 					"items": [
 						"default"
 					],
@@ -439,7 +458,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-19",
+					"id": "obj-20",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -461,7 +480,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-20",
+					"id": "obj-21",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -503,7 +522,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-21",
+					"id": "obj-22",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -521,7 +540,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-22",
+					"id": "obj-23",
 					"maxclass": "live.menu",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -570,7 +589,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-23",
+					"id": "obj-24",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -592,7 +611,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-24",
+					"id": "obj-25",
 					"maxclass": "live.menu",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -640,7 +659,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-25",
+					"id": "obj-26",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -662,7 +681,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-26",
+					"id": "obj-27",
 					"maxclass": "live.menu",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -710,7 +729,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-27",
+					"id": "obj-28",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -732,7 +751,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-28",
+					"id": "obj-29",
 					"maxclass": "live.menu",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -780,7 +799,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-29",
+					"id": "obj-30",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -802,7 +821,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-30",
+					"id": "obj-31",
 					"maxclass": "live.menu",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -851,7 +870,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-31",
+					"id": "obj-32",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -873,7 +892,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-32",
+					"id": "obj-33",
 					"maxclass": "live.dial",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -918,7 +937,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-33",
+					"id": "obj-34",
 					"maxclass": "live.dial",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -962,7 +981,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-34",
+					"id": "obj-35",
 					"maxclass": "live.dial",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1006,7 +1025,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-35",
+					"id": "obj-36",
 					"maxclass": "live.text",
 					"mode": 1,
 					"numinlets": 1,
@@ -1055,7 +1074,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-36",
+					"id": "obj-37",
 					"maxclass": "live.text",
 					"mode": 1,
 					"numinlets": 1,
@@ -1104,7 +1123,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-37",
+					"id": "obj-38",
 					"maxclass": "live.numbox",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1149,7 +1168,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-38",
+					"id": "obj-39",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1171,7 +1190,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-39",
+					"id": "obj-40",
 					"maxclass": "live.numbox",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1216,7 +1235,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-40",
+					"id": "obj-41",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1238,7 +1257,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-41",
+					"id": "obj-42",
 					"maxclass": "live.numbox",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1283,7 +1302,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-42",
+					"id": "obj-43",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1305,7 +1324,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-43",
+					"id": "obj-44",
 					"maxclass": "live.numbox",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1350,7 +1369,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-44",
+					"id": "obj-45",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1372,7 +1391,56 @@
 			},
 			{
 				"box": {
-					"id": "obj-45",
+					"id": "obj-46",
+					"maxclass": "live.text",
+					"mode": 1,
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						20.0,
+						420.0,
+						44.0,
+						15.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						330.0,
+						2.0,
+						62.0,
+						15.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Install",
+							"parameter_shortname": "Install",
+							"parameter_type": 2,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 1.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								1
+							],
+							"parameter_invisible": 1,
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_info": "On: the first run copies the server into ~/Documents/qbdi and the scripts into the Max package qbdi (it says so first), so collected and frozen sets find them; an update replaces those folders. Off: nothing is copied."
+						}
+					},
+					"text": "Install",
+					"texton": "Install",
+					"varname": "install"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-47",
 					"maxclass": "live.numbox",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1417,7 +1485,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-46",
+					"id": "obj-48",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1439,7 +1507,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-47",
+					"id": "obj-49",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1457,7 +1525,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-48",
+					"id": "obj-50",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1475,7 +1543,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-49",
+					"id": "obj-51",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1493,7 +1561,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-50",
+					"id": "obj-52",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1511,7 +1579,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-51",
+					"id": "obj-53",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1529,7 +1597,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-52",
+					"id": "obj-54",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1547,7 +1615,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-53",
+					"id": "obj-55",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1565,7 +1633,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-54",
+					"id": "obj-56",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1583,7 +1651,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-55",
+					"id": "obj-57",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1601,7 +1669,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-56",
+					"id": "obj-58",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1619,7 +1687,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-57",
+					"id": "obj-59",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1637,7 +1705,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-58",
+					"id": "obj-60",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1655,7 +1723,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-59",
+					"id": "obj-61",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1673,7 +1741,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-60",
+					"id": "obj-62",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1691,7 +1759,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-61",
+					"id": "obj-63",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1709,7 +1777,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-62",
+					"id": "obj-64",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1727,7 +1795,25 @@
 			},
 			{
 				"box": {
-					"id": "obj-63",
+					"id": "obj-65",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						20.0,
+						445.0,
+						119.0,
+						22.0
+					],
+					"text": "prepend install"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-66",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1745,7 +1831,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-64",
+					"id": "obj-67",
 					"maxclass": "live.text",
 					"mode": 0,
 					"numinlets": 1,
@@ -1794,7 +1880,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-65",
+					"id": "obj-68",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1812,7 +1898,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-66",
+					"id": "obj-69",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1830,7 +1916,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-67",
+					"id": "obj-70",
 					"maxclass": "live.text",
 					"mode": 0,
 					"numinlets": 1,
@@ -1879,7 +1965,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-68",
+					"id": "obj-71",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1897,7 +1983,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-69",
+					"id": "obj-72",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1915,7 +2001,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-70",
+					"id": "obj-73",
 					"maxclass": "live.text",
 					"mode": 0,
 					"numinlets": 1,
@@ -1964,7 +2050,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-71",
+					"id": "obj-74",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1982,7 +2068,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-72",
+					"id": "obj-75",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2000,7 +2086,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-73",
+					"id": "obj-76",
 					"maxclass": "live.text",
 					"mode": 0,
 					"numinlets": 1,
@@ -2049,7 +2135,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-74",
+					"id": "obj-77",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2067,7 +2153,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-75",
+					"id": "obj-78",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2085,7 +2171,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-76",
+					"id": "obj-79",
 					"maxclass": "live.text",
 					"mode": 0,
 					"numinlets": 1,
@@ -2134,7 +2220,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-77",
+					"id": "obj-80",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2152,7 +2238,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-78",
+					"id": "obj-81",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2170,7 +2256,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-79",
+					"id": "obj-82",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2188,7 +2274,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-80",
+					"id": "obj-83",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -2207,7 +2293,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-81",
+					"id": "obj-84",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -2225,14 +2311,14 @@
 			},
 			{
 				"box": {
-					"id": "obj-82",
+					"id": "obj-85",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 0,
 					"outlettype": [],
 					"patching_rect": [
 						900.0,
-						720.0,
+						760.0,
 						63.0,
 						22.0
 					],
@@ -2241,7 +2327,169 @@
 			},
 			{
 				"box": {
-					"id": "obj-83",
+					"id": "obj-86",
+					"maxclass": "newobj",
+					"numinlets": 2,
+					"numoutlets": 4,
+					"outlettype": [
+						"",
+						"",
+						"",
+						""
+					],
+					"patching_rect": [
+						960.0,
+						600.0,
+						90.0,
+						22.0
+					],
+					"text": "route m t n"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-87",
+					"maxclass": "newobj",
+					"numinlets": 3,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						960.0,
+						730.0,
+						84.0,
+						22.0
+					],
+					"text": "pack 0 0 0"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-88",
+					"maxclass": "newobj",
+					"numinlets": 4,
+					"numoutlets": 3,
+					"outlettype": [
+						"",
+						"",
+						""
+					],
+					"patching_rect": [
+						960.0,
+						650.0,
+						190.0,
+						22.0
+					],
+					"text": "pipe 0 0 0 0 @delaytime 0 ticks"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-89",
+					"maxclass": "newobj",
+					"numinlets": 4,
+					"numoutlets": 3,
+					"outlettype": [
+						"",
+						"",
+						""
+					],
+					"patching_rect": [
+						1040.0,
+						670.0,
+						190.0,
+						22.0
+					],
+					"text": "pipe 0 0 0 0 @delaytime 0 ticks"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-90",
+					"maxclass": "newobj",
+					"numinlets": 4,
+					"numoutlets": 3,
+					"outlettype": [
+						"",
+						"",
+						""
+					],
+					"patching_rect": [
+						1120.0,
+						690.0,
+						90.0,
+						22.0
+					],
+					"text": "pipe 0 0 0 0"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-91",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"bang",
+						"bang"
+					],
+					"patching_rect": [
+						1260.0,
+						480.0,
+						49.0,
+						22.0
+					],
+					"text": "t b b"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-92",
+					"maxclass": "newobj",
+					"numinlets": 2,
+					"numoutlets": 9,
+					"outlettype": [
+						"int",
+						"int",
+						"float",
+						"float",
+						"float",
+						"",
+						"int",
+						"float",
+						""
+					],
+					"patching_rect": [
+						1300.0,
+						505.0,
+						77.0,
+						22.0
+					],
+					"text": "transport"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-93",
+					"maxclass": "newobj",
+					"numinlets": 3,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1260.0,
+						530.0,
+						91.0,
+						22.0
+					],
+					"text": "pack 0 0 0."
+				}
+			},
+			{
+				"box": {
+					"id": "obj-94",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2249,17 +2497,17 @@
 						""
 					],
 					"patching_rect": [
-						960.0,
-						690.0,
-						42.0,
+						1260.0,
+						555.0,
+						105.0,
 						22.0
 					],
-					"text": "iter"
+					"text": "prepend stamp"
 				}
 			},
 			{
 				"box": {
-					"id": "obj-84",
+					"id": "obj-95",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 8,
@@ -2284,7 +2532,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-85",
+					"id": "obj-96",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -2303,7 +2551,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-86",
+					"id": "obj-97",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 9,
@@ -2329,7 +2577,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-87",
+					"id": "obj-98",
 					"maxclass": "newobj",
 					"numinlets": 3,
 					"numoutlets": 1,
@@ -2347,7 +2595,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-88",
+					"id": "obj-99",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2365,7 +2613,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-89",
+					"id": "obj-100",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -2383,7 +2631,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-90",
+					"id": "obj-101",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -2402,7 +2650,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-91",
+					"id": "obj-102",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 9,
@@ -2428,7 +2676,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-92",
+					"id": "obj-103",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -2447,7 +2695,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-93",
+					"id": "obj-104",
 					"maxclass": "newobj",
 					"numinlets": 6,
 					"numoutlets": 1,
@@ -2465,7 +2713,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-94",
+					"id": "obj-105",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2483,7 +2731,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-95",
+					"id": "obj-106",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -2501,7 +2749,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-96",
+					"id": "obj-107",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -2520,7 +2768,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-97",
+					"id": "obj-108",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 9,
@@ -2546,7 +2794,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-98",
+					"id": "obj-109",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -2565,7 +2813,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-99",
+					"id": "obj-110",
 					"maxclass": "newobj",
 					"numinlets": 6,
 					"numoutlets": 1,
@@ -2583,7 +2831,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-100",
+					"id": "obj-111",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2603,7 +2851,7 @@
 				"box": {
 					"annotation": "On: the device improvises with you bar by bar on Live's transport, with the Rate, Sampling, Seed, Model and Structure of the clip controls.",
 					"annotation_name": "Play Along",
-					"id": "obj-101",
+					"id": "obj-112",
 					"maxclass": "live.text",
 					"mode": 1,
 					"numinlets": 1,
@@ -2654,7 +2902,7 @@
 				"box": {
 					"annotation": "Pass your playing through to the instrument (thru) or only the answers (mute), while Play Along is on.",
 					"annotation_name": "Play Input",
-					"id": "obj-102",
+					"id": "obj-113",
 					"maxclass": "live.menu",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -2702,7 +2950,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-103",
+					"id": "obj-114",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -2726,7 +2974,7 @@
 				"box": {
 					"annotation": "echo answers the bar you played in the next bar; ahead plays the bar it predicts from your recent bars.",
 					"annotation_name": "Play Mode",
-					"id": "obj-104",
+					"id": "obj-115",
 					"maxclass": "live.menu",
 					"numinlets": 1,
 					"numoutlets": 3,
@@ -2774,7 +3022,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-105",
+					"id": "obj-116",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -2798,7 +3046,7 @@
 				"box": {
 					"annotation": "How many recent bars the rate-limited channel codes against: short follows your last phrase, long a whole section.",
 					"annotation_name": "Play Window",
-					"id": "obj-106",
+					"id": "obj-117",
 					"maxclass": "live.numbox",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -2843,7 +3091,7 @@
 			{
 				"box": {
 					"fontsize": 9.5,
-					"id": "obj-107",
+					"id": "obj-118",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -2865,7 +3113,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-108",
+					"id": "obj-119",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2883,7 +3131,26 @@
 			},
 			{
 				"box": {
-					"id": "obj-109",
+					"id": "obj-120",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"bang"
+					],
+					"patching_rect": [
+						1200.0,
+						470.0,
+						49.0,
+						22.0
+					],
+					"text": "t a b"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-121",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2901,7 +3168,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-110",
+					"id": "obj-122",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2919,7 +3186,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-111",
+					"id": "obj-123",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -2937,7 +3204,177 @@
 			},
 			{
 				"box": {
-					"id": "obj-112",
+					"id": "obj-124",
+					"maxclass": "live.numbox",
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						"float"
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						1160.0,
+						60.0,
+						40.0,
+						15.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						520.0,
+						124.0,
+						34.0,
+						15.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Steps",
+							"parameter_shortname": "Steps",
+							"parameter_type": 0,
+							"parameter_mmin": 2.0,
+							"parameter_mmax": 16.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								5
+							],
+							"parameter_invisible": 0,
+							"parameter_unitstyle": 0,
+							"parameter_exponent": 1.0,
+							"parameter_info": "Clips Interpolate writes, from the selected clip (step 1) to the next clip on its track (the last step), 2-16."
+						}
+					},
+					"varname": "interpolate_steps"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 9.5,
+					"id": "obj-125",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						1100.0,
+						350.0,
+						60.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						470.0,
+						124.0,
+						48.0,
+						15.0
+					],
+					"text": "Steps"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-126",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1160.0,
+						85.0,
+						189.0,
+						22.0
+					],
+					"text": "prepend interpolate_steps"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-127",
+					"maxclass": "live.text",
+					"mode": 0,
+					"numinlets": 1,
+					"numoutlets": 2,
+					"outlettype": [
+						"",
+						""
+					],
+					"parameter_enable": 1,
+					"patching_rect": [
+						1160.0,
+						20.0,
+						80.0,
+						20.0
+					],
+					"presentation": 1,
+					"presentation_rect": [
+						470.0,
+						104.0,
+						84.0,
+						18.0
+					],
+					"saved_attribute_attributes": {
+						"valueof": {
+							"parameter_longname": "Interpolate",
+							"parameter_shortname": "Interp",
+							"parameter_type": 2,
+							"parameter_mmin": 0.0,
+							"parameter_mmax": 1.0,
+							"parameter_initial_enable": 1,
+							"parameter_initial": [
+								0
+							],
+							"parameter_invisible": 2,
+							"parameter_enum": [
+								"off",
+								"on"
+							],
+							"parameter_info": "Morph the clip in Detail View into the next clip on its track: Steps new clips, written after the second one; neither clip is changed."
+						}
+					},
+					"text": "Interpolate",
+					"texton": "Interpolate",
+					"varname": "interpolate"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-128",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1160.0,
+						100.0,
+						147.0,
+						22.0
+					],
+					"text": "prepend interpolate"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-129",
+					"maxclass": "newobj",
+					"numinlets": 1,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						1160.0,
+						130.0,
+						70.0,
+						22.0
+					],
+					"text": "deferlow"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-130",
 					"linecount": 3,
 					"maxclass": "comment",
 					"numinlets": 1,
@@ -3004,11 +3441,23 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-6",
+						"obj-12",
 						0
 					],
 					"source": [
 						"obj-5",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-12",
 						0
 					]
 				}
@@ -3100,7 +3549,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-14",
+						"obj-15",
 						0
 					],
 					"source": [
@@ -3112,7 +3561,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-13",
+						"obj-14",
 						0
 					],
 					"source": [
@@ -3124,7 +3573,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-15",
+						"obj-16",
 						0
 					],
 					"source": [
@@ -3136,23 +3585,23 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-16",
+						"obj-17",
 						0
 					],
 					"source": [
+						"obj-16",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
 						"obj-15",
 						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-14",
-						0
 					],
 					"source": [
-						"obj-16",
+						"obj-17",
 						0
 					]
 				}
@@ -3160,7 +3609,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-17",
+						"obj-18",
 						0
 					],
 					"source": [
@@ -3172,43 +3621,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-15",
-						0
-					],
-					"source": [
-						"obj-17",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-21",
-						0
-					],
-					"source": [
-						"obj-20",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-6",
-						0
-					],
-					"source": [
-						"obj-21",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-47",
+						"obj-16",
 						0
 					],
 					"source": [
@@ -3220,11 +3633,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-6",
+						"obj-22",
 						0
 					],
 					"source": [
-						"obj-47",
+						"obj-21",
 						0
 					]
 				}
@@ -3232,7 +3645,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-48",
+						"obj-6",
 						0
 					],
 					"source": [
@@ -3244,23 +3657,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-6",
-						0
-					],
-					"source": [
-						"obj-48",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
 						"obj-49",
 						0
 					],
 					"source": [
-						"obj-24",
+						"obj-19",
 						0
 					]
 				}
@@ -3284,7 +3685,7 @@
 						0
 					],
 					"source": [
-						"obj-26",
+						"obj-23",
 						0
 					]
 				}
@@ -3308,7 +3709,7 @@
 						0
 					],
 					"source": [
-						"obj-28",
+						"obj-25",
 						0
 					]
 				}
@@ -3332,7 +3733,7 @@
 						0
 					],
 					"source": [
-						"obj-30",
+						"obj-27",
 						0
 					]
 				}
@@ -3356,7 +3757,7 @@
 						0
 					],
 					"source": [
-						"obj-32",
+						"obj-29",
 						0
 					]
 				}
@@ -3380,7 +3781,7 @@
 						0
 					],
 					"source": [
-						"obj-35",
+						"obj-31",
 						0
 					]
 				}
@@ -3428,7 +3829,7 @@
 						0
 					],
 					"source": [
-						"obj-34",
+						"obj-36",
 						0
 					]
 				}
@@ -3452,7 +3853,7 @@
 						0
 					],
 					"source": [
-						"obj-36",
+						"obj-34",
 						0
 					]
 				}
@@ -3476,7 +3877,7 @@
 						0
 					],
 					"source": [
-						"obj-37",
+						"obj-35",
 						0
 					]
 				}
@@ -3500,7 +3901,7 @@
 						0
 					],
 					"source": [
-						"obj-39",
+						"obj-37",
 						0
 					]
 				}
@@ -3524,7 +3925,7 @@
 						0
 					],
 					"source": [
-						"obj-41",
+						"obj-38",
 						0
 					]
 				}
@@ -3548,7 +3949,7 @@
 						0
 					],
 					"source": [
-						"obj-43",
+						"obj-40",
 						0
 					]
 				}
@@ -3572,7 +3973,7 @@
 						0
 					],
 					"source": [
-						"obj-45",
+						"obj-42",
 						0
 					]
 				}
@@ -3596,67 +3997,7 @@
 						0
 					],
 					"source": [
-						"obj-11",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-37",
-						0
-					],
-					"source": [
-						"obj-63",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-18",
-						0
-					],
-					"source": [
-						"obj-11",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-20",
-						0
-					],
-					"source": [
-						"obj-11",
-						2
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-65",
-						0
-					],
-					"source": [
-						"obj-64",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-66",
-						0
-					],
-					"source": [
-						"obj-65",
+						"obj-44",
 						0
 					]
 				}
@@ -3668,8 +4009,104 @@
 						0
 					],
 					"source": [
+						"obj-63",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-64",
+						0
+					],
+					"source": [
+						"obj-47",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-64",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-65",
+						0
+					],
+					"source": [
+						"obj-46",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-65",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
 						"obj-66",
 						0
+					],
+					"source": [
+						"obj-11",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-38",
+						0
+					],
+					"source": [
+						"obj-66",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-19",
+						0
+					],
+					"source": [
+						"obj-11",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-21",
+						0
+					],
+					"source": [
+						"obj-11",
+						2
 					]
 				}
 			},
@@ -3833,7 +4270,7 @@
 				"patchline": {
 					"destination": [
 						"obj-81",
-						1
+						0
 					],
 					"source": [
 						"obj-80",
@@ -3844,7 +4281,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-82",
+						"obj-6",
 						0
 					],
 					"source": [
@@ -3856,7 +4293,43 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-81",
+						"obj-83",
+						0
+					],
+					"source": [
+						"obj-82",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-84",
+						1
+					],
+					"source": [
+						"obj-83",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-85",
+						0
+					],
+					"source": [
+						"obj-84",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-84",
 						0
 					],
 					"source": [
@@ -3868,7 +4341,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-83",
+						"obj-86",
 						0
 					],
 					"source": [
@@ -3880,47 +4353,35 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-82",
+						"obj-88",
 						0
 					],
 					"source": [
-						"obj-83",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-84",
-						0
-					],
-					"source": [
-						"obj-80",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-85",
-						0
-					],
-					"source": [
-						"obj-84",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
 						"obj-86",
 						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-87",
+						0
 					],
 					"source": [
-						"obj-85",
+						"obj-88",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-87",
+						1
+					],
+					"source": [
+						"obj-88",
 						1
 					]
 				}
@@ -3932,8 +4393,20 @@
 						2
 					],
 					"source": [
+						"obj-88",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-89",
+						0
+					],
+					"source": [
 						"obj-86",
-						7
+						1
 					]
 				}
 			},
@@ -3941,42 +4414,6 @@
 				"patchline": {
 					"destination": [
 						"obj-87",
-						0
-					],
-					"source": [
-						"obj-85",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-88",
-						0
-					],
-					"source": [
-						"obj-87",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-6",
-						0
-					],
-					"source": [
-						"obj-88",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-90",
 						0
 					],
 					"source": [
@@ -3988,11 +4425,95 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-91",
+						"obj-87",
+						1
+					],
+					"source": [
+						"obj-89",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-87",
+						2
+					],
+					"source": [
+						"obj-89",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-90",
+						0
+					],
+					"source": [
+						"obj-86",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-87",
 						0
 					],
 					"source": [
 						"obj-90",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-87",
+						1
+					],
+					"source": [
+						"obj-90",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-87",
+						2
+					],
+					"source": [
+						"obj-90",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-85",
+						0
+					],
+					"source": [
+						"obj-87",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-92",
+						0
+					],
+					"source": [
+						"obj-91",
 						1
 					]
 				}
@@ -4004,7 +4525,7 @@
 						1
 					],
 					"source": [
-						"obj-91",
+						"obj-92",
 						6
 					]
 				}
@@ -4016,7 +4537,7 @@
 						2
 					],
 					"source": [
-						"obj-91",
+						"obj-92",
 						7
 					]
 				}
@@ -4025,58 +4546,10 @@
 				"patchline": {
 					"destination": [
 						"obj-93",
-						3
-					],
-					"source": [
-						"obj-91",
-						4
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-92",
 						0
 					],
 					"source": [
 						"obj-91",
-						5
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-93",
-						4
-					],
-					"source": [
-						"obj-92",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-93",
-						5
-					],
-					"source": [
-						"obj-92",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-93",
-						0
-					],
-					"source": [
-						"obj-90",
 						0
 					]
 				}
@@ -4102,6 +4575,30 @@
 					"source": [
 						"obj-94",
 						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-91",
+						0
+					],
+					"source": [
+						"obj-12",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-95",
+						0
+					],
+					"source": [
+						"obj-83",
+						1
 					]
 				}
 			},
@@ -4132,19 +4629,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-99",
-						1
-					],
-					"source": [
-						"obj-97",
-						6
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-99",
+						"obj-98",
 						2
 					],
 					"source": [
@@ -4156,55 +4641,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-99",
-						3
-					],
-					"source": [
-						"obj-97",
-						4
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
 						"obj-98",
-						0
-					],
-					"source": [
-						"obj-97",
-						5
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-99",
-						4
-					],
-					"source": [
-						"obj-98",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-99",
-						5
-					],
-					"source": [
-						"obj-98",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-99",
 						0
 					],
 					"source": [
@@ -4216,7 +4653,19 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-100",
+						"obj-99",
+						0
+					],
+					"source": [
+						"obj-98",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
 						0
 					],
 					"source": [
@@ -4228,7 +4677,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-6",
+						"obj-101",
 						0
 					],
 					"source": [
@@ -4240,7 +4689,91 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-108",
+						"obj-102",
+						0
+					],
+					"source": [
+						"obj-101",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-104",
+						1
+					],
+					"source": [
+						"obj-102",
+						6
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-104",
+						2
+					],
+					"source": [
+						"obj-102",
+						7
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-104",
+						3
+					],
+					"source": [
+						"obj-102",
+						4
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-103",
+						0
+					],
+					"source": [
+						"obj-102",
+						5
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-104",
+						4
+					],
+					"source": [
+						"obj-103",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-104",
+						5
+					],
+					"source": [
+						"obj-103",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-104",
 						0
 					],
 					"source": [
@@ -4252,43 +4785,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-6",
-						0
-					],
-					"source": [
-						"obj-108",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-109",
-						0
-					],
-					"source": [
-						"obj-102",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-6",
-						0
-					],
-					"source": [
-						"obj-109",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-110",
+						"obj-105",
 						0
 					],
 					"source": [
@@ -4304,7 +4801,115 @@
 						0
 					],
 					"source": [
+						"obj-105",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-107",
+						0
+					],
+					"source": [
+						"obj-106",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-108",
+						0
+					],
+					"source": [
+						"obj-107",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
 						"obj-110",
+						1
+					],
+					"source": [
+						"obj-108",
+						6
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-110",
+						2
+					],
+					"source": [
+						"obj-108",
+						7
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-110",
+						3
+					],
+					"source": [
+						"obj-108",
+						4
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-109",
+						0
+					],
+					"source": [
+						"obj-108",
+						5
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-110",
+						4
+					],
+					"source": [
+						"obj-109",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-110",
+						5
+					],
+					"source": [
+						"obj-109",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-110",
+						0
+					],
+					"source": [
+						"obj-107",
 						0
 					]
 				}
@@ -4316,7 +4921,7 @@
 						0
 					],
 					"source": [
-						"obj-106",
+						"obj-110",
 						0
 					]
 				}
@@ -4332,132 +4937,327 @@
 						0
 					]
 				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-119",
+						0
+					],
+					"source": [
+						"obj-112",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-120",
+						0
+					],
+					"source": [
+						"obj-119",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-120",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-91",
+						0
+					],
+					"source": [
+						"obj-120",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-121",
+						0
+					],
+					"source": [
+						"obj-113",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-121",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-122",
+						0
+					],
+					"source": [
+						"obj-115",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-122",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-123",
+						0
+					],
+					"source": [
+						"obj-117",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-123",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-126",
+						0
+					],
+					"source": [
+						"obj-124",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-126",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-128",
+						0
+					],
+					"source": [
+						"obj-127",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-129",
+						0
+					],
+					"source": [
+						"obj-128",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-6",
+						0
+					],
+					"source": [
+						"obj-129",
+						0
+					]
+				}
 			}
 		],
 		"parameters": {
-			"obj-20": [
+			"obj-21": [
 				"Model Name",
 				"Model",
 				0
 			],
-			"obj-22": [
+			"obj-23": [
 				"Query Range",
 				"Query",
 				0
 			],
-			"obj-24": [
+			"obj-25": [
 				"Sampling",
 				"Sampling",
 				0
 			],
-			"obj-26": [
+			"obj-27": [
 				"Z",
 				"Z",
 				0
 			],
-			"obj-28": [
+			"obj-29": [
 				"Allocation",
 				"Alloc",
 				0
 			],
-			"obj-30": [
+			"obj-31": [
 				"Source",
 				"Source",
-				0
-			],
-			"obj-32": [
-				"Rate",
-				"Rate",
 				0
 			],
 			"obj-33": [
+				"Rate",
+				"Rate",
+				0
+			],
+			"obj-34": [
 				"Threshold",
 				"Thresh",
 				0
 			],
-			"obj-34": [
+			"obj-35": [
 				"Temperature",
 				"Temp",
 				0
 			],
-			"obj-35": [
+			"obj-36": [
 				"Full Rate",
 				"Full",
 				0
 			],
-			"obj-36": [
+			"obj-37": [
 				"Structure",
 				"Struct",
 				0
 			],
-			"obj-37": [
+			"obj-38": [
 				"Seed",
 				"Seed",
 				0
 			],
-			"obj-39": [
+			"obj-40": [
 				"Bars",
 				"Bars",
 				0
 			],
-			"obj-41": [
+			"obj-42": [
 				"Continue Bars",
 				"Cont",
 				0
 			],
-			"obj-43": [
+			"obj-44": [
 				"Variations",
 				"Vars",
 				0
 			],
-			"obj-45": [
+			"obj-46": [
+				"Install",
+				"Install",
+				0
+			],
+			"obj-47": [
 				"Server Port",
 				"Port",
 				0
 			],
-			"obj-64": [
-				"Improvise",
-				"Improvise",
-				0
-			],
 			"obj-67": [
-				"Continue",
-				"Continue",
+				"Improvise",
+				"Improvise",
 				0
 			],
 			"obj-70": [
+				"Continue",
+				"Continue",
+				0
+			],
+			"obj-73": [
 				"Re-roll",
 				"Re-roll",
 				0
 			],
-			"obj-73": [
+			"obj-76": [
 				"Free Improvise",
 				"Free",
 				0
 			],
-			"obj-76": [
+			"obj-79": [
 				"Diagnose",
 				"Diagnose",
 				0
 			],
-			"obj-101": [
+			"obj-112": [
 				"Play Along",
 				"Play",
 				0
 			],
-			"obj-102": [
+			"obj-113": [
 				"Play Input",
 				"Input",
 				0
 			],
-			"obj-104": [
+			"obj-115": [
 				"Play Mode",
 				"Mode",
 				0
 			],
-			"obj-106": [
+			"obj-117": [
 				"Play Window",
 				"Window",
+				0
+			],
+			"obj-124": [
+				"Steps",
+				"Steps",
+				0
+			],
+			"obj-127": [
+				"Interpolate",
+				"Interp",
 				0
 			]
 		}

@@ -12,9 +12,12 @@ Writes, next to this script:
     qbdi.client.maxpat        the plain-Max abstraction ([qbdi.client], also as a bpatcher)
     qbdi.client.maxhelp       its help patch
 
-The JavaScript the patchers load (qbdi_device.js, qbdi_live.js, qbdi_diagnose.js, qbdi_play.js,
-qbdi_schedule.js, qbdi.client.js, qbdi_protocol.js, qbdi_launcher.js, qbdi_install.js, qbdi_osc.js) is written by
-hand; the [js] boxes take their inlet and outlet counts from the scripts' ``inlets = N; outlets = M;`` lines.
+    python max_patches/build_patches.py --list    # the files a release ships (qbdi_scripts.js), one a line
+
+The JavaScript the patchers load is written by hand and listed once, in qbdi_scripts.js (read here, by
+the device's loader, the installer and build/build.sh); every [js] and [node.script] written here must
+name a listed script. The [js] boxes take their inlet and outlet counts from the scripts'
+``inlets = N; outlets = M;`` lines.
 File formats: shared/notes/m4l.md sections 1 and 2; what Max itself writes: the device audit.
 """
 
@@ -75,7 +78,6 @@ FIXED_IO: dict[str, tuple[int, int, list[str]]] = {
     "midiparse": (1, 8, ["", "", "", "int", "int", "", "int", ""]),   # as Max 8 saves it
     "transport": (2, 9, ["int", "int", "float", "float", "float", "", "int", "float", ""]),
     "metro": (2, 1, ["bang"]),
-    "iter": (1, 1, [""]),
     "makenote": (3, 2, ["float", "float"]),
     "noteout": (3, 0, []),
     "*": (2, 1, ["float"]),
@@ -85,6 +87,21 @@ FIXED_IO: dict[str, tuple[int, int, list[str]]] = {
     "qbdi.client": (1, 4, ["", "", "", ""]),
     "pattr": (1, 3, ["", "", ""]),
 }
+
+
+def shipped_list() -> dict[str, Any]:
+    """qbdi_scripts.js's list (its object literal is JSON): SCRIPTS, PATCHERS, HELP, DEVICES, DEVICE_MODULES."""
+    text = (HERE / "qbdi_scripts.js").read_text(encoding="utf-8")
+    found = re.search(r"^var qbdiScripts = (\{.*?^\});", text, re.M | re.S)
+    if not found:
+        raise SystemExit("qbdi_scripts.js: no 'var qbdiScripts = {...};' list")
+    return json.loads(found.group(1))
+
+
+def shipped() -> list[str]:
+    """Every file of max_patches/ a release ships, in the list's order."""
+    listed = shipped_list()
+    return listed["SCRIPTS"] + listed["PATCHERS"] + listed["HELP"] + listed["DEVICES"]
 
 
 def js_io(script: str) -> tuple[int, int]:
@@ -99,8 +116,12 @@ def js_io(script: str) -> tuple[int, int]:
 
 def object_io(text: str) -> tuple[int, int, list[str]]:
     """Inlets, outlets and outlet types of a [newobj] from its text (Max 8)."""
-    words = [w for w in text.split() if not w.startswith("@")]
+    words = text.split()
+    attrs = [i for i, w in enumerate(words) if w.startswith("@")]
+    words = words[:attrs[0]] if attrs else words     # "@name value..." are attributes, not arguments
     cls, args = words[0], words[1:]
+    if cls in ("js", "node.script") and args[0] not in shipped_list()["SCRIPTS"]:
+        raise SystemExit(f"build_patches.py: [{cls} {args[0]}] is not in qbdi_scripts.js's SCRIPTS")
     if cls == "js":
         n_in, n_out = js_io(args[0])
         return n_in, n_out, [""] * n_out
@@ -298,7 +319,11 @@ def device() -> Patcher:
     p.connect(defer_init, 0, init_both, 0)
     p.connect(init_both, 0, init, 0)
     p.connect(init, 0, js, 0)
-    p.connect(recv, 0, js, 0)
+    # every reply reaches the script with a fresh [transport] reading just before it (Play Along
+    # hands its answers over to Max's scheduler against it): [t a b] bangs the stamp first
+    recv_stamp = p.obj("t a b", 200, 55)
+    p.connect(recv, 0, recv_stamp, 0)
+    p.connect(recv_stamp, 0, js, 0)
     p.connect(js, 0, send, 0)
     p.connect(js, 3, recv, 0)
     p.connect(js, 4, launcher, 0)
@@ -422,6 +447,14 @@ def device() -> Patcher:
                          info="Clips one press writes, with consecutive seeds (Seed, Seed+1, ...), each named "
                               "with its seed.")
     label("Vars", [322, 92, 28, 14])
+    # Install: the first run copies the server and the scripts into the fixed places (docs/DEVICE.md,
+    # "Where the files live"); it says so first, and this toggle keeps it from doing so
+    install = p.param("live.text", at(3, 0, 44), [330, 2, 62, 15], varname="install", longname="Install",
+                      shortname="Install", ptype=ENUM, enum=["off", "on"], initial=1, mode=1, text="Install",
+                      texton="Install", invisible=STORED_ONLY,
+                      info="On: the first run copies the server into ~/Documents/qbdi and the scripts into the Max "
+                           "package qbdi (it says so first), so collected and frozen sets find them; an update "
+                           "replaces those folders. Off: nothing is copied.")
     port = p.param("live.numbox", at(2, 3), [234, 124, 50, 15], varname="server_port",
                    longname="Server Port", shortname="Port", ptype=FLOAT, mmin=1024, mmax=65535, initial=7400,
                    unitstyle=UNIT_INT, invisible=STORED_ONLY,
@@ -432,7 +465,7 @@ def device() -> Patcher:
                      (allocation, "allocation"), (source, "source"), (rate, "rate"), (full, "rate_full"),
                      (threshold, "threshold"), (temperature, "temperature"), (structure, "structure"),
                      (seed, "seed"), (bars, "bars"), (cont, "continue_bars"), (variations, "variations"),
-                     (port, "server_port")):
+                     (port, "server_port"), (install, "install")):
         wire(box, key)
 
     # feedback into the UI: new seed after Re-roll, the model list, the model to remember
@@ -464,7 +497,8 @@ def device() -> Patcher:
         p.connect(pre, 0, low, 0)
         p.connect(low, 0, js, 0)
 
-    play_along(p, js, ui_route, wire, label)
+    play_along(p, js, ui_route, wire, label, recv_stamp)
+    interpolate_controls(p, js, wire, label)
 
     p.comment("Reads the Detail View clip, asks the qbdi server (127.0.0.1:7400),\n"
               "writes the improvisation into the next empty slot (Session) or after the clip (Arrangement).\n"
@@ -472,7 +506,7 @@ def device() -> Patcher:
     return p
 
 
-def play_along(p: Patcher, js: Box, ui_route: Box, wire, label) -> None:
+def play_along(p: Patcher, js: Box, ui_route: Box, wire, label, recv_stamp: Box) -> None:
     """Play Along (docs/DEVICE.md): the track's MIDI input, Live's transport, the answers out.
 
     Live's transport reaches the script through [transport]: in a Live device every unnamed
@@ -483,31 +517,64 @@ def play_along(p: Patcher, js: Box, ui_route: Box, wire, label) -> None:
     runs when it stops, so the script hears stop, tempo and meter changes. Each bang fills a
     [pack]'s cold inlets, then bangs its left one: one complete "clock" message per bang, whatever
     order [transport] writes its outlets in.
+
+    js decides, Max's scheduler plays (qbdi_schedule.js): [js] runs on the low-priority queue
+    (https://docs.cycling74.com/max7/vignettes/jsthreading), so the script hands each answer over
+    to [pipe]s when it arrives, each event with a delay in ticks against a fresh [transport]
+    reading ("stamp", taken by [t a b] just before each reply and each Play Along toggle). A pipe
+    fed from the queue outputs on the scheduler thread
+    (https://docs.cycling74.com/max8/vignettes/audio_sampleaccurate) and its delay can be
+    tempo-relative (https://docs.cycling74.com/reference/pipe). [route m t n]: m, the answers in
+    ticks; t, the offs on the answer's bar line (a tie clears this pipe alone); n, a 0 ms pipe for
+    offs owed now (a pipe in ticks stands still while the transport is stopped, same page). Each
+    pipe's three outlets -> one [pack 0 0 0] -> the [midiout] the pass-through [gate] feeds: both
+    streams leave from the scheduler thread, each message as one 3-byte list (no [iter]).
     """
     # A MIDI Effect blocks MIDI unless the patch forwards it: everything played passes through a
     # [gate], open unless Play Along mutes the input (open too when qbdi_device.js is missing).
     midi_in = p.obj("midiin", 900, 560)
     split = p.obj("t i i", 900, 590)
     thru = p.obj("gate 1 1", 900, 650)
-    midi_out = p.obj("midiout", 900, 720)
-    answers = p.obj("iter", 960, 690)
+    midi_out = p.obj("midiout", 900, 760)
     p.connect(midi_in, 0, split, 0)
     p.connect(split, 0, thru, 1)
     p.connect(thru, 0, midi_out, 0)
     p.connect(ui_route, 4, thru, 0)
-    p.connect(js, 6, answers, 0)
-    p.connect(answers, 0, midi_out, 0)
+
+    # the answers: js -> [route m t n] -> pipes -> [pack 0 0 0] -> [midiout]
+    to_pipes = p.obj("route m t n", 960, 600, 90)
+    bytes_out = p.obj("pack 0 0 0", 960, 730)
+    p.connect(js, 6, to_pipes, 0)
+    for i, text in enumerate(("pipe 0 0 0 0 @delaytime 0 ticks", "pipe 0 0 0 0 @delaytime 0 ticks", "pipe 0 0 0 0")):
+        pipe = p.obj(text, 960 + 80 * i, 650 + 20 * i, 190 if "@" in text else 90)
+        p.connect(to_pipes, i, pipe, 0)
+        for k in range(3):
+            p.connect(pipe, k, bytes_out, k)
+    p.connect(bytes_out, 0, midi_out, 0)
+
+    # the fresh reading: "stamp 0 PLAYING TICKS" just before a reply or a toggle change
+    stamper = p.obj("t b b", 1260, 480)
+    stamp_clock = p.obj("transport", 1300, 505)
+    stamp_pack = p.obj("pack 0 0 0.", 1260, 530)
+    stamp_pre = p.obj("prepend stamp", 1260, 555)
+    p.connect(stamper, 1, stamp_clock, 0)
+    p.connect(stamp_clock, 6, stamp_pack, 1)    # state: 1 playing
+    p.connect(stamp_clock, 7, stamp_pack, 2)    # ticks
+    p.connect(stamper, 0, stamp_pack, 0)
+    p.connect(stamp_pack, 0, stamp_pre, 0)
+    p.connect(stamp_pre, 0, js, 0)
+    p.connect(recv_stamp, 1, stamper, 0)
 
     # notes played -> "note PITCH VELOCITY TICKS", stamped with the song time as they arrive
     parse = p.obj("midiparse", 1000, 590)
     stamp = p.obj("t l b", 1000, 620)
-    stamp_clock = p.obj("transport", 1060, 650)
+    note_clock = p.obj("transport", 1060, 650)
     note = p.obj("pack 0 0 0.", 1000, 680)
     note_pre = p.obj("prepend note", 1000, 710)
     p.connect(split, 1, parse, 0)
     p.connect(parse, 0, stamp, 0)
-    p.connect(stamp, 1, stamp_clock, 0)
-    p.connect(stamp_clock, 7, note, 2)
+    p.connect(stamp, 1, note_clock, 0)
+    p.connect(note_clock, 7, note, 2)
     p.connect(stamp, 0, note, 0)
     p.connect(note, 0, note_pre, 0)
     p.connect(note_pre, 0, js, 0)
@@ -565,9 +632,36 @@ def play_along(p: Patcher, js: Box, ui_route: Box, wire, label) -> None:
                      annotation="How many recent bars the rate-limited channel codes against: short follows "
                                 "your last phrase, long a whole section.")
     label("Window", [470, 84, 34, 15])
-    for box, key in ((toggle, "play_along"), (source_of_input, "play_input"), (mode, "play_mode"),
-                     (window, "play_window")):
+    toggle_pre = p.obj("prepend play_along", 1200, 445)
+    toggle_stamp = p.obj("t a b", 1200, 470)
+    p.connect(toggle, 0, toggle_pre, 0)
+    p.connect(toggle_pre, 0, toggle_stamp, 0)
+    p.connect(toggle_stamp, 0, js, 0)
+    p.connect(toggle_stamp, 1, stamper, 0)
+    for box, key in ((source_of_input, "play_input"), (mode, "play_mode"), (window, "play_window")):
         wire(box, key)
+
+
+def interpolate_controls(p: Patcher, js: Box, wire, label) -> None:
+    """Interpolate (docs/DEVICE.md): a button that morphs the Detail View clip into the next clip on its
+    track, and Steps (2-16), the clips it writes; under Play Along in the right column."""
+    steps = p.param("live.numbox", [1160, 60, 40, 15], [520, 124, 34, 15], varname="interpolate_steps",
+                    longname="Steps", shortname="Steps", ptype=FLOAT, mmin=2, mmax=16, initial=5,
+                    unitstyle=UNIT_INT,
+                    info="Clips Interpolate writes, from the selected clip (step 1) to the next clip on its "
+                         "track (the last step), 2-16.")
+    label("Steps", [470, 124, 48, 15])
+    wire(steps, "interpolate_steps")
+    btn = p.param("live.text", [1160, 20, 80, 20], [470, 104, 84, 18], varname="interpolate",
+                  longname="Interpolate", shortname="Interp", ptype=ENUM, enum=["off", "on"], initial=0, mode=0,
+                  text="Interpolate", texton="Interpolate", invisible=HIDDEN,
+                  info="Morph the clip in Detail View into the next clip on its track: Steps new clips, written "
+                       "after the second one; neither clip is changed.")
+    pre = p.obj("prepend interpolate", 1160, 100)
+    low = p.obj("deferlow", 1160, 130)
+    p.connect(btn, 0, pre, 0)
+    p.connect(pre, 0, low, 0)
+    p.connect(low, 0, js, 0)
 
 
 # ---- the plain-Max abstraction ------------------------------------------------------------------
@@ -773,7 +867,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if a written file would change")
     parser.add_argument("--out", type=Path, default=HERE, help="folder to write to (default: max_patches/)")
+    parser.add_argument("--list", action="store_true",
+                        help="print the files a release ships from max_patches/ (qbdi_scripts.js), one a line")
     args = parser.parse_args(argv)
+    if args.list:
+        print("\n".join(shipped()))
+        return 0
     stale = []
     for name, data in outputs().items():
         path = args.out / name

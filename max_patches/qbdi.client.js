@@ -66,12 +66,16 @@ function hasAll(m, names) {
 hasAll.local = 1;
 
 var loadedBy = {};
-var qbdi = loadModule("qbdi_protocol", ["Settings", "Client", "PROTOCOL_VERSION"],
+var qbdi = loadModule("qbdi_protocol", ["Settings", "parseReply", "PROTOCOL_VERSION"],
                       function () { return typeof qbdi === "object" ? qbdi : null; });
+var qbdiExchange = loadModule("qbdi_exchange", ["attach"],     // the Client and the assemblers
+                              function () { return typeof qbdiExchange === "object" ? qbdiExchange : null; });
+var missingScript = !qbdi ? "qbdi_protocol.js" : (!qbdiExchange ? "qbdi_exchange.js" : "");
+qbdi = qbdi && qbdiExchange ? qbdiExchange.attach(qbdi) : null;
 var qbdiDiagnose = loadModule("qbdi_diagnose", ["start"],
                               function () { return typeof qbdiDiagnose === "object" ? qbdiDiagnose : null; });
 if (!qbdi) {
-    post("qbdi.client: qbdi_protocol.js not found. Max looked next to the abstraction and in its search path " +
+    post("qbdi.client: " + missingScript + " not found. Max looked next to the abstraction and in its search path " +
          "(the qbdi package: ~/Documents/Max 8 (or Max 9)/Packages/qbdi/javascript)\n");
 }
 var diagnosis = null;
@@ -101,7 +105,7 @@ function done() { start(); }
 function loadbang() { start(); }
 
 function start() {
-    if (!qbdi) { display("⚠ qbdi_protocol.js not found (see the Max Console)"); return; }
+    if (!qbdi) { display("⚠ " + missingScript + " not found (see the Max Console)"); return; }
     if (started) { return; }
     started = true;
     if (!replyPort) { pickReplyPort(0); }

@@ -19,17 +19,21 @@
  *   outlet 1  -> status [comment]          ("set <text>")
  *   outlet 2  -> connected LED             (0 / 1)
  *   outlet 3  -> [udpreceive]              ("port N": this device's reply port)
- *   outlet 4  -> [node.script qbdi_launcher.js]  (ensure, retry, port, host, probe_port, clock, info, save_report)
+ *   outlet 4  -> [node.script qbdi_launcher.js]  (ensure, retry, port, host, install, probe_port, clock, info,
+ *               save_report)
  *   outlet 5  -> UI feedback via [route seed menu model_name loaded]: the Seed box after Re-roll
  *               ("seed N"), the Model [umenu] ("menu clear" / "menu append NAME" / "menu set I"),
  *               the stored model name ("model_name NAME" -> [pattr], a Blob parameter saved
  *               with the Live set; it comes back at load as "model_saved NAME"), "loaded"
  *               (stops the patch's "qbdi_device.js not found" timer), and "thru 0|1" (the
  *               [gate] of the input's pass-through: Play Along's Input choice)
- *   outlet 6  -> [iter] -> [midiout]   (Play Along's answers: note-on/off and CC bytes)
+ *   outlet 6  -> [route m t n] -> [pipe]s -> [pack 0 0 0] -> [midiout]   (Play Along's answers,
+ *               handed over to Max's scheduler: "m|t delaytime D ticks", "m|t|n S D1 D2",
+ *               "m|t clear"; qbdi_schedule.js)
  * Play Along's inputs: "clock GRID PLAYING TICKS TEMPO NUM DEN" from [transport] (grid 1: the
  * [metro 32n @quantize 32n] on Live's grid; 0: the fixed-rate poll), "note PITCH VELOCITY TICKS"
- * from [midiin] -> [midiparse], each stamped with [transport]'s song time when it happened.
+ * from [midiin] -> [midiparse], each stamped with [transport]'s song time when it happened, and
+ * "stamp 0 PLAYING TICKS" (a fresh reading) just before each server reply and Play Along toggle.
  * The launcher starts nothing until this script has sent its address: at init, when the launcher
  * says "hello", and every ENSURE_EVERY_MS while no server answers.
  */
@@ -55,6 +59,7 @@ var LAUNCHER_PROBE_MS = 1000;
 var LAUNCHER_SILENT_MS = 8000;   // no word from the launcher by then: say that it did not start
 var ENSURE_EVERY_MS = 10000;
 var MAX_VARIATIONS = 8;
+var DEFAULT_STEPS = 5;           // Interpolate: clips from the selected clip to the next one, both included
 var QUERY_RANGES = ["clip", "loop", "selection"];
 var PACKAGE_JS = "~/Documents/Max 8 (or Max 9)/Packages/qbdi/javascript";
 var DIAGNOSE_START_MS = 25000;   // how long Diagnose waits for a server that is starting
@@ -84,15 +89,33 @@ function hasAll(m, names) {
 }
 hasAll.local = 1;
 
+/** Every module of the list (qbdi_scripts.js, DEVICE_MODULES), in order: name -> module or null.
+ *  Under include() a module is the global its file defines, found on this script's global object. */
+function loadAll(list) {
+    var out = {};
+    for (var i = 0; i < list.length; i++) {
+        out[list[i].name] = loadModule(list[i].name, list[i].needs, globalNamed(list[i].global));
+    }
+    return out;
+}
+loadAll.local = 1;
+
+function globalNamed(name) {
+    return function () { var g = GLOBAL[name]; return typeof g === "object" && g !== null ? g : null; };
+}
+globalNamed.local = 1;
+
+var GLOBAL = this;             // global code's `this`: where include() leaves a module's global
 var loadedBy = {};
-var qbdi = loadModule("qbdi_protocol", ["Settings", "Client", "PROTOCOL_VERSION"],
-                      function () { return typeof qbdi === "object" ? qbdi : null; });
-var qbdiLive = loadModule("qbdi_live", ["make"], function () { return typeof qbdiLive === "object" ? qbdiLive : null; });
-var qbdiDiagnose = loadModule("qbdi_diagnose", ["start"],
-                              function () { return typeof qbdiDiagnose === "object" ? qbdiDiagnose : null; });
-var qbdiPlay = loadModule("qbdi_play", ["create"], function () { return typeof qbdiPlay === "object" ? qbdiPlay : null; });
-var qbdiSchedule = loadModule("qbdi_schedule", ["Scheduler"],
-                              function () { return typeof qbdiSchedule === "object" ? qbdiSchedule : null; });
+var qbdiScripts = loadModule("qbdi_scripts", ["DEVICE_MODULES", "SCRIPTS"],
+                             function () { return typeof qbdiScripts === "object" ? qbdiScripts : null; });
+var modules = loadAll(qbdiScripts ? qbdiScripts.DEVICE_MODULES : []);
+// the protocol's codecs with its client and assemblers attached (qbdi_exchange.js): one `qbdi`
+var qbdi = modules.qbdi_protocol && modules.qbdi_exchange ? modules.qbdi_exchange.attach(modules.qbdi_protocol) : null;
+var qbdiLive = modules.qbdi_live || null;
+var qbdiDiagnose = modules.qbdi_diagnose || null;
+var qbdiPlay = modules.qbdi_play || null;
+var qbdiSchedule = modules.qbdi_schedule || null;
 
 // ---- state --------------------------------------------------------------------------------
 var settings = qbdi ? new qbdi.Settings({ rate: 256 }) : null;
@@ -101,46 +124,53 @@ var rateFull = false;
 var queryRange = "clip";
 var continueBars = 4;
 var variations = 1;
-var serverHost = qbdi ? qbdi.DEFAULT_HOST : "";
-var serverPort = qbdi ? qbdi.DEFAULT_PORT : 0;
-var replyPort = 0;
-var portAttempt = 0;
-var portProbe = null;          // {port, since}: waiting for the launcher's answer
+var interpolateSteps = DEFAULT_STEPS;
+// the server, as this device reaches it
+var link = {
+    host: qbdi ? qbdi.DEFAULT_HOST : "",
+    port: qbdi ? qbdi.DEFAULT_PORT : 0,
+    replyPort: 0,
+    portAttempt: 0,
+    portProbe: null,           // {port, since}: waiting for the launcher's answer
+    connected: false,
+    version: "",
+    lastHeartbeat: -1e12,
+    missedPings: 0
+};
 var client = null;
 var live = null;               // qbdi_live.js, bound to LiveAPI
 var initialized = false;
-var task = null;
 var deviceId = 0;
-var initAt = 0;
 
-var modelNames = [];           // from the server's models reply
-var modelMaxRate = {};         // name -> max rate
-var defaultModel = "";
-var savedModel = null;         // the model chosen for this device (null: the server's default)
+// the server's models
+var modelInfo = {
+    names: [],                 // from the server's models reply
+    maxRate: {},               // name -> max rate
+    defaultName: "",
+    saved: null                // the model chosen for this device (null: the server's default)
+};
 
-var connected = false;
-var serverVersion = "";
-var launcherHeard = false;     // any message from qbdi_launcher.js yet
-var launcherState = "";
-var launcherMessage = "";
-var launcherWaiter = null;     // Diagnose waiting for the launcher's "info"
-var lastEnsure = -1e12;
-var lastHeartbeat = -1e12;
-var missedPings = 0;
+// the launcher (qbdi_launcher.js, Node for Max)
+var launcherInfo = {
+    heard: false,              // any message from it yet
+    state: "",
+    message: "",
+    waiter: null,              // Diagnose waiting for its "info"
+    lastEnsure: -1e12,
+    install: true              // the Install toggle: the first run may copy the server and scripts (qbdi_install.js)
+};
 var lastError = "";
 var lastAction = "";
 var lastRtt = null;
 
 var batch = null;              // the press being served: {kind, prefix, seeds, index, results, ...}
 var play = null;               // Play Along (qbdi_play.js, its scheduler qbdi_schedule.js)
-var playWanted = false;        // the toggle's state, kept until init (and while either file is missing)
-var playOptions = { input: 0, mode: 0, window: 8 };   // the other Play Along choices, kept until init
-var playShownBar = -1;
+// Play Along's controls, kept until init (and while either file is missing)
+var playPending = { wanted: false, options: { input: 0, mode: 0, window: 8 }, shownBar: -1 };
 var diagnosis = null;          // the Diagnose run, while it runs
-var lastTaskTick = 0;
-var taskTicks = 0;
-var clockTicks = 0;
-var clockOn = false;
+
+// the timers: the js Task, or the launcher's clock when Max's scheduler stops
+var clocks = { task: null, initAt: 0, lastTaskTick: 0, taskTicks: 0, clockTicks: 0, clockOn: false };
 
 // ---- start-up -------------------------------------------------------------------------------
 /** live.thisdevice -> [deferlow] -> "init": the Live API is usable from here on. */
@@ -148,29 +178,29 @@ function init() {
     if (initialized) { return; }
     outlet(OUT_UI, "loaded");
     if (!qbdi) {
-        missing("qbdi_protocol.js");
+        missing(qbdiScripts ? (modules.qbdi_protocol ? "qbdi_exchange.js" : "qbdi_protocol.js") : "qbdi_scripts.js");
         return;
     }
     initialized = true;
-    initAt = lastTaskTick = now();
+    clocks.initAt = clocks.lastTaskTick = now();
     deviceId = readDeviceId();
     if (qbdiLive && typeof LiveAPI !== "undefined") { live = qbdiLive.make(LiveAPI, qbdi); }
-    client = new qbdi.Client({ send: sendOsc, onEvent: onEvent, now: now, host: serverHost });
+    client = new qbdi.Client({ send: sendOsc, onEvent: onEvent, now: now, host: link.host });
     if (qbdiPlay && qbdiSchedule) {
         play = qbdiPlay.create(qbdi, playHost(), qbdiSchedule);
-        play.setInput(playOptions.input);
-        play.setStreamOption("mode", playOptions.mode);
-        play.setStreamOption("window", playOptions.window);
+        play.setInput(playPending.options.input);
+        play.setStreamOption("mode", playPending.options.mode);
+        play.setStreamOption("window", playPending.options.window);
     }
     choosePort(0);
     sendLauncherSettings();
     if (typeof Task !== "undefined") {
-        task = new Task(taskTick, this);
-        task.interval = TICK_MS;
-        task.repeat();
+        clocks.task = new Task(taskTick, this);
+        clocks.task.interval = TICK_MS;
+        clocks.task.repeat();
     }
     if (!qbdiLive) { missing("qbdi_live.js"); return; }
-    if (play && playWanted) { play.setEnabled(true); }
+    if (play && playPending.wanted) { play.setEnabled(true); }
     showStatus();
 }
 
@@ -197,38 +227,39 @@ readDeviceId.local = 1;
 
 /** Pick this device's reply port: derived from the device id, so instances differ; retried. */
 function choosePort(attempt) {
-    portAttempt = attempt;
+    link.portAttempt = attempt;
     var seed = deviceId > 0 ? deviceId : Math.floor(Math.random() * REPLY_PORT_SPAN);
     var port = REPLY_PORT_BASE + ((seed * 37 + attempt * 101) % REPLY_PORT_SPAN);
-    portProbe = { port: port, since: now() };
+    link.portProbe = { port: port, since: now() };
     outlet(OUT_LAUNCHER, "probe_port", port);
 }
 choosePort.local = 1;
 
 function usePort(port) {
-    portProbe = null;
-    replyPort = port;
+    link.portProbe = null;
+    link.replyPort = port;
     client.replyPort = port;
     client.reset();
     outlet(OUT_RECEIVE, "port", port);
-    missedPings = 0;
+    link.missedPings = 0;
     heartbeat();
 }
 usePort.local = 1;
 
 /** The address first, then "ensure": the launcher starts a server only on the address it was given. */
 function sendLauncherSettings() {
-    lastEnsure = now();
-    outlet(OUT_LAUNCHER, "host", serverHost);
-    outlet(OUT_LAUNCHER, "port", serverPort);
+    launcherInfo.lastEnsure = now();
+    outlet(OUT_LAUNCHER, "install", launcherInfo.install ? 1 : 0);
+    outlet(OUT_LAUNCHER, "host", link.host);
+    outlet(OUT_LAUNCHER, "port", link.port);
     outlet(OUT_LAUNCHER, "ensure");
 }
 sendLauncherSettings.local = 1;
 
 function notifydeleted() {
     if (play) { play.shutdown(); }
-    if (task) { task.cancel(); task = null; }
-    if (clockOn) { outlet(OUT_LAUNCHER, "clock", 0); }
+    if (clocks.task) { clocks.task.cancel(); clocks.task = null; }
+    if (clocks.clockOn) { outlet(OUT_LAUNCHER, "clock", 0); }
 }
 
 // ---- messages -------------------------------------------------------------------------------
@@ -239,12 +270,13 @@ function anything() {
     if (!qbdi) { return; }
     pump();
     if (name.charAt(0) === "/") {
-        if (play && play.accepts(name, args)) { play.handle(name, args); showStatus(); return; }
-        if (client) { client.handle(name, args); }
-        return;
+        if (play && play.accepts(name, args)) { play.handle(name, args); showStatus(); }
+        else if (client) { client.handle(name, args); }
+    } else {
+        applySetting(name, args);
+        if (play) { play.settingsChanged(); }
     }
-    applySetting(name, args);
-    if (play) { play.settingsChanged(); }
+    if (play) { play.setFresh(null); }   // a reading is good for the one message it came with
 }
 
 function applySetting(name, args) {
@@ -269,53 +301,61 @@ function applySetting(name, args) {
     case "variations":
         variations = Math.max(1, Math.min(MAX_VARIATIONS, Math.round(Number(v)) || 1));
         break;
+    case "interpolate_steps":
+        interpolateSteps = Math.max(qbdi.MIN_INTERPOLATE_STEPS, Math.min(qbdi.MAX_INTERPOLATE_STEPS,
+                                                                         Math.round(Number(v)) || DEFAULT_STEPS));
+        break;
     case "model_index":
         // the Model menu: ignored until the server's list has filled it (at load it says 0)
-        if (modelNames.length === 0) { break; }
+        if (modelInfo.names.length === 0) { break; }
         var i = Math.round(Number(v));
-        chooseModel(i > 0 && i <= modelNames.length ? modelNames[i - 1] : null, true);
+        chooseModel(i > 0 && i <= modelInfo.names.length ? modelInfo.names[i - 1] : null, true);
         break;
     case "model_saved":
-        savedModel = v === undefined || String(v) === "default" || String(v) === "" ? null : String(v);
-        problem = settings.set("model", savedModel);
-        if (modelNames.length) { showModelMenu(); }
+        modelInfo.saved = v === undefined || String(v) === "default" || String(v) === "" ? null : String(v);
+        problem = settings.set("model", modelInfo.saved);
+        if (modelInfo.names.length) { showModelMenu(); }
         break;
     case "server_port":
         var p = Math.round(Number(v));
         if (p > 0 && p < 65536) {
-            var changed = p !== serverPort;
-            serverPort = p;
+            var changed = p !== link.port;
+            link.port = p;
             outlet(OUT_OSC, "port", p);
             if (changed && initialized) {
                 // the launcher restarts its server there (or finds one); ping the new address
-                connected = false;
+                link.connected = false;
                 sendLauncherSettings();
                 heartbeat();
             }
         } else { problem = "server port must be 1..65535"; }
         break;
     case "host":
-        serverHost = String(v);
-        if (client) { client.setHost(serverHost); }   // another machine's server needs the handshake
-        outlet(OUT_OSC, "host", serverHost);
+        link.host = String(v);
+        if (client) { client.setHost(link.host); }   // another machine's server needs the handshake
+        outlet(OUT_OSC, "host", link.host);
         if (initialized) { sendLauncherSettings(); }
         break;
+    case "install":
+        launcherInfo.install = Number(v) !== 0;
+        if (initialized) { outlet(OUT_LAUNCHER, "install", launcherInfo.install ? 1 : 0); }
+        break;
     case "play_along":
-        playWanted = Number(v) !== 0;
+        playPending.wanted = Number(v) !== 0;
         if (!initialized) { break; }
         if (!play) { missing(qbdiPlay ? "qbdi_schedule.js" : "qbdi_play.js"); break; }
-        play.setEnabled(playWanted);
+        play.setEnabled(playPending.wanted);
         break;
     case "play_input":
-        playOptions.input = v;
+        playPending.options.input = v;
         problem = play ? play.setInput(v) : null;
         break;
     case "play_mode":
-        playOptions.mode = v;
+        playPending.options.mode = v;
         problem = play ? play.setStreamOption("mode", v) : null;
         break;
     case "play_window":
-        playOptions.window = v;
+        playPending.options.window = v;
         problem = play ? play.setStreamOption("window", v) : null;
         break;
     default:
@@ -329,15 +369,15 @@ function applySetting(name, args) {
 applySetting.local = 1;
 
 function cappedRate() {
-    var name = settings.get("model") || defaultModel;
-    var max = modelMaxRate[name];
+    var name = settings.get("model") || modelInfo.defaultName;
+    var max = modelInfo.maxRate[name];
     return max > 0 && rateBits > max ? max : rateBits;
 }
 cappedRate.local = 1;
 
 /** Use this model for the next requests; remember it with the Live set when `save`. */
 function chooseModel(name, save) {
-    savedModel = name;
+    modelInfo.saved = name;
     settings.set("model", name);
     if (save) { outlet(OUT_UI, "model_name", name === null ? "default" : name); }
     if (!rateFull) { settings.set("rate", cappedRate()); }
@@ -348,10 +388,10 @@ chooseModel.local = 1;
 function showModelMenu() {
     outlet(OUT_UI, "menu", "clear");
     outlet(OUT_UI, "menu", "append", "default");
-    for (var i = 0; i < modelNames.length; i++) { outlet(OUT_UI, "menu", "append", modelNames[i]); }
-    var idx = savedModel === null ? -1 : qbdi.indexOf(modelNames, savedModel);
-    if (savedModel !== null && idx < 0) {
-        lastError = "model '" + savedModel + "' (saved with this set) is not on this server; using its default";
+    for (var i = 0; i < modelInfo.names.length; i++) { outlet(OUT_UI, "menu", "append", modelInfo.names[i]); }
+    var idx = modelInfo.saved === null ? -1 : qbdi.indexOf(modelInfo.names, modelInfo.saved);
+    if (modelInfo.saved !== null && idx < 0) {
+        lastError = "model '" + modelInfo.saved + "' (saved with this set) is not on this server; using its default";
         settings.set("model", null);
     }
     outlet(OUT_UI, "menu", "set", idx + 1);
@@ -364,7 +404,7 @@ function model(name) {
     var problem = settings.set("model", name === undefined ? null : name);
     if (problem) { fail("bad_setting", problem); return; }
     chooseModel(settings.get("model"), true);
-    if (modelNames.length) { showModelMenu(); }
+    if (modelInfo.names.length) { showModelMenu(); }
     if (play) { play.settingsChanged(); }
 }
 
@@ -375,7 +415,14 @@ function clock(grid, playing, ticks, tempo, num, den) {
     var before = play.playing;
     play.clock(grid, playing, ticks, tempo, num, den);
     var bar = play.playing ? play.barAt(play.beat) : -1;
-    if (play.enabled && (play.playing !== before || bar !== playShownBar)) { playShownBar = bar; showStatus(); }
+    if (play.enabled && (play.playing !== before || bar !== playPending.shownBar)) { playPending.shownBar = bar; showStatus(); }
+}
+
+/** A fresh [transport] reading the patch takes just before each server reply and each Play Along
+ *  toggle reaches this script ([t a b] -> [transport] -> "stamp 0 PLAYING TICKS"): the next
+ *  message is handled against it (answers are handed over to Max's scheduler against it). */
+function stamp(unused, playing, ticks) {
+    if (play) { play.setFresh(ticks); }
 }
 
 /** A note played into the track ([midiparse]), with the song time it was played at. */
@@ -394,8 +441,8 @@ function playHost() {
         thru: function (open) { outlet(OUT_UI, "thru", open); },
         settings: function () { return settings; },
         replyPort: function () {
-            if (!replyPort) { usePort(portProbe ? portProbe.port : REPLY_PORT_BASE); }
-            return replyPort;
+            if (!link.replyPort) { usePort(link.portProbe ? link.portProbe.port : REPLY_PORT_BASE); }
+            return link.replyPort;
         },
         report: function (text, bad) {
             if (bad) { fail("play_along", text); return; }
@@ -436,12 +483,50 @@ function free(v) {
                  target: target.target, settings: s, label: "free improvisation, " + s.get("bars") + " bars" });
 }
 
+/**
+ * Interpolate: Steps clips that morph from the clip in Detail View (step 1) to the next clip on its
+ * track (the last step), written after that second clip (next free Session slots, or after it in
+ * the Arrangement), each named with its step. Neither source clip is touched.
+ */
+function interpolate(v) {
+    if (v === 0 || !ready()) { return; }
+    var a = live.readQuery(queryRange);
+    if (a.error) { fail(a.code || "no_query", a.error); return; }
+    var b = live.readNextClip(a, queryRange);
+    if (b.error) { fail(b.code || "no_query", b.error); return; }
+    var empty = a.notes.length === 0 ? a : (b.notes.length === 0 ? b : null);
+    if (empty) { fail("no_query", "'" + empty.name + "' has no unmuted notes; Interpolate needs notes in both clips"); return; }
+    if (Math.abs(a.beatsPerBar - b.beatsPerBar) > 1e-9) {
+        fail("no_query", "'" + a.name + "' and '" + b.name + "' have different meters; Interpolate pairs their bars, " +
+             "so both need one meter");
+        return;
+    }
+    var s = settings.copy({ beats_per_bar: a.beatsPerBar, length_beats: null, continue_bars: 0 });
+    startBatch({ kind: "interpolate", prefix: "morph", beatsPerBar: a.beatsPerBar, span: Math.max(a.span, b.span),
+                 target: b.target, settings: s, notes: a.notes, notesB: b.notes, spans: [a.span, b.span],
+                 steps: interpolateSteps, queryClipId: a.clipId,
+                 label: "morphing '" + a.name + "' into '" + b.name + "' in " + interpolateSteps + " steps" });
+}
+
+/** A morph's one result -> one result per step, named with its step (writeBatch writes them). */
+function morphSteps(b, ev) {
+    var stepBeats = Number(ev.settings && ev.settings.length_beats) || b.span;
+    var parts = qbdi.splitSteps(ev.notes, b.steps, stepBeats);
+    var out = [];
+    for (var k = 0; k < parts.length; k++) {
+        out.push({ notes: parts[k], settings: ev.settings, request: ev.request, span: stepBeats,
+                   prefix: "morph " + (k + 1) + "/" + parts.length });
+    }
+    return out;
+}
+morphSteps.local = 1;
+
 function diagnose(v) {
     if (v === 0 || !qbdi) { return; }
     if (!qbdiDiagnose) { missing("qbdi_diagnose.js"); return; }
     if (!initialized) { fail("live_api", "the device is still loading; try again in a moment"); return; }
     if (diagnosis && !diagnosis.finished) { return; }
-    taskTicks = clockTicks = 0;
+    clocks.taskTicks = clocks.clockTicks = 0;
     lastError = "";
     lastAction = "Diagnose running… (Max Console)";
     showStatus();
@@ -473,37 +558,41 @@ function server() {
     var args = arrayfromargs(arguments);
     var kind = String(args[0]);
     if (!qbdi) { return; }
-    launcherHeard = true;
-    if (kind === "tick") { clockTicks++; tick(); return; }
+    launcherInfo.heard = true;
+    if (kind === "tick") { clocks.clockTicks++; tick(); return; }
     pump();
     if (kind === "hello") {
         if (initialized) { sendLauncherSettings(); }   // whatever it missed before Node was up
     } else if (kind === "state") {
-        launcherState = String(args[1] || "");
-        launcherMessage = args.slice(2).join(" ");
-        if (launcherState === "running" || launcherState === "external") { heartbeat(); }
+        launcherInfo.state = String(args[1] || "");
+        launcherInfo.message = args.slice(2).join(" ");
+        if (launcherInfo.state === "running" || launcherInfo.state === "external") { heartbeat(); }
     } else if (kind === "error") {
-        launcherState = "error";
-        launcherMessage = args.slice(2).join(" ");
-        lastError = launcherMessage;
+        launcherInfo.state = "error";
+        launcherInfo.message = args.slice(2).join(" ");
+        lastError = launcherInfo.message;
     } else if (kind === "ready") {
-        launcherState = "running";
-        serverVersion = String(args[1] || "");
+        launcherInfo.state = "running";
+        link.version = String(args[1] || "");
         heartbeat();
     } else if (kind === "installed") {
         lastAction = args.slice(1).join(" ");
+    } else if (kind === "install_notice") {
+        // the first run says what it will copy where before it does, once: status line and Max Console
+        lastAction = args.slice(1).join(" ");
+        post("qbdi: " + lastAction + "\n");
     } else if (kind === "info") {
         var info = null;
         try { info = JSON.parse(String(args.slice(1).join(" "))); } catch (e) { info = null; }
-        if (launcherWaiter) { var w = launcherWaiter; launcherWaiter = null; w(info); }
+        if (launcherInfo.waiter) { var w = launcherInfo.waiter; launcherInfo.waiter = null; w(info); }
         return;
     } else if (kind === "report_saved") {
         if (args[1]) { post("qbdi diagnose: report saved to " + args[1] + "\n"); }
         return;
     } else if (kind === "port_free") {
         var port = Math.round(Number(args[1]));
-        if (portProbe && port === portProbe.port) {
-            if (Number(args[2]) === 1) { usePort(port); } else { choosePort(portAttempt + 1); }
+        if (link.portProbe && port === link.portProbe.port) {
+            if (Number(args[2]) === 1) { usePort(port); } else { choosePort(link.portAttempt + 1); }
         }
     }
     showStatus();
@@ -513,9 +602,9 @@ function server() {
 /** The js Task. If it stops (Max's scheduler does when Live's audio engine is off, say), pump()
  *  notices on the next message and has the launcher's clock drive tick() instead. */
 function taskTick() {
-    lastTaskTick = now();
-    taskTicks++;
-    if (clockOn) { clockOn = false; outlet(OUT_LAUNCHER, "clock", 0); }
+    clocks.lastTaskTick = now();
+    clocks.taskTicks++;
+    if (clocks.clockOn) { clocks.clockOn = false; outlet(OUT_LAUNCHER, "clock", 0); }
     tick();
 }
 taskTick.local = 1;
@@ -523,8 +612,8 @@ taskTick.local = 1;
 function pump() {
     if (!initialized) { return; }
     var t = now();
-    if (t - lastTaskTick > TASK_STALLED_MS) {
-        if (!clockOn) { clockOn = true; outlet(OUT_LAUNCHER, "clock", TICK_MS); }
+    if (t - clocks.lastTaskTick > TASK_STALLED_MS) {
+        if (!clocks.clockOn) { clocks.clockOn = true; outlet(OUT_LAUNCHER, "clock", TICK_MS); }
         tick();
     }
 }
@@ -533,23 +622,23 @@ pump.local = 1;
 function tick() {
     if (!client) { return; }
     var t = now();
-    if (portProbe && t - portProbe.since > LAUNCHER_PROBE_MS) {
-        usePort(portProbe.port);      // no launcher answer (Node missing?): just use it
+    if (link.portProbe && t - link.portProbe.since > LAUNCHER_PROBE_MS) {
+        usePort(link.portProbe.port);      // no launcher answer (Node missing?): just use it
     }
     client.tick();
     if (diagnosis && !diagnosis.finished) { diagnosis.tick(); }
-    if (replyPort && t - lastHeartbeat > HEARTBEAT_MS && !client.isPending("ping")) { heartbeat(); }
-    if (!launcherHeard && !connected && t - initAt > LAUNCHER_SILENT_MS && launcherState !== "silent") {
-        launcherState = "silent";
-        launcherMessage = "the launcher (qbdi_launcher.js, Node for Max) has not started: see the Max Console; " +
+    if (link.replyPort && t - link.lastHeartbeat > HEARTBEAT_MS && !client.isPending("ping")) { heartbeat(); }
+    if (!launcherInfo.heard && !link.connected && t - clocks.initAt > LAUNCHER_SILENT_MS && launcherInfo.state !== "silent") {
+        launcherInfo.state = "silent";
+        launcherInfo.message = "the launcher (qbdi_launcher.js, Node for Max) has not started: see the Max Console; " +
                           "or start the server yourself (qbdi serve)";
         showStatus();
     }
 }
 
 function heartbeat() {
-    if (!client || !replyPort) { return; }
-    lastHeartbeat = now();
+    if (!client || !link.replyPort) { return; }
+    link.lastHeartbeat = now();
     client.ping();
 }
 heartbeat.local = 1;
@@ -561,7 +650,7 @@ function ready() {
     if (!qbdi) { return false; }
     if (!initialized || !client) { fail("live_api", "the device is still loading; try again in a moment"); return false; }
     if (!live) { missing("qbdi_live.js"); return false; }
-    if (!replyPort) { usePort(portProbe ? portProbe.port : REPLY_PORT_BASE); }
+    if (!link.replyPort) { usePort(link.portProbe ? link.portProbe.port : REPLY_PORT_BASE); }
     return true;
 }
 ready.local = 1;
@@ -589,7 +678,7 @@ startImprovise.local = 1;
 function startBatch(b) {
     var seed = Number(b.settings.get("seed")) || 0;
     b.seeds = [];
-    for (var i = 0; i < variations; i++) { b.seeds.push((seed + i) % (qbdi.MAX_SEED + 1)); }
+    for (var i = 0; i < (b.kind === "interpolate" ? 1 : variations); i++) { b.seeds.push((seed + i) % (qbdi.MAX_SEED + 1)); }
     b.index = 0;
     b.results = [];
     batch = b;                 // a press while another runs replaces it: late replies are ignored
@@ -603,7 +692,9 @@ function sendVariation(b) {
     var s = b.settings.copy({ seed: b.seeds[b.index] });
     var ctx = { batch: b, requested: s.values };
     try {
-        if (b.kind === "free") { client.free(s, ctx); } else { client.improvise(b.notes, s, ctx); }
+        if (b.kind === "free") { client.free(s, ctx); }
+        else if (b.kind === "interpolate") { client.interpolate(b.notes, b.notesB, b.steps, b.spans[0], b.spans[1], s, ctx); }
+        else { client.improvise(b.notes, s, ctx); }
     } catch (e) {
         batch = null;
         fail("too_large", String(e.message || e));
@@ -618,7 +709,7 @@ sendVariation.local = 1;
 function onBatchReply(b, ev) {
     if (b !== batch) { return; }
     if (ev.type === "result") {
-        b.results.push(ev);
+        b.results = b.results.concat(b.kind === "interpolate" ? morphSteps(b, ev) : [ev]);
         if (++b.index < b.seeds.length) { sendVariation(b); return; }
     } else {
         b.failure = ev.type === "timeout" ? ev.message + " (is the server running? see the status line)"
@@ -643,8 +734,8 @@ function writeBatch(b) {
         if (effective.seed === undefined) { effective.seed = ev.request.context.requested.seed; }
         var end = 0;
         for (var j = 0; j < notes.length; j++) { end = Math.max(end, notes[j].start + notes[j].duration); }
-        var length = Math.max(b.span, Math.ceil(end / b.beatsPerBar - 1e-9) * b.beatsPerBar, b.beatsPerBar);
-        var name = qbdi.clipName(b.prefix, effective);
+        var length = Math.max(ev.span || b.span, Math.ceil(end / b.beatsPerBar - 1e-9) * b.beatsPerBar, b.beatsPerBar);
+        var name = qbdi.clipName(ev.prefix || b.prefix, effective);
         var r = live.write(target, notes, length, name);
         if (!r.ok) { problem = r.reason; break; }
         written.push({ name: name, where: r.where, notes: notes.length });
@@ -657,9 +748,30 @@ function writeBatch(b) {
     lastAction = written.length === 1 ? "wrote '" + w.name + "' (" + w.notes + " notes) to " + w.where
         : "wrote " + written.length + " clips '" + w.name + "' … '" + written[written.length - 1].name + "' from " + w.where;
     if (written.length === 1 && w.notes === 0) { lastAction += " — silent: lower Threshold or raise Rate"; }
+    var kept = keptSummary(b.results.slice(0, written.length));
+    if (kept) { lastAction += " · " + kept; }
     lastError = b.failure ? "stopped after " + written.length + " of " + b.seeds.length + ": " + b.failure : "";
 }
 writeBatch.local = 1;
+
+/** What the server measured the improvisation(s) kept of the query: "harmony 82% · notes 7%" (one
+ *  clip) or the range over the clips of a press ("harmony 70-82% · notes 5-9%"); "" when none said. */
+function keptSummary(results) {
+    if (results.length === 1) { return qbdi.keptText(results[0].measures); }
+    var parts = [];
+    var names = { retained: "harmony", copy: "notes" };
+    for (var k = 0; k < qbdi.RESULT_MEASURES.length; k++) {
+        var key = qbdi.RESULT_MEASURES[k];
+        var lo = Infinity, hi = -Infinity;
+        for (var i = 0; i < results.length; i++) {
+            var v = results[i].measures ? results[i].measures[key] : undefined;
+            if (typeof v === "number") { lo = Math.min(lo, Math.round(100 * v)); hi = Math.max(hi, Math.round(100 * v)); }
+        }
+        if (hi >= lo) { parts.push(names[key] + " " + (lo === hi ? lo : lo + "-" + hi) + "%"); }
+    }
+    return parts.join(" · ");
+}
+keptSummary.local = 1;
 
 /** Server notes -> notes Live accepts (pitch 0..127, start >= 0, duration > 0, velocity 1..127). */
 function cleanNotes(notes) {
@@ -678,20 +790,20 @@ function onEvent(ev) {
     var ctx = ev.request ? ev.request.context : null;
     switch (ev.type) {
     case "pong":
-        missedPings = 0;
-        if (!connected) { connected = true; client.models(); }
-        serverVersion = ev.serverVersion;
+        link.missedPings = 0;
+        if (!link.connected) { link.connected = true; client.models(); }
+        link.version = ev.serverVersion;
         lastRtt = ev.rtt;
         if (ev.mismatch) { lastError = ev.mismatch; }
         else if (lastError.indexOf("server") === 0) { lastError = ""; }
         break;
     case "models":
-        defaultModel = ev.defaultModel;
-        modelNames = [];
-        modelMaxRate = {};
+        modelInfo.defaultName = ev.defaultModel;
+        modelInfo.names = [];
+        modelInfo.maxRate = {};
         for (var i = 0; i < ev.models.length; i++) {
-            modelNames.push(ev.models[i].name);
-            modelMaxRate[ev.models[i].name] = ev.models[i].max_rate;
+            modelInfo.names.push(ev.models[i].name);
+            modelInfo.maxRate[ev.models[i].name] = ev.models[i].max_rate;
         }
         showModelMenu();
         if (!rateFull) { settings.set("rate", cappedRate()); }
@@ -714,14 +826,14 @@ function onEvent(ev) {
         break;
     case "timeout":
         if (kind === "ping") {
-            missedPings++;
-            connected = false;
-            lastError = "server not answering on " + serverHost + ":" + serverPort;
+            link.missedPings++;
+            link.connected = false;
+            lastError = "server not answering on " + link.host + ":" + link.port;
             askLauncher();
-            if (missedPings >= 3 && (launcherState === "running" || launcherState === "external")) {
+            if (link.missedPings >= 3 && (launcherInfo.state === "running" || launcherInfo.state === "external")) {
                 // the server is up for the launcher but our replies never arrive: another port
-                missedPings = 0;
-                choosePort(portAttempt + 1);
+                link.missedPings = 0;
+                choosePort(link.portAttempt + 1);
             }
         }
         break;
@@ -736,7 +848,7 @@ function onEvent(ev) {
 onEvent.local = 1;
 
 function askLauncher() {
-    if (now() - lastEnsure >= ENSURE_EVERY_MS) { sendLauncherSettings(); }
+    if (now() - launcherInfo.lastEnsure >= ENSURE_EVERY_MS) { sendLauncherSettings(); }
 }
 askLauncher.local = 1;
 
@@ -762,23 +874,23 @@ function diagnoseHost() {
         },
         arrangement: function () { return live.arrangementPath(); },
         launcher: function (cb) {
-            launcherWaiter = cb;
+            launcherInfo.waiter = cb;
             outlet(OUT_LAUNCHER, "info");
         },
         retry: function () { outlet(OUT_LAUNCHER, "retry"); },
-        connected: function () { return connected; },
+        connected: function () { return link.connected; },
         ping: function (cb) {
-            if (!replyPort) { usePort(portProbe ? portProbe.port : REPLY_PORT_BASE); }
-            lastHeartbeat = now();
+            if (!link.replyPort) { usePort(link.portProbe ? link.portProbe.port : REPLY_PORT_BASE); }
+            link.lastHeartbeat = now();
             client.ping({ diagnose: cb });
         },
         free: function (bars, cb) {
             var s = settings.copy({ bars: bars, continue_bars: 0, beats_per_bar: 4, seed: 1, threshold: 0.3, sampling: "threshold" });
             client.free(s, { diagnose: cb });
         },
-        replyPort: function () { return replyPort; },
+        replyPort: function () { return link.replyPort; },
         scratch: function () { return live.scratchCheck(); },
-        timers: function () { return { task: taskTicks, clock: clockTicks }; },
+        timers: function () { return { task: clocks.taskTicks, clock: clocks.clockTicks }; },
         wake: function () { pump(); },
         saveReport: function (text) { outlet(OUT_LAUNCHER, "save_report", text); }
     };
@@ -797,22 +909,22 @@ fail.local = 1;
 function showStatus() {
     if (!qbdi) { return; }
     var parts = [];
-    if (connected) {
-        var m = settings.get("model") || defaultModel || "default model";
+    if (link.connected) {
+        var m = settings.get("model") || modelInfo.defaultName || "default model";
         parts.push("● " + m + (lastRtt !== null ? " · " + Math.round(lastRtt) + " ms" : ""));
-    } else if (launcherState === "starting") {
+    } else if (launcherInfo.state === "starting") {
         parts.push("○ starting the server…");
-    } else if (launcherState === "error" || launcherState === "failed" || launcherState === "crashed" ||
-               launcherState === "silent") {
-        parts.push("○ " + (launcherState === "silent" ? "" : "server " + launcherState + ": ") + launcherMessage);
+    } else if (launcherInfo.state === "error" || launcherInfo.state === "failed" || launcherInfo.state === "crashed" ||
+               launcherInfo.state === "silent") {
+        parts.push("○ " + (launcherInfo.state === "silent" ? "" : "server " + launcherInfo.state + ": ") + launcherInfo.message);
     } else {
         parts.push("○ no server");
     }
     var playing = play ? play.summary() : "";
     if (playing) { parts.push(playing); }
-    if (lastError && lastError !== launcherMessage) { parts.push("⚠ " + lastError); } else if (lastAction && !playing) { parts.push(lastAction); }
+    if (lastError && lastError !== launcherInfo.message) { parts.push("⚠ " + lastError); } else if (lastAction && !playing) { parts.push(lastAction); }
     outlet(OUT_STATUS, "set", parts.join("  "));
-    outlet(OUT_LED, connected ? 1 : 0);
+    outlet(OUT_LED, link.connected ? 1 : 0);
 }
 showStatus.local = 1;
 

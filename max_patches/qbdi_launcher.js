@@ -16,6 +16,7 @@
  *   ready <server_version> <protocol> <port> <model>
  *   port_free <port> <0|1>          (answer to probe_port)
  *   command <how> <path>            (what it started)
+ *   install_notice <line>           (the first run, before it copies anything: what, where, how to opt out)
  *   installed <line>                (the first-run install, qbdi_install.js)
  *   info <json>                     (answer to info: what Diagnose reports)
  *   report_saved <path>             (answer to save_report)
@@ -24,7 +25,8 @@
  * Server lines and the launcher's own errors also go to the Max Console (errors and warnings
  * always, other lines at most INFO_BURST per INFO_WINDOW_MS).
  * Messages in: ensure, retry, start, stop, restart, ping, probe_port N, port N, host H, model NAME,
- * python PATH, server PATH, log_level LEVEL, clock MS, info, save_report TEXT.
+ * python PATH, server PATH, log_level LEVEL, install 0|1 (the device's Install toggle), clock MS, info,
+ * save_report TEXT.
  *
  * Where the binary is looked for, in order:
  *   1. the path sent with "server PATH"          2. the environment variable QBDI_SERVER
@@ -52,7 +54,13 @@ function requireSibling(name) {
   for (const d of docs) for (const max of ["Max 9", "Max 8"]) folders.push(path.join(d, max, "Packages", "qbdi", "javascript"));
   for (const folder of folders) {
     const file = path.join(folder, name + ".js");
-    if (fs.existsSync(file)) return { module: require(file), file };
+    if (fs.existsSync(file)) {
+      try {
+        return { module: require(file), file };
+      } catch (err) {   // it needs a sibling that is missing (qbdi_install.js: qbdi_scripts.js)
+        return { module: null, file, missing: `${name}.js could not load (${err.message})` };
+      }
+    }
   }
   return { module: null, file: null, missing: `${name}.js (looked in: ${folders.join("; ")})` };
 }
@@ -127,6 +135,9 @@ class Launcher {
     this.maxCrashes = options.maxCrashes || 5;
     this.crashWindowMs = options.crashWindowMs || 300000;
     this.install = options.install === true;
+    this.installAllowed = true;        // the device's Install toggle ("install 0" keeps the first run from copying)
+    this.installNoticeMs = options.installNoticeMs || 15000;   // the first run says what it will copy, then waits this long
+    this.installNotice = null;         // the timer while it waits
     this.host = options.host || qbdi.DEFAULT_HOST;
     this.port = options.port || qbdi.DEFAULT_PORT;
     this.model = options.model || "";
@@ -153,6 +164,7 @@ class Launcher {
     this.stuck = null;        // {code, message}: blocked by the OS, or gave up; only "retry" starts again
     this.noWatchdog = false;  // the server is too old for --exit-with-stdin
     this.installed = null;    // the first-run install's report
+    this.marker = null;       // <installed server folder>.running-<pid> while its server runs (qbdi_install.js)
     this.posted = { window: 0, count: 0, hidden: 0 };
     this.lastErrorPost = { text: "", at: -Infinity };
   }
@@ -401,6 +413,8 @@ class Launcher {
     }
     this.child = child;
     child.spawnedAt = this.now();
+    // a server running from the installed folder: no update swaps that folder while it runs
+    if (files && found.how === "Documents") this.marker = files.markRunning(path.dirname(found.command), child.pid);
     if (child.stdin) child.stdin.on("error", () => {});   // never written to: only its closing matters
     const onLine = (line) => {
       line = line.trim();
@@ -484,6 +498,7 @@ class Launcher {
   }
 
   async onExit(child, code, signal) {
+    if (files && this.marker && (child === this.child || !this.child)) { files.unmarkRunning(this.marker); this.marker = null; }
     if (this.child !== child) return;
     this.child = null;
     clearTimeout(this.readyTimer);
@@ -600,6 +615,7 @@ class Launcher {
     clearInterval(this.clockTimer);
     clearTimeout(this.restartTimer);
     clearTimeout(this.readyTimer);
+    clearTimeout(this.installNotice);
     if (this.child) {
       this.stopping = true;
       try { this.child.kill("SIGTERM"); } catch (e) { /* gone */ }
@@ -613,9 +629,24 @@ class Launcher {
 
   // ---- the first-run install, Diagnose's facts, the clock --------------------------------------
   /** Copy the server and scripts into the fixed places once (qbdi_install.js), when run from the release folder. */
-  firstRunInstall() {
-    if (!this.install || this.installed || !files || !this.command || this.command.how !== "next to the device") return;
-    this.installed = files.installFrom(this.scriptDir, { homedir: this.homedir, env: this.env, platform: this.platform });
+  firstRunInstall(now = false) {
+    if (!this.install || !this.installAllowed || this.installed || !files || !this.command ||
+        this.command.how !== "next to the device") return;
+    const options = { homedir: this.homedir, env: this.env, platform: this.platform };
+    if (!now && !(options.env || {}).QBDI_NO_INSTALL && files.firstTime(options)) {
+      // say before doing, once: the status line and the Max Console, with the way to opt out on the device
+      if (this.installNotice) return;
+      const line = files.notice(this.scriptDir, options, Math.round(this.installNoticeMs / 1000));
+      if (line) {
+        this.out("install_notice", line);
+        this.post("qbdi-launcher: " + line);
+        this.installNotice = setTimeout(() => this.firstRunInstall(true), this.installNoticeMs);
+        if (this.installNotice.unref) this.installNotice.unref();
+        return;
+      }
+    }
+    this.installNotice = null;
+    this.installed = files.installFrom(this.scriptDir, options);
     for (const line of files.describe(this.installed)) {
       this.out("installed", line);
       this.post("qbdi-launcher: " + line);
@@ -680,6 +711,16 @@ class Launcher {
       case "python": this.python = String(value || ""); break;
       case "server": this.server = String(value || ""); break;
       case "log_level": this.logLevel = String(value || ""); break;
+      case "install": {
+        this.installAllowed = Number(value) !== 0;
+        if (!this.installAllowed && this.installNotice) {
+          clearTimeout(this.installNotice);
+          this.installNotice = null;
+          this.out("installed", "nothing installed: Install is off on the device");
+          this.post("qbdi-launcher: nothing installed: Install is off on the device");
+        }
+        break;
+      }
       default: throw new Error(`unknown setting ${key}`);
     }
   }
@@ -704,6 +745,7 @@ class Launcher {
       python: cfg("python"),
       server: cfg("server"),
       log_level: cfg("log_level"),
+      install: cfg("install"),
       clock: (ms) => this.clock(ms),
       info: () => this.out("info", JSON.stringify(this.info())),
       save_report: (...text) => this.saveReport(text.join(" ")),

@@ -246,6 +246,45 @@ var qbdiLive = (function () {
             if (number(clip.get("is_midi_clip"), 1) !== 1) {
                 return { error: "the clip in Detail View is an audio clip; select a MIDI clip" };
             }
+            return readClip(clip, range);
+        };
+
+        /**
+         * Interpolate's second clip: the next clip on the query's track, as Magenta Studio takes it
+         * (Session: the next slot below that holds a clip; Arrangement: the first clip that starts at
+         * or after the query's end), read like the query (range "selection" reads the whole clip).
+         * Returns readQuery's object or {error, code}.
+         */
+        api.readNextClip = function (query, range) {
+            var where = query.target;
+            var next = null;
+            if (where.kind === "session") {
+                var count = at("live_set tracks " + where.track).getcount("clip_slots");
+                for (var i = where.slot + 1; i < count && next === null; i++) {
+                    var slot = at("live_set tracks " + where.track + " clip_slots " + i);
+                    if (number(slot.get("has_clip"), 0) === 1) { next = at("live_set tracks " + where.track + " clip_slots " + i + " clip"); }
+                }
+            } else {
+                var best = null;
+                var clips = arrangementClips(where.track);
+                for (var j = 0; j < clips.length; j++) {
+                    var c = clips[j];
+                    if (c.id !== query.clipId && c.start >= where.endTime - 1e-6 && (best === null || c.start < best.start)) { best = c; }
+                }
+                if (best) { next = at("id " + best.id); }
+            }
+            if (next === null || !validId(next.id)) {
+                return { error: "Interpolate morphs from the clip in Detail View to the next clip on its track " +
+                                (where.kind === "session" ? "(a slot below it)" : "(after it in the Arrangement)") +
+                                "; there is none: put the second clip there", code: "no_query" };
+            }
+            if (number(next.get("is_midi_clip"), 1) !== 1) {
+                return { error: "the next clip on the track is an audio clip; Interpolate needs two MIDI clips", code: "no_query" };
+            }
+            return readClip(next, range === "selection" ? "clip" : range);
+        };
+
+        function readClip(clip, range) {
             var where = locateClip(clip);
             if (where.error) { return { error: where.error, code: "live_api" }; }
             var num = number(clip.get("signature_numerator"), 4);
@@ -292,7 +331,7 @@ var qbdiLive = (function () {
             }
             return { notes: out, beatsPerBar: beatsPerBar, span: to - from, name: text(clip.get("name")) || "clip",
                      clipId: Number(clip.id), target: target, warning: read.warning || "" };
-        };
+        }
 
         /** Free improvisation goes next to the Detail View clip if it is on this device's track, else
          *  into the first empty slot of this device's track. */
@@ -475,6 +514,14 @@ var qbdiLive = (function () {
         api.scratchCheck = function () {
             var track = api.deviceTrack();
             if (track < 0) { return { ok: false, skip: true, detail: "cannot tell which track this device is on" }; }
+            // create, name, notes, delete: one undo step where the LOM offers it (as Variations), so
+            // Undo after Diagnose finds no scratch clip to bring back (Ableton's guideline: device
+            // changes land in the user's undo history; the audit, finding 11)
+            var undo = api.beginUndo();
+            try { return scratchClip(track); } finally { api.endUndo(undo); }
+        };
+
+        function scratchClip(track) {
             var notes = [{ pitch: 60, start: 0, duration: 1, velocity: 100 }, { pitch: 64, start: 1, duration: 0.5, velocity: 80 },
                          { pitch: 67, start: 2.5, duration: 1.5, velocity: 60 }];
             var made;
@@ -497,7 +544,7 @@ var qbdiLive = (function () {
             }
             var gone = number(at("live_set tracks " + track + " clip_slots " + made.slot).get("has_clip"), 1) === 0;
             return { ok: made.ok && gone, detail: detail + (gone ? ", deleted the clip" : "; the scratch clip was NOT deleted") };
-        };
+        }
 
         return api;
     };

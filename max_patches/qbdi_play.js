@@ -13,7 +13,8 @@
  * qbdi: qbdi_protocol.js; qbdiSchedule: qbdi_schedule.js, the note scheduler that plays the
  * answers (loaded the same way, by the device)
  * host: send(message)      one OSC message (array, address first) to the server
- *       midi(bytes)        [status, data1, data2] out of the device's [midiout]
+ *       midi(message)      ["m"|"t"|"n", ...] to the patch's pipes, then the one [midiout]
+ *                          (qbdi_schedule.js says which pipe plays what)
  *       thru(open)         1: the input passes through the patch's [gate]; 0: muted
  *       settings()         the device's Settings (its dials)
  *       replyPort()        this device's UDP reply port
@@ -25,6 +26,11 @@
  *       0 from the fixed-rate poll that notices stop, tempo and meter changes
  *   note(pitch, velocity, ticks)                   a note played into the track, stamped with
  *       the song time [transport] gave when [midiin] received it
+ *   stamp(ticks)                                   a fresh [transport] reading, taken by the patch
+ *       just before each server reply and toggle change reaches the script: answers are handed
+ *       over against it (setFresh; the device clears it after each message)
+ * No note leaves from here at the time it sounds: answers are handed over to Max's scheduler
+ * when they arrive (qbdi_schedule.js).
  */
 
 var qbdiPlay = (function () {
@@ -39,6 +45,7 @@ var qbdiPlay = (function () {
     Y.INPUTS = ["thru", "mute"];
     Y.CHANNEL = 0;                // answers go out on MIDI channel 1
     var NOTE_OFF = 0x80;
+    var S_NOW = "n";              // qbdi_schedule.js's pipe for what leaves at once
     var EPS = 1e-6;
 
     function Play(P, host, S) {
@@ -64,9 +71,10 @@ var qbdiPlay = (function () {
         this.held = {};                // pitch -> {start, velocity}: played, not yet released
         this.done = [];                // played notes with start and duration, in song beats
         this.pressed = {};             // pitch -> keys down now (whatever the transport does)
-        this.stats = { sent: 0, answered: 0, skipped: 0, dropped: 0, notesOut: 0, lastRtt: null };
-        this.notes = new S.Scheduler({     // the answers' notes on the song's time (qbdi_schedule.js)
-            midi: function (bytes) { self.host.midi(bytes); },
+        this.stats = { sent: 0, answered: 0, skipped: 0, dropped: 0, notesOut: 0, handedOver: 0, lastRtt: null };
+        this.fresh = null;             // the song position (beats) the patch read for the message being handled
+        this.notes = new S.Scheduler({     // the answers, handed over to Max's scheduler (qbdi_schedule.js)
+            send: function (message) { self.host.midi(message); },
             keyHeld: function (pitch) { return self.pressed[pitch] > 0 && self.thruOpen(); }
         }, this.stats, Y.CHANNEL);
         this.failure = "";
@@ -99,7 +107,7 @@ var qbdiPlay = (function () {
             this.failure = "";
             if (this.playing) { this.startStream(this.beat); }
         } else {
-            this.silence(true);
+            this.silence(true, this.freshBeat(), this.playing);
             this.closeStream();
             this.enabled = false;
             this.clearPlayed();
@@ -117,7 +125,7 @@ var qbdiPlay = (function () {
             // keys held now passed through; their releases will be muted: end them here
             for (var p in this.pressed) {
                 if (this.pressed.hasOwnProperty(p)) {
-                    for (var k = 0; k < this.pressed[p]; k++) { this.host.midi([NOTE_OFF | Y.CHANNEL, Number(p), 0]); }
+                    for (var k = 0; k < this.pressed[p]; k++) { this.host.midi([S_NOW, NOTE_OFF | Y.CHANNEL, Number(p), 0]); }
                 }
             }
         }
@@ -272,19 +280,30 @@ var qbdiPlay = (function () {
         }
     };
 
-    /** An answer: play it where its bar is, if that bar is still to come or under way. */
+    /** An answer: hand it over to Max's scheduler at once, where its bar is, against a fresh reading. */
     Play.prototype.answer = function (a) {
         var target = this.targets[a.bar];
         if (!target) { this.stats.dropped++; return; }     // its bar was abandoned (stop, jump, meter)
         delete this.targets[a.bar];
         this.stats.answered++;
         this.stats.lastRtt = this.host.now() - target.sentAt;
-        this.notes.schedule(target.start, a.notes, this.beat);
+        this.notes.handOver(target.start, target.start + this.bpb(), a.notes, this.freshBeat());
     };
 
-    // ---- playing the answers (qbdi_schedule.js) ------------------------------------------------
-    /** Forget the schedule and end every answer note; `stopping`: All Notes Off too. */
-    Play.prototype.silence = function (stopping) { this.notes.silence(stopping, this.enabled); };
+    // ---- the answers in Max's scheduler (qbdi_schedule.js) -------------------------------------
+    /** The patch's fresh [transport] reading for this message (ticks), or null once it is handled. */
+    Play.prototype.setFresh = function (ticks) {
+        var t = Number(ticks);
+        this.fresh = ticks === null || !isFinite(t) ? null : Math.max(0, t / Y.TICKS_PER_BEAT);
+    };
+
+    /** The song position now: the fresh reading, else the last one the clock brought. */
+    Play.prototype.freshBeat = function () { return this.fresh !== null ? this.fresh : this.beat; };
+
+    /** Clear what is pending and end every answer note sounding at `now`; `stopping`: All Notes Off too. */
+    Play.prototype.silence = function (stopping, now, running) {
+        return this.notes.silence(stopping, this.enabled, now === undefined ? this.freshBeat() : now, !!running);
+    };
 
     Play.prototype.clearPlayed = function () {
         this.done = [];
@@ -306,7 +325,7 @@ var qbdiPlay = (function () {
         if (!Number(playing)) {
             if (this.playing) {
                 this.playing = false;
-                this.silence(true);
+                this.silence(true, beat, false);      // stopped: the pipes in ticks stand still
                 this.closeStream();
                 this.clearPlayed();
             }
@@ -332,7 +351,6 @@ var qbdiPlay = (function () {
         }
         if (beat > this.beat) { this.beat = beat; }
         if (!this.enabled) { return; }
-        this.notes.fire(this.beat);
         this.sendDue(this.beat);
     };
 
@@ -345,7 +363,7 @@ var qbdiPlay = (function () {
         this.den = den;
         this.beat = beat;
         if (!this.enabled) { return; }
-        this.silence();
+        this.silence(false, beat, true);
         this.targets = {};
         var problem = this.meterProblem();
         if (problem) { this.closeStream(); this.fail(problem); return; }
@@ -357,8 +375,8 @@ var qbdiPlay = (function () {
     /** A jump in the song (a loop back, a relocate): what was scheduled is dropped, the stream keeps
      *  its history and carries on from the bar the transport is in. */
     Play.prototype.jump = function (beat, back) {
+        this.silence(false, this.beat, true);     // played up to the last position heard before the jump
         this.beat = beat;
-        this.silence();
         this.targets = {};
         this.nextBar = this.barAt(beat);
         if (back) {
@@ -377,7 +395,8 @@ var qbdiPlay = (function () {
         } else if (this.pressed[pitch] > 0) {
             if (--this.pressed[pitch] === 0) {
                 delete this.pressed[pitch];
-                this.notes.keyReleased(pitch);   // the answer's offs that waited for this key
+                var at = Number(ticks) / Y.TICKS_PER_BEAT;
+                this.notes.keyReleased(pitch, isFinite(at) ? Math.max(at, this.beat) : this.beat);   // the offs it withheld
             }
         }
         if (!this.enabled || !this.playing) { return; }
@@ -394,7 +413,7 @@ var qbdiPlay = (function () {
     // ---- the end --------------------------------------------------------------------------------
     /** The device is removed or the set closed. */
     Play.prototype.shutdown = function () {
-        this.silence(true);
+        this.silence(true, this.freshBeat(), this.playing);
         this.closeStream();
         this.enabled = false;
     };
@@ -414,8 +433,8 @@ var qbdiPlay = (function () {
                this.num + "/" + this.den + (this.stats.lastRtt !== null ? " · " + Math.round(this.stats.lastRtt) + " ms" : "");
     };
 
-    /** Notes sounding from the answers now (0 after stop: nothing hangs). */
-    Play.prototype.soundingCount = function () { return this.notes.soundingCount(); };
+    /** Answer notes sounding now (0 after stop: nothing hangs). */
+    Play.prototype.soundingCount = function () { return this.notes.soundingCount(this.freshBeat()); };
 
     Y.create = function (P, host, S) { return new Play(P, host, S); };
     Y.Play = Play;

@@ -5,11 +5,12 @@
  *
  * Mirrors bridge/protocol.py (addresses, versions, caps, setting keys, error codes) and the
  * setting ranges of bridge/config.py; tests/max_patches/test_patches.py keeps them equal.
- * Holds the only copy of the protocol code on the Max side: building request messages
- * (address first, flat int / float / string arguments, notes chunked) and reassembling
- * replies (/qbdi/result + /qbdi/result/notes chunks in any order, errors, warnings, pong,
- * status, models). Used by qbdi_device.js (Max for Live), qbdi.client.js (plain Max) and
- * qbdi_launcher.js (Node for Max).
+ * Holds the only copy of the protocol's constants and codecs on the Max side: building request
+ * messages (address first, flat int / float / string arguments, notes chunked) and parsing one
+ * reply (errors, warnings, pong, status, models, result headers and chunks). Its stateful half,
+ * the Client and the assemblers of chunked results and stream answers, is qbdi_exchange.js,
+ * attached to this module by whoever loads both. Used by qbdi_device.js (Max for Live),
+ * qbdi.client.js (plain Max) and qbdi_launcher.js (Node for Max).
  *
  * ES5 only: Max 8's [js] engine is SpiderMonkey 1.8.5 (no let/const/arrow functions/includes).
  * Loading:
@@ -21,6 +22,7 @@
  * [udpsend], which turns it into one OSC datagram.
  *
  * A server on another machine answers only after a handshake (docs/PROTOCOL.md): the Client
+ * (qbdi_exchange.js)
  * then pings first (padded to HANDSHAKE_BYTES), keeps the cookie of the pong, ends every
  * request with "cookie" <cookie>, renews it every COOKIE_PERIOD_S, and on a "cookie" error
  * pings and sends the request once more. On the loopback (the default host) nothing changes.
@@ -43,6 +45,7 @@ var qbdi = (function () {
     P.NOTES = "/qbdi/notes";
     P.FREE = "/qbdi/free";
     P.QUIT = "/qbdi/quit";
+    P.INTERPOLATE = "/qbdi/interpolate";   // a morph: clip A's notes then B's, chunked as an improvise request's
 
     P.PONG = "/qbdi/pong";
     P.STATUS_REPLY = "/qbdi/status/reply";
@@ -65,13 +68,16 @@ var qbdi = (function () {
     P.STREAM_REQUESTS = [P.STREAM_OPEN, P.STREAM_SET, P.STREAM_BAR, P.STREAM_CLOSE];
     P.STREAM_REPLIES = [P.STREAM_OPENED, P.STREAM_NEXT, P.STREAM_CLOSED];
 
-    P.REQUESTS = [P.PING, P.STATUS, P.MODELS, P.IMPROVISE, P.NOTES, P.FREE, P.QUIT].concat(P.STREAM_REQUESTS);
+    P.REQUESTS = [P.PING, P.STATUS, P.MODELS, P.IMPROVISE, P.NOTES, P.FREE, P.QUIT, P.INTERPOLATE].concat(P.STREAM_REQUESTS);
     P.REPLIES = [P.PONG, P.STATUS_REPLY, P.MODELS_REPLY, P.RESULT, P.RESULT_NOTES, P.ERROR,
                  P.WARNING, P.READY, P.BYE].concat(P.STREAM_REPLIES);
     P.ADDRESSES = P.REQUESTS.concat(P.REPLIES);
     P.HANDSHAKES = [P.PING];
 
     P.COOKIE_KEY = "cookie";
+    // after the effective settings, /qbdi/result of an improvise request carries these pairs: what the
+    // improvisation kept of its query (retained harmony, copy), measured by the server (bridge/protocol.py)
+    P.RESULT_MEASURES = ["retained", "copy"];
     P.COOKIE_PERIOD_S = 60.0;
     P.HANDSHAKE_BYTES = 128;
 
@@ -94,6 +100,10 @@ var qbdi = (function () {
     P.RESULT_BURST = 8;          // the server pauses RESULT_PAUSE_S after every RESULT_BURST result chunks
     P.RESULT_PAUSE_S = 0.001;
     P.INT32_MAX = 2147483647;
+
+    P.MIN_INTERPOLATE_STEPS = 2;     // clips a morph writes, both ends included
+    P.MAX_INTERPOLATE_STEPS = 16;
+    P.MAX_INTERPOLATE_BARS = 512;    // steps x bars per step
 
     P.STREAM_KEYS = ["mode", "window"];
     P.STREAM_SETTING_KEYS = ["model", "rate", "sampling", "threshold", "temperature", "z", "seed",
@@ -380,6 +390,27 @@ var qbdi = (function () {
     P.Settings = Settings;
 
     /** Flat [key, value, ...] -> {key: value} (the effective settings of a /qbdi/result). */
+    /** /qbdi/result's key/value pairs -> {settings: the settings pairs, measures: {retained, copy} given}. */
+    P.splitMeasures = function (args) {
+        var out = { settings: [], measures: {} };
+        for (var i = 0; i + 1 < args.length; i += 2) {
+            if (P.indexOf(P.RESULT_MEASURES, args[i]) >= 0 && typeof args[i + 1] === "number") {
+                out.measures[args[i]] = args[i + 1];
+            } else {
+                out.settings.push(args[i], args[i + 1]);
+            }
+        }
+        return out;
+    };
+
+    /** "harmony 82% · notes 7%": what an improvisation kept, for a status line ("" without figures). */
+    P.keptText = function (measures) {
+        var parts = [];
+        if (measures && typeof measures.retained === "number") { parts.push("harmony " + Math.round(100 * measures.retained) + "%"); }
+        if (measures && typeof measures.copy === "number") { parts.push("notes " + Math.round(100 * measures.copy) + "%"); }
+        return parts.join(" · ");
+    };
+
     P.pairsToObject = function (args) {
         var out = {};
         for (var i = 0; i + 1 < args.length; i += 2) { out[String(args[i])] = args[i + 1]; }
@@ -424,6 +455,45 @@ var qbdi = (function () {
             msgs.push([P.NOTES, id, replyPort, c, chunks.length].concat(chunks[c]));
         }
         return msgs;
+    };
+
+    /**
+     * /qbdi/interpolate header + /qbdi/notes chunks: clip A's notes then clip B's (notes as for
+     * buildImprovise), `steps` clips from A to B, lengths in beats (0 or null: to the last note's end).
+     */
+    P.buildInterpolate = function (id, replyPort, notesA, notesB, steps, lengthA, lengthB, settings) {
+        var flatA = P.flattenNotes(notesA);
+        var flat = flatA.concat(P.flattenNotes(notesB));
+        var nNotes = flat.length / P.FIELDS_PER_NOTE;
+        if (nNotes > P.MAX_NOTES) {
+            throw new Error("the clips have " + nNotes + " notes together; the limit is " + P.MAX_NOTES);
+        }
+        steps = Math.round(Number(steps));
+        if (!(steps >= P.MIN_INTERPOLATE_STEPS && steps <= P.MAX_INTERPOLATE_STEPS)) {
+            throw new Error("steps must be a whole number from " + P.MIN_INTERPOLATE_STEPS + " to " + P.MAX_INTERPOLATE_STEPS);
+        }
+        var chunks = P.chunkArgs(flat);
+        var msgs = [[P.INTERPOLATE, id, replyPort, nNotes, chunks.length, steps, flatA.length / P.FIELDS_PER_NOTE,
+                     Number(lengthA) || 0, Number(lengthB) || 0].concat(settingsArgs(settings))];
+        for (var c = 0; c < chunks.length; c++) {
+            msgs.push([P.NOTES, id, replyPort, c, chunks.length].concat(chunks[c]));
+        }
+        return msgs;
+    };
+
+    /**
+     * A morph's result (every step's notes in sequence, step k from k * stepBeats) -> `steps`
+     * note arrays, each with starts from its step's beginning (bridge.protocol.split_steps).
+     */
+    P.splitSteps = function (notes, steps, stepBeats) {
+        var out = [];
+        for (var k = 0; k < steps; k++) { out.push([]); }
+        for (var i = 0; i < notes.length; i++) {
+            var n = notes[i];
+            var at = Math.min(steps - 1, Math.max(0, Math.floor(n.start / stepBeats + 1e-6)));
+            out[at].push({ pitch: n.pitch, start: n.start - at * stepBeats, duration: n.duration, velocity: n.velocity });
+        }
+        return out;
     };
 
     P.buildFree = function (id, replyPort, settings) {
@@ -523,50 +593,13 @@ var qbdi = (function () {
         return out;
     };
 
-    /**
-     * Joins a stream's /qbdi/stream/next chunks into {type: "stream_next", id, bar, notes} per bar;
-     * keeps at most `keep` bars being assembled (older ones are dropped: they are late anyway).
-     */
-    function StreamAssembler(keep) {
-        this.keep = keep || 8;
-        this.parts = {};
-    }
-    StreamAssembler.prototype.add = function (ev) {
-        var key = ev.id + ":" + ev.bar;
-        var p = this.parts[key];
-        if (!p) { p = this.parts[key] = { ev: ev, chunks: {}, count: 0 }; }
-        if (!p.chunks.hasOwnProperty(String(ev.chunk))) {
-            p.chunks[String(ev.chunk)] = ev.flat;
-            p.count++;
-        }
-        if (p.count < ev.nChunks) {
-            var keys = [];
-            for (var k in this.parts) { if (this.parts.hasOwnProperty(k)) { keys.push(k); } }
-            if (keys.length > this.keep) {
-                keys.sort(function (a, b) { return Number(a.split(":")[1]) - Number(b.split(":")[1]); });
-                delete this.parts[keys[0]];
-            }
-            return null;
-        }
-        delete this.parts[key];
-        var flat = [];
-        for (var c = 0; c < ev.nChunks; c++) { flat = flat.concat(p.chunks[String(c)] || []); }
-        var notes = P.unflattenNotes(flat);
-        if (notes.length !== ev.nNotes) {
-            return { type: "bad_reply", id: ev.id, message: "the answer for bar " + ev.bar + " announced " +
-                     ev.nNotes + " notes but " + notes.length + " arrived" };
-        }
-        return { type: "stream_next", id: ev.id, bar: ev.bar, notes: notes };
-    };
-    P.StreamAssembler = StreamAssembler;
-
     // ---- reply parsing ------------------------------------------------------------------------
     function str(x) { return x === undefined || x === null ? "" : String(x); }
     function int(x) { var n = toNumber(x); return isNumber(n) ? Math.round(n) : NaN; }
 
     /**
      * One reply message -> an event object, without state. Result chunks come back as
-     * {type: "result_header"} / {type: "result_chunk"}; Reassembler joins them.
+     * {type: "result_header"} / {type: "result_chunk"}; qbdi_exchange.js's Reassembler joins them.
      * Returns {type: "bad_reply", message} for anything malformed.
      */
     P.parseReply = function (address, args) {
@@ -596,8 +629,9 @@ var qbdi = (function () {
             if (!isNumber(id) || !isNumber(nNotes) || !isNumber(nChunks) || nNotes < 0 || nChunks < 0) {
                 return { type: "bad_reply", id: id, message: "malformed /qbdi/result header" };
             }
+            var pairs = P.splitMeasures(args.slice(4));
             return { type: "result_header", id: id, nNotes: nNotes, nChunks: nChunks, model: str(args[3]),
-                     settings: P.pairsToObject(args.slice(4)) };
+                     settings: P.pairsToObject(pairs.settings), measures: pairs.measures };
         case P.RESULT_NOTES:
             var chunk = int(args[1]);
             var total = int(args[2]);
@@ -634,285 +668,6 @@ var qbdi = (function () {
             return { type: "bad_reply", id: id, message: "unknown reply address " + address };
         }
     };
-
-    /**
-     * Joins /qbdi/result and its /qbdi/result/notes chunks, which may arrive in any order.
-     * add(event, now) takes a result_header or result_chunk event and returns the complete
-     * {type: "result", id, model, settings, notes} once every chunk is in, else null.
-     * expire(now) drops results that stopped arriving and returns their ids.
-     */
-    function Reassembler(ttlMs) {
-        this.ttlMs = ttlMs || P.REQUEST_TTL_S * 1000;
-        this.parts = {};
-    }
-    Reassembler.prototype.add = function (ev, now) {
-        var key = String(ev.id);
-        var p = this.parts[key];
-        if (!p) {
-            p = this.parts[key] = { header: null, chunks: {}, count: 0, nChunks: -1, touched: now };
-        }
-        p.touched = now;
-        if (ev.type === "result_header") {
-            p.header = ev;
-            p.nChunks = ev.nChunks;
-        } else {
-            if (p.nChunks < 0) { p.nChunks = ev.nChunks; }
-            if (!p.chunks.hasOwnProperty(String(ev.chunk))) {
-                p.chunks[String(ev.chunk)] = ev.flat;
-                p.count++;
-            }
-        }
-        if (!p.header || p.count < p.header.nChunks) { return null; }
-        delete this.parts[key];
-        var keys = [];
-        for (var k in p.chunks) { if (p.chunks.hasOwnProperty(k)) { keys.push(Number(k)); } }
-        keys.sort(function (a, b) { return a - b; });
-        var flat = [];
-        for (var i = 0; i < keys.length; i++) { flat = flat.concat(p.chunks[String(keys[i])]); }
-        var notes = P.unflattenNotes(flat);
-        var h = p.header;
-        if (notes.length !== h.nNotes) {
-            return { type: "bad_reply", id: h.id, message: "result announced " + h.nNotes + " notes but " + notes.length + " arrived" };
-        }
-        return { type: "result", id: h.id, model: h.model, settings: h.settings, notes: notes };
-    };
-    Reassembler.prototype.expire = function (now) {
-        var gone = [];
-        for (var key in this.parts) {
-            if (this.parts.hasOwnProperty(key) && now - this.parts[key].touched > this.ttlMs) {
-                gone.push(Number(key));
-                delete this.parts[key];
-            }
-        }
-        return gone;
-    };
-    Reassembler.prototype.drop = function (id) { delete this.parts[String(id)]; };
-    P.Reassembler = Reassembler;
-
-    // ---- client: request ids, pending requests, timeouts, round-trip times -------------------
-    /**
-     * The state machine both Max clients share. Options:
-     *   send(message)   called once per OSC message (an array, address first)
-     *   now()           milliseconds (default: Date)
-     *   onEvent(event)  every reply / timeout / local error, with event.request = the pending request
-     *   replyPort       the UDP port the replies must come to
-     *   host            the server's host (default 127.0.0.1); another machine's needs the handshake
-     *   timeouts        {ping, improvise, ...} in ms
-     * Events: pong, status, models, result, error, warning, ready, bye, timeout, bad_reply.
-     */
-    function Client(options) {
-        options = options || {};
-        this.send = options.send || function () {};
-        this.now = options.now || function () { return new Date().getTime(); };
-        this.onEvent = options.onEvent || function () {};
-        this.replyPort = options.replyPort || 0;
-        this.timeouts = { ping: 1500, status: 2000, models: 2000, improvise: 15000, free: 15000, quit: 1000 };
-        if (options.timeouts) {
-            for (var k in options.timeouts) {
-                if (options.timeouts.hasOwnProperty(k)) { this.timeouts[k] = options.timeouts[k]; }
-            }
-        }
-        // Ids start at a random point so two clients that share a reply port by mistake,
-        // or a restarted device, do not reuse each other's ids.
-        this.nextId = options.firstId || 1 + Math.floor(Math.random() * 1000000000);
-        this.pending = {};
-        this.reassembler = new Reassembler();
-        this.lastRtt = null;
-        this.cookie = null;
-        this.cookieAt = 0;
-        this.setHost(options.host);
-    }
-
-    /** The server's host: on another machine, requests go after the handshake. */
-    Client.prototype.setHost = function (host) {
-        var remote = !P.isLoopbackHost(host);
-        if (remote !== this.remote) { this.cookie = null; }
-        this.remote = remote;
-    };
-
-    Client.prototype.newId = function () {
-        var id = this.nextId;
-        this.nextId = this.nextId >= 2147483000 ? 1 : this.nextId + 1;
-        return id;
-    };
-
-    /**
-     * Send a request: `build(id, replyPort)` gives its messages. To a server on another machine
-     * without a fresh cookie, the request waits for the handshake (its timeout runs meanwhile).
-     */
-    Client.prototype.request = function (kind, build, context) {
-        var id = this.newId();
-        var messages = build(id, this.replyPort);   // here, so that a bad request throws at once
-        var req = { id: id, kind: kind, sentAt: this.now(), context: context || null, build: build, retried: false };
-        this.pending[String(id)] = req;
-        if (this.remote && kind !== "ping" && !this.hasFreshCookie()) {
-            req.held = true;
-            this.handshake();
-        } else {
-            this.transmit(messages);
-        }
-        return req;
-    };
-
-    Client.prototype.transmit = function (messages) {
-        for (var i = 0; i < messages.length; i++) {
-            this.send(this.cookie ? messages[i].concat([P.COOKIE_KEY, this.cookie]) : messages[i]);
-        }
-    };
-
-    Client.prototype.hasFreshCookie = function () {
-        return this.cookie !== null && this.now() - this.cookieAt < P.COOKIE_PERIOD_S * 1000;
-    };
-
-    /** An internal ping for a cookie (its pong and timeout are not reported), unless one is on its way. */
-    Client.prototype.handshake = function () {
-        if (this.isPending("handshake")) { return; }
-        var id = this.newId();
-        this.pending[String(id)] = { id: id, kind: "handshake", sentAt: this.now(), context: null };
-        this.transmit(P.buildPing(id, this.replyPort, true));
-    };
-
-    /** Send the requests that waited for the handshake (or, without a cookie, as they are). */
-    Client.prototype.release = function () {
-        for (var key in this.pending) {
-            if (this.pending.hasOwnProperty(key) && this.pending[key].held) {
-                var req = this.pending[key];
-                req.held = false;
-                this.transmit(req.build(req.id, this.replyPort));
-            }
-        }
-    };
-
-    /** A "cookie" error: once per request, a new handshake and the request again under a new id. */
-    Client.prototype.retryAfterCookie = function (req) {
-        delete this.pending[String(req.id)];
-        this.reassembler.drop(req.id);
-        req.id = this.newId();
-        req.retried = true;
-        req.held = true;
-        this.pending[String(req.id)] = req;
-        this.cookie = null;
-        this.handshake();
-    };
-
-    Client.prototype.ping = function (context) {
-        var remote = this.remote;
-        return this.request("ping", function (id, port) { return P.buildPing(id, port, remote); }, context);
-    };
-    Client.prototype.status = function (context) {
-        return this.request("status", P.buildStatus, context);
-    };
-    Client.prototype.models = function (context) {
-        return this.request("models", P.buildModels, context);
-    };
-    Client.prototype.quit = function (context) {
-        return this.request("quit", P.buildQuit, context);
-    };
-    Client.prototype.improvise = function (notes, settings, context) {
-        return this.request("improvise", function (id, port) { return P.buildImprovise(id, port, notes, settings); },
-                            context);
-    };
-    Client.prototype.free = function (settings, context) {
-        return this.request("free", function (id, port) { return P.buildFree(id, port, settings); }, context);
-    };
-
-    Client.prototype.isPending = function (kind) {
-        for (var k in this.pending) {
-            if (this.pending.hasOwnProperty(k) && (!kind || this.pending[k].kind === kind)) { return true; }
-        }
-        return false;
-    };
-
-    Client.prototype.emit = function (ev) {
-        this.onEvent(ev);
-        return ev;
-    };
-
-    /** Feed one received OSC message (address + args). Returns the event emitted, or null. */
-    Client.prototype.handle = function (address, args) {
-        var ev = P.parseReply(address, args);
-        var now = this.now();
-        if (ev.type === "result_header" || ev.type === "result_chunk") {
-            if (!this.pending.hasOwnProperty(String(ev.id))) { return null; } // late or foreign: ignore
-            ev = this.reassembler.add(ev, now);
-            if (!ev) { return null; }
-        }
-        if (ev.type === "ready") { return this.emit(ev); }
-        var req = this.pending[String(ev.id)];
-        if (ev.type === "warning") {
-            ev.request = req || null;  // warnings do not end a request
-            return this.emit(ev);
-        }
-        if (!req) {
-            if (ev.type === "error" && ev.id === -1) { return this.emit(ev); } // id unreadable
-            return null;  // a reply to a request that timed out, or to another client
-        }
-        if (ev.type === "pong" && ev.cookie && this.remote) {
-            this.cookie = ev.cookie;
-            this.cookieAt = now;
-        }
-        if (req.kind === "handshake") {
-            delete this.pending[String(ev.id)];
-            this.release();
-            return null;
-        }
-        if (ev.type === "error" && ev.code === "cookie" && !req.retried && this.remote) {
-            this.retryAfterCookie(req);
-            return null;
-        }
-        delete this.pending[String(ev.id)];
-        this.reassembler.drop(ev.id);
-        ev.request = req;
-        ev.rtt = now - req.sentAt;
-        this.lastRtt = ev.rtt;
-        if (ev.type === "pong" && ev.protocolVersion !== P.PROTOCOL_VERSION) {
-            ev.mismatch = "the server speaks protocol " + ev.protocolVersion + ", this device " + P.PROTOCOL_VERSION +
-                          "; install matching versions of the device and the server";
-        }
-        return this.emit(ev);
-    };
-
-    /** Call periodically (Max: a Task): times out requests and expires half-received results. */
-    Client.prototype.tick = function () {
-        var now = this.now();
-        var expired = this.reassembler.expire(now);
-        var out = [];
-        for (var i = 0; i < expired.length; i++) {
-            var req = this.pending[String(expired[i])];
-            if (req) {
-                delete this.pending[String(expired[i])];
-                out.push(this.emit({ type: "error", id: req.id, code: "expired", request: req,
-                                     message: "the reply stopped arriving (lost UDP packets?); try again" }));
-            }
-        }
-        for (var key in this.pending) {
-            if (!this.pending.hasOwnProperty(key)) { continue; }
-            var r = this.pending[key];
-            var limit = this.timeouts[r.kind] || 5000;
-            if (r.kind === "handshake") {
-                if (now - r.sentAt > this.timeouts.ping) {
-                    delete this.pending[key];
-                    this.release();   // no cookie came: send what waited as it is (it gets an error or times out)
-                }
-                continue;
-            }
-            if (now - r.sentAt > limit) {
-                delete this.pending[key];
-                this.reassembler.drop(r.id);
-                out.push(this.emit({ type: "timeout", id: r.id, request: r,
-                                     message: "no answer from the server to " + r.kind + " within " + (limit / 1000) + " s" }));
-            }
-        }
-        return out;
-    };
-
-    /** Forget every pending request and the cookie (e.g. after the reply port changed). */
-    Client.prototype.reset = function () {
-        this.pending = {};
-        this.reassembler = new Reassembler();
-        this.cookie = null;
-    };
-    P.Client = Client;
 
     // ---- text for users -----------------------------------------------------------------------
     /** "improv r256 s42" style clip name from effective settings. */

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -123,3 +124,27 @@ def performance(bars: int = 16, seed: int = 0, beats_per_bar: float = 4.0) -> li
             duration = beats_per_bar * rng.choice((1.5, 2.25))          # a bass note held over the bar line
         out.append(Note(n.pitch, start, duration, max(1, min(127, n.velocity + rng.randint(-20, 20)))))
     return out
+
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+POP_CORPUS = Path("datasets") / "pop_music_midi"     # inside the shared folder
+
+
+def shared_folder() -> Path:
+    """The project's shared folder: ``../shared`` beside this repository, or, in a git worktree,
+    beside its main checkout (never an absolute path). It may not exist: tests that need it skip."""
+    beside = REPOSITORY.parent / "shared"
+    if beside.is_dir():
+        return beside
+    try:
+        common = subprocess.run(["git", "rev-parse", "--git-common-dir"], cwd=REPOSITORY, capture_output=True,
+                                text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return beside
+    main = (REPOSITORY / common).resolve().parent if common else REPOSITORY
+    return main.parent / "shared" if (main.parent / "shared").is_dir() else beside
+
+
+def shared_corpus() -> Path:
+    """The pop corpus (126 clips) in the shared folder: ``../shared/datasets/pop_music_midi``."""
+    return shared_folder() / POP_CORPUS

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from bridge.bench import format_report, measure_latency, measure_throughput, realistic_query
 
@@ -77,3 +78,29 @@ def test_bench_jam_times_the_output_against_the_grid(model_dir):
     report = json.loads(proc.stdout)
     assert report["events"] > 0 and report["early"] == 0 and report["sounding_after"] == 0
     assert 0 <= report["late_p50_ms"] <= report["late_p99_ms"] <= report["late_max_ms"]
+
+
+def test_bench_jam_without_the_jam_extra_says_what_to_install(model_dir):
+    """mido is the [jam] extra (the standalone server leaves it out): one line, exit 2, no traceback."""
+    script = ("import sys; sys.modules['mido'] = None; from bridge.cli import main; "
+              f"sys.exit(main(['bench', '--jam', '--jam-bars', '1', '--model', {str(model_dir)!r}]))")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "[jam] extra (mido)" in proc.stderr and "pip install 'qbdi-bridge[jam]'" in proc.stderr
+
+
+def test_the_core_package_never_imports_mido():
+    """mido belongs to qbdi jam (the [jam] extra): only bridge/jam/ may import it, and only lazily."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1] / "bridge"
+    users = {}
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(n.split(".")[0] == "mido" for n in names):
+                users.setdefault(path.relative_to(root).as_posix(), []).append(node in tree.body)
+    assert users and set(users) <= {"jam/ports.py"}, users
+    assert not any(at_top for found in users.values() for at_top in found)

@@ -56,6 +56,24 @@ def test_free_improvisation_and_json_summary(tmp_path, tiny):
              "--threshold", "0.3", check=True)
     summary = json.loads(r.stdout)
     assert summary["bars"] == 3 and summary["settings"]["rate"] == "full"
+    assert summary["retained"] is None and summary["copy"] is None, "nothing to keep without a query"
+
+
+def test_improvise_says_what_it_kept_in_its_summary_line_and_json(tmp_path, query, tiny):
+    """Retained harmony and copy of the written improvisation against its query, as `qbdi sweep` and the
+    server's /qbdi/result report them (bridge.measures.metrics)."""
+    from bridge.measures.metrics import compare
+
+    out = tmp_path / "o.mid"
+    r = qbdi("improvise", query, "-o", out, "--model", tiny, "--json", "--threshold", "0.3", "--seed", "4", check=True)
+    summary = json.loads(r.stdout)
+    score = read_midi(query)
+    expected = compare(score.notes, read_midi(out).notes, score.beats_per_bar, score.length_beats)
+    assert summary["retained"] == pytest.approx(expected.retained, abs=2e-3)
+    assert summary["copy"] == pytest.approx(expected.copy, abs=2e-3)
+    line = qbdi("improvise", query, "-o", out, "--model", tiny, "--threshold", "0.3", "--seed", "4", "--force",
+                check=True).stdout
+    assert f"harmony {round(100 * summary['retained'])}% · notes {round(100 * summary['copy'])}%" in line, line
 
 
 @pytest.mark.parametrize("make, args, words", [

@@ -122,3 +122,31 @@ def test_reply_port_can_be_chosen():
         taken = s.getsockname()[1]
         with pytest.raises(QbdiError, match=str(taken)):
             Client(reply_port=taken)
+
+
+def test_the_result_says_what_the_improvisation_kept_as_sweep_measures_it(server):
+    """/qbdi/result ends with retained harmony and copy, measured by the server on this query and result
+    (bridge.measures.metrics, the figures `qbdi sweep` reports); free improvisations carry none."""
+    from bridge.measures.metrics import compare
+
+    query = realistic_query(4)
+    with Client(port=server.port) as client:
+        results = [client.improvise(query, {"rate": rate, "seed": 2, "threshold": 0.3}) for rate in ("full", 0)]
+        free = client.free({"bars": 2, "seed": 1})
+    for result in results:
+        expected = compare(query, result.notes, 4.0)
+        assert set(result.measures) == set(P.RESULT_MEASURES), result.measures
+        assert result.measures["retained"] == pytest.approx(expected.retained, abs=1e-4)
+        assert result.measures["copy"] == pytest.approx(expected.copy, abs=1e-4)
+        assert "retained" not in result.raw_settings and "copy" not in result.raw_settings
+        assert result.settings.seed == 2, "the effective settings still read"
+    assert results[0].measures != results[1].measures, "the rate changes what is kept"
+    assert free.measures == {}
+
+
+def test_measure_pairs_split_from_the_settings_and_undefined_ones_left_out():
+    pairs = ["model", "tiny", "rate", 256] + P.measure_args({"retained": 0.8234567, "copy": float("nan")})
+    assert pairs[-2:] == ["retained", 0.8235]
+    settings, measures = P.split_measures(pairs)
+    assert settings == ["model", "tiny", "rate", 256] and measures == {"retained": 0.8235}
+    assert P.split_measures(["model", "tiny"]) == (["model", "tiny"], {})

@@ -1,11 +1,10 @@
 # SPDX-FileCopyrightText: 2026 The qbdi authors
 # SPDX-License-Identifier: MIT
 import io
-from pathlib import Path
 
 import mido
 import pytest
-from builders import chord_bars, midi_file
+from builders import chord_bars, midi_file, shared_corpus
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -231,7 +230,7 @@ def test_writing_refuses_meters_midi_cannot_store():
             encode_midi([("x", [Note(60, 0, 1, 80)])], time_signature=signature)
 
 
-CORPUS = Path("/work/shared/datasets/pop_music_midi")
+CORPUS = shared_corpus()
 
 
 def _mido_reference(path):
@@ -254,7 +253,8 @@ def _mido_reference(path):
     return sorted(out)
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="the pop corpus is not on this machine")
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="the pop corpus is not in the shared folder beside this repository "
+                                                 "(../shared/datasets/pop_music_midi)")
 def test_real_corpus_files_read_as_before():
     files = sorted(CORPUS.glob("*.mid*"))
     assert len(files) > 100

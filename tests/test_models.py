@@ -270,11 +270,11 @@ def test_the_server_never_sends_a_note_outside_midi_whatever_the_model(tmp_path)
     from dataclasses import replace as dc_replace
 
     from bridge.config import Representation, Settings
-    from bridge.serve.workers import Job, Models, Workers
+    from bridge.serve.workers import Job, ModelCache, Workers
 
     good = load_model(tiny_model(tmp_path / "m", sparse=True))
     rogue = dc_replace(good, name="rogue", representation=Representation(lowest_pitch=100))   # pitches up to 177
-    models = Models(None)
+    models = ModelCache(None)
     models.default = rogue
     sent, errors = [], []
     workers = Workers(0, models, lambda dest, address, args, count: sent.append(address),

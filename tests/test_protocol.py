@@ -169,3 +169,57 @@ def test_the_largest_stream_datagrams_fit():
     opened = [worst, "m" * P.MAX_STRING, *P.stream_settings_args(values, {"mode": "ahead", "window": 16})]
     assert len(encode(P.STREAM_OPENED, opened)) <= P.MAX_DATAGRAM
     assert set(P.STREAM_REQUESTS) <= set(P.REQUESTS) and set(P.STREAM_REPLIES) <= set(P.REPLIES)
+
+
+# --- one vocabulary for chunked notes and layouts ------------------------------------------------
+@given(st.lists(st.tuples(st.integers(0, 127), st.floats(0, 1e4, width=32), st.floats(0, 64, width=32),
+                          st.integers(0, 127)), max_size=300))
+def test_notes_from_flat_inverts_flatten_notes_through_the_wire(raw):
+    notes = [Note(p, s, d, v) for p, s, d, v in raw]
+    chunks = P.Chunks()
+    for index, chunk in enumerate(P.chunk_args(P.flatten_notes(notes))):
+        _, args = decode(encode(P.RESULT_NOTES, [1, index, P.n_chunks(len(notes)), *chunk]))
+        header = P.parse_header(P.RESULT_NOTES, args)
+        chunks.n_chunks = header.n_chunks
+        assert chunks.add(header.chunk, header.rest)
+    assert chunks.complete and chunks.notes_held == len(notes)
+    assert chunks.notes() == notes == P.notes_from_flat(P.flatten_notes(notes))
+
+
+def test_chunks_collect_in_any_order_and_keep_the_first_copy():
+    notes = [Note(60 + i % 12, i / 4, 0.25, 90) for i in range(3 * P.NOTES_PER_CHUNK - 5)]
+    parts = P.chunk_args(P.flatten_notes(notes))
+    chunks = P.Chunks(len(parts))
+    for index in (2, 0):
+        assert chunks.add(index, parts[index])
+    assert not chunks.add(2, [0.0] * 4) and not chunks.complete and chunks.last == 2 and len(chunks) == 2
+    assert chunks.add(1, parts[1]) and chunks.complete and 1 in chunks
+    assert chunks.notes() == notes
+    assert not P.Chunks().complete             # the count is not known yet
+
+
+def test_every_address_has_one_layout_and_every_reply_of_the_server_parses():
+    assert set(P.LAYOUTS) == set(P.ADDRESSES)
+    for address, row in P.LAYOUTS.items():
+        head = ("id:i", "reply_port:i") if address in P.REQUESTS else ()
+        if address in P.STREAM_REQUESTS:
+            head = ("session:i", "reply_port:i")
+        assert tuple(row[:len(head)]) == head, address
+        groups = [f[:-3] for f in row if f.endswith("...")]
+        assert all(g in P.GROUPS for g in groups) and len(groups) <= 1 and (not groups or row[-1].endswith("..."))
+    status = P.parse_header(P.STATUS_REPLY, [7, 1, "pop", 2, 1.5, 3, 0])
+    assert (status.id, status.model, status.uptime_s, status.pending, status.rest) == (7, "pop", 1.5, 0, [])
+    bar = P.parse_header(P.STREAM_BAR, [3, 9000, 4.0, 1, 0, 1, 60, -0.5, 1.0, 80])
+    assert (bar.session, bar.bar, bar.n_notes, bar.chunk, bar.n_chunks, bar.rest) == (3, 4, 1, 0, 1,
+                                                                                      [60, -0.5, 1.0, 80])
+
+
+@pytest.mark.parametrize("address, args, words", [
+    (P.IMPROVISE, [1, 9000, 3], "/qbdi/improvise takes <id> <reply_port> <n_notes> <n_chunks> [key value]..."),
+    (P.NOTES, [1, 9000, 0.5, 1], "the chunk index must be a whole number"),
+    (P.STREAM_BAR, [1, 9000, "x", 0, 0, 1], "the bar index must be a whole number"),
+    (P.STATUS_REPLY, [1, 1, 5, 1, 0.0, 0, 0], "model must be a string"),
+])
+def test_parse_header_names_the_layout_or_the_field(address, args, words):
+    with pytest.raises(QbdiError, match=words.replace("[", r"\[").replace("]", r"\]").replace(".", r"\.")):
+        P.parse_header(address, args)

@@ -5,9 +5,12 @@
 Evaluates exactly as a user runs ``qbdi improvise``: each query is a MIDI file on disk read by
 :func:`bridge.improvise.improvise_file` with the default :class:`bridge.config.Settings` except
 ``rate`` and ``seed`` (and whatever ``--threshold`` / ``--source`` / ``--sample`` override, for
-the search). Per rate, the mean over queries and seeds of retained harmony, copy, texture, key
-agreement, agreement, vocabulary and density (:func:`bridge.measures.metrics.compare`), then
-issue 12's goals checked on those means. ``--json OUT`` writes everything, per query too.
+the search). Per rate, the mean over queries and seeds of retained harmony, copy, key agreement
+and the texture descriptors (:func:`bridge.measures.metrics.compare`), printed under the same
+measures of the baselines on the same queries (block chords, a drone and, with ``--corpus``,
+corpus chord retrieval: :func:`bridge.measures.frontier.baselines`), then issue 12's harmony
+goals and issue 20's texture goals checked on those means. ``--json OUT`` writes everything, per
+query too. Issue 20's full goal table (two-sample test, corpus copy) is ``tools.texture_goals``.
 """
 
 from __future__ import annotations
@@ -26,7 +29,16 @@ import numpy as np
 
 from bridge.config import Settings, parse_rate
 from bridge.errors import QbdiError
-from bridge.measures.frontier import DIAL, check_goals, format_goals, format_rows, frontier_score, run, summarize
+from bridge.measures.frontier import (
+    DIAL,
+    baselines,
+    check_goals,
+    format_goals,
+    format_rows,
+    frontier_score,
+    run,
+    summarize,
+)
 from bridge.measures.texture import texture_bank
 from bridge.models import Model, load_model
 from bridge.models.schema import seal
@@ -46,15 +58,18 @@ def corpus_bank(corpus: str, model: Model, seed: int = 0) -> np.ndarray:
                         n_pitches=rep.n_pitches)
 
 
-def write_card(model: Model, split: str, paths: Sequence[Path], seeds: Sequence[int], rows, goals) -> None:
-    """Record a frontier in the model's data card (config.json ``training.frontier.<split>``); the
-    weights and their checksum are untouched."""
+def write_card(model: Model, split: str, paths: Sequence[Path], seeds: Sequence[int], rows, goals,
+               baseline_rows=None) -> None:
+    """Record a frontier (and the baselines on the same queries) in the model's data card
+    (config.json ``training.frontier.<split>``); the weights and their checksum are untouched."""
     path = Path(model.path) / "config.json"
     config = json.loads(path.read_text(encoding="utf-8"))
     frontier = config.setdefault("training", {}).setdefault("frontier", {})
     frontier[split] = {"queries": [p.stem for p in paths], "seeds": list(seeds),
                        "settings": "qbdi improvise defaults (threshold 0.5, z mean, source empirical)",
                        "rows": rows, "goals": goals, "score": frontier_score(rows)}
+    if baseline_rows is not None:
+        frontier[split]["baselines"] = baseline_rows
     path.write_text(json.dumps(seal(config), indent=2, allow_nan=False) + "\n", encoding="utf-8")
     log.warning("recorded the %s frontier in %s", split, path)
 
@@ -83,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", action="store_true")
     parser.add_argument("--temperature", type=float, default=None)
     parser.add_argument("--bank-corpus", default=None, help="corpus for the texture bank of a model without one")
+    parser.add_argument("--corpus", default=None,
+                        help="the training corpus (a MIDI folder or music21:bach): adds the corpus-retrieval baseline")
     parser.add_argument("--per-query", default=None, metavar="RATE", help="also print each query at this rate")
     parser.add_argument("--json", default=None, help="write records, rows and goals here")
     parser.add_argument("--write-card", action="store_true",
@@ -110,7 +127,17 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, QbdiError) as exc:
         print(f"frontier: {exc}", file=sys.stderr)
         return 2
-    report = {}
+    retrieval = None
+    if args.corpus:
+        from bridge.measures.reference import load_reference
+
+        try:
+            retrieval = load_reference(args.corpus).training_bars
+        except QbdiError as exc:
+            print(f"frontier: {exc}", file=sys.stderr)
+            return 2
+    baseline_rows = baselines(paths, retrieval)
+    report: dict[str, Any] = {"baselines": baseline_rows}
     for name in args.model:
         model = load_model(name)
         bank = model.texture_bank
@@ -121,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = summarize(records, rates)
         goals = check_goals(rows)
         print(f"## {name} ({args.split}: {len(paths)} queries, seeds {seeds}, {time.time() - started:.0f} s)")
-        print(format_rows(rows))
+        print(format_rows(baseline_rows + rows))
         print(format_goals(goals))
         print(f"score {frontier_score(rows)}")
         if args.per_query:
@@ -129,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {q:<24} retained {ret:.3f} copy {cop:.3f} texture {tex:.3f}")
         report[name] = {"rows": rows, "goals": goals, "score": frontier_score(rows), "records": records}
         if args.write_card:
-            write_card(model, args.split, paths, seeds, rows, goals)
+            write_card(model, args.split, paths, seeds, rows, goals, baseline_rows)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1, allow_nan=False, default=_nan))
     return 0

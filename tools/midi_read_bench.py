@@ -15,6 +15,7 @@ import io
 import os
 import statistics
 import time
+from pathlib import Path
 
 from bridge.midifile import MAX_FILE_BYTES, decode_midi
 
@@ -39,7 +40,9 @@ def timed(run, repeat: int) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.midi_read_bench", description=__doc__.splitlines()[0])
-    parser.add_argument("folder", nargs="?", default="/work/shared/datasets/pop_music_midi")
+    corpus = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "pop_music_midi"
+    parser.add_argument("folder", nargs="?", default=str(corpus),
+                        help="a folder of MIDI files (default: ../shared/datasets/pop_music_midi beside the repo)")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args(argv)
     files = sorted(glob.glob(os.path.join(args.folder, "*.mid*")))

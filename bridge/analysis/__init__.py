@@ -5,11 +5,11 @@
 Imported only by the ``qbdi analyze`` and ``qbdi sweep`` commands, never by the server: it needs
 the ``analysis`` extra (scipy, matplotlib, tqdm; vmo for the reference checks).
 
-Modules, from notes to report:
-``chroma`` (pitch classes per step and per bar) -> ``tonnetz`` (tonal centroid, distance) ->
+Modules, from notes to report (the NumPy measures they use, chroma, tonnetz, metrics, texture and
+frontier, are :mod:`bridge.measures`, which training shares):
 ``distances`` (exact frame distances on demand) -> ``lockstep`` (VMO builds for many thresholds in
 one pass) -> ``oracle`` (VMO build, IR, fast exact threshold sweep) -> ``motifs`` (repeated motifs) ->
 ``piece`` (surface and latent views of one piece) -> ``figures`` / ``report`` (PNG, HTML, JSON);
-``metrics`` (harmony agreement, retained harmony, ...) -> ``sweep`` (rates x seeds);
-entry points ``report.analyze_from_args`` and ``sweep.sweep_from_args`` for ``qbdi analyze`` / ``qbdi sweep``.
+``sweep`` (rates x seeds); entry points ``report.analyze`` and ``sweep.sweep`` (plain values; the
+command line adapts its arguments) for ``qbdi analyze`` / ``qbdi sweep``.
 """

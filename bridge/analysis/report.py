@@ -66,19 +66,15 @@ def run_analyze(paths: Sequence[str | Path], out_dir: str | Path, model: Any = N
         return write_report(pieces, staging)
 
 
-def analyze_from_args(args: Any) -> int:
-    """``qbdi analyze``: run :func:`run_analyze` from parsed arguments.
-
-    Reads ``args.files``, ``args.out``, ``args.model``, ``args.no_progress`` and, if the parser
-    defines it, ``args.no_latents``.
-    """
-    document = run_analyze(args.files, args.out, model=args.model, latents=not getattr(args, "no_latents", False),
-                           progress=not args.no_progress)
+def analyze(files: Sequence[str | Path], out: str | Path, model: Any = None, latents: bool = True,
+            progress: bool = True) -> int:
+    """``qbdi analyze``: :func:`run_analyze`, then one log line per file and the report's path; 0."""
+    document = run_analyze(files, out, model=model, latents=latents, progress=progress)
     for entry in document["files"]:
         views = [f"{key}: best threshold {entry[key]['best_threshold']:.4g}, IR {entry[key]['ir_total']:.4g} bits"
                  for key in ("surface", "latent") if entry[key] is not None]
         log.info("%s: %s", entry["path"], "; ".join(views))
-    log.info("report: %s", Path(args.out) / "index.html")
+    log.info("report: %s", Path(out) / "index.html")
     return 0
 
 

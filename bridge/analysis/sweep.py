@@ -3,9 +3,12 @@
 """``qbdi sweep``: improvise on one or more queries at several rates and seeds, and measure what survives.
 
 Per rate, the mean and spread (sample standard deviation) over queries and seeds of: harmony
-agreement, retained harmony, copy (the query's notes replayed) and texture (corpus likeness),
-key agreement, chord vocabulary, note density, the share of the query's repeated bars that repeat
-in the output (:mod:`.metrics`, :mod:`.texture`), and the total VMO IR at the best threshold of
+agreement, retained harmony, copy (the query's notes replayed), the texture descriptors beside
+them (notes and onset steps per bar, durations, beat-1 share, groove, polyphony, span, mean-pitch
+jump: :mod:`bridge.measures.descriptors`, on the query's sounding bars), the old texture score
+(corpus likeness, a report only), key agreement, chord vocabulary, note density, the share of the
+query's repeated bars that repeat in the output (:mod:`bridge.measures.metrics`), and the total
+VMO IR at the best threshold of
 the output's surface (chroma, Tonnetz) and of its latents (the decoder's input z per bar, cosine).
 Writes ``sweep.csv``, ``sweep.json``, ``sweep.png`` (each metric against rate), ``frontier.png``
 (retained harmony against copy, one point per rate) and, under ``midi/``, each improvisation with
@@ -38,7 +41,19 @@ METRICS = (
     ("agreement", "harmony agreement"),
     ("retained", "retained harmony"),
     ("copy", "copy (query notes replayed, F1)"),
-    ("texture", "texture (0 query, 1 corpus)"),
+    ("notes_per_bar", "notes per bar"),
+    ("onset_steps_per_bar", "onset steps per bar"),
+    ("mean_duration", "mean duration (beats)"),
+    ("long_share", "share of notes >= 2 beats"),
+    ("sixteenth_share", "share of one-16th notes"),
+    ("held_share", "share of notes > 4 beats"),
+    ("longest", "longest note (beats)"),
+    ("downbeat_share", "share of onsets on beat 1"),
+    ("groove", "groove (next bar's onsets, cosine)"),
+    ("polyphony", "polyphony (sounding pitches)"),
+    ("pitch_span", "pitch span (semitones)"),
+    ("pitch_jump", "mean-pitch jump (semitones)"),
+    ("texture", "old texture score (report only)"),
     ("key_agreement", "key agreement"),
     ("vocabulary", "chord vocabulary"),
     ("density", "note density (notes/bar)"),
@@ -152,9 +167,12 @@ def _cell(mean: float | None, std: float | None) -> str:
 
 
 def frontier_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Summary rows -> the per-rate means :mod:`.frontier` reads (``retained``, ``copy``, ...)."""
-    keys = ("retained", "copy", "texture", "key_agreement", "agreement", "vocabulary", "density")
-    return [{"rate": r["rate"], **{k: r.get(f"{k}_mean") for k in keys}} for r in rows]
+    """Summary rows -> the per-rate means :mod:`.frontier` reads (``retained``, ``copy``, the
+    descriptors, ...; ``longest_max`` is the longest note of any run)."""
+    from ..measures.frontier import COLUMNS
+
+    return [{"rate": r["rate"], **{k: r.get(f"{k}_mean") for k in COLUMNS}, "longest_max": r.get("longest_max")}
+            for r in rows]
 
 
 def write_outputs(document: dict[str, Any], out_dir: Path) -> dict[str, str]:
@@ -299,23 +317,22 @@ def _mean_reference(references: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def sweep_from_args(args: Any, settings: Any = None) -> int:
-    """``qbdi sweep``: run :func:`run_sweep` from parsed arguments and print the table to stdout.
+def sweep(query: str | Path | Sequence[str | Path], rates: str | Sequence[int | None], seeds: int, out: str | Path,
+          settings: Any = None, progress: bool = True, write_midi: bool = True) -> int:
+    """``qbdi sweep``: :func:`run_sweep`, then the table on stdout; 0.
 
-    Reads ``args.query`` (one path or a list), ``args.rates``, ``args.seeds``, ``args.out``,
-    ``args.no_progress`` and, if the parser defines them, ``args.no_midi``; ``settings`` (from the
-    shared improvisation flags) gives the model, the first seed and everything else.
+    ``query`` one path or several; ``rates`` as :func:`parse_rates` reads them; ``settings`` (from
+    the shared improvisation flags) gives the model, the first seed and everything else.
     """
     from bridge.errors import QbdiError
 
-    if args.seeds < 1:
-        raise QbdiError(f"--seeds must be at least 1, got {args.seeds}")
-    queries = [args.query] if isinstance(args.query, (str, Path)) else list(args.query)
-    document = run_sweep(queries if len(queries) > 1 else queries[0], parse_rates(args.rates), args.seeds, args.out,
-                         settings=settings, progress=not args.no_progress,
-                         write_midi=not getattr(args, "no_midi", False))
+    if seeds < 1:
+        raise QbdiError(f"--seeds must be at least 1, got {seeds}")
+    queries = [query] if isinstance(query, (str, Path)) else list(query)
+    document = run_sweep(queries if len(queries) > 1 else queries[0], parse_rates(rates), seeds, out,
+                         settings=settings, progress=progress, write_midi=write_midi)
     print(format_table(document["rows"], document["query"]))
-    log.info("wrote %s", ", ".join(str(Path(args.out) / name) for name in document["files"].values()))
+    log.info("wrote %s", ", ".join(str(Path(out) / name) for name in document["files"].values()))
     return 0
 
 

@@ -18,12 +18,13 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import Settings, StreamSettings
 from ..errors import QbdiError
+from ..pianoroll import Note
 from ..stream import NextBar, StreamImproviser
 from .clock import TICKS_PER_BEAT, InternalClock, MidiClock
 from .player import BarCollector, Player
@@ -267,8 +268,30 @@ class Jam:
 
 
 # --- the command ---------------------------------------------------------------------------------
-def jam_from_args(args, settings: Settings) -> int:
-    """``qbdi jam``: list ports, replay a file, or play along live until Ctrl-C (or ``--bars``)."""
+@dataclass(frozen=True)
+class JamOptions:
+    """What ``qbdi jam`` does besides the engine's settings: ports, clock, answers, or a replay."""
+
+    list_ports: bool = False               # list the MIDI ports and return
+    input: str | None = None               # MIDI input port (a name or a unique part of one)
+    output: str | None = None              # MIDI output port
+    virtual: bool = False                  # virtual ports called 'qbdi jam' instead
+    clock: str = "internal"                # internal (at ``bpm``) or midi (follow the input's clock)
+    bpm: float = 120.0
+    channel: int = 1                       # of the answers, 1-16
+    thru: bool = True                      # pass the notes played through to the output
+    bars: int | None = None                # stop after answering this many bars (None: until Ctrl-C)
+    server: str | None = None              # [HOST:]PORT of a running qbdi serve (None: in this process)
+    mode: str = "echo"                     # StreamSettings.mode
+    window: int | None = None              # StreamSettings.window (None: its default)
+    replay: str | None = None              # a MIDI file fed through the stream as if played
+    output_file: str | None = None         # with replay: the MIDI file for the answers
+    with_query: bool = False               # with replay: the performance as a track too
+    force: bool = False                    # with replay: overwrite output_file
+
+
+def jam(settings: Settings, options: JamOptions) -> int:
+    """``qbdi jam``: list ports, replay a file, or play along live until Ctrl-C (or ``options.bars``)."""
     import signal
     import sys
 
@@ -276,26 +299,26 @@ def jam_from_args(args, settings: Settings) -> int:
 
     from .ports import open_ports, port_names
 
-    if args.list_ports:
+    if options.list_ports:
         inputs, outputs = port_names()
         print("MIDI inputs:  " + (", ".join(repr(n) for n in inputs) or "none"))
         print("MIDI outputs: " + (", ".join(repr(n) for n in outputs) or "none"))
         return 0
-    stream = StreamSettings(mode=args.mode, window=args.window)
-    if not 1 <= args.channel <= 16:
-        raise QbdiError(f"--channel must be from 1 to 16, got {args.channel}")
-    if args.bars is not None and args.bars < 1:
-        raise QbdiError(f"--bars must be 1 or more, got {args.bars}")
-    if args.replay:
-        return replay_from_args(args, settings, stream)
-    clock = MidiClock() if args.clock == "midi" else InternalClock(args.bpm)
-    inport, outport = open_ports(args.input, args.output, args.virtual)
+    stream = StreamSettings(mode=options.mode, **({} if options.window is None else {"window": options.window}))
+    if not 1 <= options.channel <= 16:
+        raise QbdiError(f"--channel must be from 1 to 16, got {options.channel}")
+    if options.bars is not None and options.bars < 1:
+        raise QbdiError(f"--bars must be 1 or more, got {options.bars}")
+    if options.replay:
+        return replay(settings, stream, options)
+    clock = MidiClock() if options.clock == "midi" else InternalClock(options.bpm)
+    inport, outport = open_ports(options.input, options.output, options.virtual)
     try:
         with threadpool_limits(1, user_api="blas"):     # as qbdi serve: BLAS threads spin against other work
-            engine = _engine(args, settings, stream)
+            engine = _engine(options.server, settings, stream)
             tty = sys.stderr.isatty()
-            jam = Jam(inport, outport, clock, engine, settings.beats_per_bar or 4.0, args.channel - 1,
-                      thru=args.input_mode == "thru", bars=args.bars,
+            jam = Jam(inport, outport, clock, engine, settings.beats_per_bar or 4.0, options.channel - 1,
+                      thru=options.thru, bars=options.bars,
                       status=lambda line: print(("\r" if tty else "") + "qbdi jam: " + line + ("  " if tty else ""),
                                                 end="" if tty else "\n", file=sys.stderr, flush=True))
             previous = {sig: signal.signal(sig, lambda signum, frame: jam.stop())
@@ -313,42 +336,42 @@ def jam_from_args(args, settings: Settings) -> int:
     return 0
 
 
-def _engine(args, settings: Settings, stream: StreamSettings):
-    if args.server:
-        host, _, port = str(args.server).rpartition(":")
+def _engine(server: str | None, settings: Settings, stream: StreamSettings):
+    if server:
+        host, _, port = str(server).rpartition(":")
         try:
             return RemoteEngine(host or "127.0.0.1", int(port), settings, stream)
         except ValueError:
-            raise QbdiError(f"--server takes [HOST:]PORT, e.g. 127.0.0.1:7400; got {args.server!r}") from None
+            raise QbdiError(f"--server takes [HOST:]PORT, e.g. 127.0.0.1:7400; got {server!r}") from None
     from ..models import load_model
 
     return LocalEngine(load_model(settings.model), settings, stream)
 
 
-def replay_from_args(args, settings: Settings, stream: StreamSettings) -> int:
-    """``qbdi jam --replay FILE -o OUT``: a recorded performance through the stream, bar by bar,
+def replay(settings: Settings, stream: StreamSettings, options: JamOptions) -> int:
+    """``qbdi jam --replay FILE --write OUT``: a recorded performance through the stream, bar by bar,
     as if played live; OUT holds the answers where they would sound (one bar later in echo)."""
     from pathlib import Path
 
     from ..midifile import read_midi, write_midi
     from ..stream import merge_bars, split_bars
 
-    out = Path(args.output_file or "")
-    if not args.output_file:
+    out = Path(options.output_file or "")
+    if not options.output_file:
         raise QbdiError("--replay needs --write OUT.mid for the answers")
-    if out.resolve() == Path(args.replay).resolve():
+    if out.resolve() == Path(options.replay).resolve():
         raise QbdiError(f"the output {out} is the performance; choose another -o so the performance is kept")
-    if out.exists() and not args.force:
+    if out.exists() and not options.force:
         raise QbdiError(f"{out} exists; choose another -o or add --force to overwrite it")
     if not out.parent.is_dir():
         raise QbdiError(f"folder {out.parent} does not exist; create it or choose another -o")
-    score = read_midi(args.replay)
+    score = read_midi(options.replay)
     bpb = settings.beats_per_bar or score.beats_per_bar
     settings = settings.replace(beats_per_bar=bpb)
     bars = split_bars(score.notes, bpb)
-    if args.bars:
-        bars = bars[:args.bars]
-    engine = _engine(args, settings, stream)
+    if options.bars:
+        bars = bars[:options.bars]
+    engine = _engine(options.server, settings, stream)
     answers: dict[int, list] = {}
     try:
         for t, notes in enumerate(bars):
@@ -365,7 +388,7 @@ def replay_from_args(args, settings: Settings, stream: StreamSettings) -> int:
     last = max(answers, default=0)
     notes = merge_bars([answers.get(b, []) for b in range(last + 1)], bpb)
     tracks = [("answers", notes)]
-    if args.with_query:
+    if options.with_query:
         tracks.insert(0, ("performance", score.notes))
     signature = score.time_signature if bpb == score.beats_per_bar else (int(bpb * 2), 8)
     write_midi(out, tracks, tempo_bpm=score.tempo_bpm, time_signature=signature)
@@ -375,25 +398,29 @@ def replay_from_args(args, settings: Settings, stream: StreamSettings) -> int:
 
 
 # --- the jitter benchmark (qbdi bench --jam) ------------------------------------------------------
-def measure_jitter(bars: int = 16, bpm: float = 120.0, model: str | None = None) -> dict[str, Any]:
-    """Play ``bars`` bars of a performance into a jam in real time (memory ports, the in-process
-    engine, the internal clock) and time every message sent against its ideal time on the grid."""
-    import mido
+def measure_jitter(performance: list[Note], settings: Mapping[str, Any], bars: int = 16,
+                   bpm: float = 120.0) -> dict[str, Any]:
+    """Play ``bars`` bars of ``performance`` (notes in beats, 4 to the bar; ``bridge.bench`` passes
+    its realistic query) into a jam in real time (memory ports, the in-process engine with
+    ``settings``, a dict of Settings fields, the internal clock) and time every message sent
+    against its ideal time on the grid."""
     import numpy as np
     from threadpoolctl import threadpool_limits
 
-    from ..bench import BENCH_SETTINGS, realistic_query
     from ..models import load_model
-    from .ports import MemoryInput, MemoryOutput
+    from .ports import MemoryInput, MemoryOutput, _mido
 
-    settings = Settings.from_dict({**BENCH_SETTINGS, "model": model})
-    engine = LocalEngine(load_model(settings.model), settings, StreamSettings())
+    mido = _mido()
+
+    settings = dict(settings)
+    engine_settings = Settings.from_dict(settings)
+    engine = LocalEngine(load_model(engine_settings.model), engine_settings, StreamSettings())
     clock = InternalClock(bpm)
     inport, outport, sent = MemoryInput(), MemoryOutput(), []
     jam = Jam(inport, outport, clock, engine, 4.0, thru=False, bars=bars,
               on_send=lambda tick, message: sent.append((tick, time.perf_counter())))
     clock.start(at_tick=-TICKS_PER_BEAT)                       # a beat of lead-in
-    for n in realistic_query(bars):
+    for n in performance:
         inport.feed(mido.Message("note_on", note=n.pitch, velocity=n.velocity), clock.time_of(n.start * TICKS_PER_BEAT))
         inport.feed(mido.Message("note_off", note=n.pitch), clock.time_of(n.end * TICKS_PER_BEAT))
     with threadpool_limits(1, user_api="blas"):
@@ -407,7 +434,8 @@ def measure_jitter(bars: int = 16, bpm: float = 120.0, model: str | None = None)
             "late_max_ms": round(float(late.max()), 3), "early": int((late < 0).sum()),
             "engine_p50_ms": round(float(np.percentile(engine_ms, 50)), 3),
             "engine_p99_ms": round(float(np.percentile(engine_ms, 99)), 3),
-            "budget_ms": round(60_000.0 / bpm / 8, 1), "settings": BENCH_SETTINGS}
+            "budget_ms": round(60_000.0 / bpm / 8, 1),
+            "settings": {k: v for k, v in settings.items() if k != "model"}}
 
 
 def format_jitter(report: dict[str, Any]) -> str:

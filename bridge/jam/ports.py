@@ -16,14 +16,14 @@ from typing import Any
 from ..errors import QbdiError
 
 VIRTUAL_NAME = "qbdi jam"
-INSTALL_HINT = "install the MIDI backend with: pip install 'qbdi-bridge[jam]' (python-rtmidi)"
+INSTALL_HINT = "install the MIDI backend with: pip install 'qbdi-bridge[jam]' (mido and python-rtmidi)"
 
 
 def _mido():
     try:
         import mido
-    except ImportError:  # pragma: no cover - mido is a core dependency
-        raise QbdiError(f"qbdi jam needs mido; {INSTALL_HINT}") from None
+    except ImportError:
+        raise QbdiError(f"qbdi jam needs mido, which comes with the [jam] extra; {INSTALL_HINT}") from None
     return mido
 
 

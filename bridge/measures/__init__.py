@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: MIT
 """Measures (NumPy only): what training, ``qbdi sweep`` and the analysis share.
 
-``chroma`` (bar pitch-class profiles) -> ``tonnetz`` (tonal centroids) -> ``texture`` (per-bar
-rhythm and voicing profiles) -> ``metrics`` (retained harmony, copy, key, texture of one result)
--> ``frontier`` (the rate dial measured over many queries).
+``chroma`` (bar pitch-class profiles) -> ``tonnetz`` (tonal centroids) -> ``texture`` (copy, the
+old corpus likeness) and ``descriptors`` (key-invariant texture descriptors, per-bar features) ->
+``metrics`` (retained harmony, copy, key, descriptors of one result) -> ``frontier`` (the rate dial
+measured over many queries, with ``baselines``). Issue 20's goal table: ``reference`` (a corpus
+split as training splits it), ``twosample`` (classifier two-sample test), ``corpuscopy`` (bars
+replaying a training bar) -> ``goals``.
 """

@@ -1,7 +1,8 @@
 # SPDX-FileCopyrightText: 2026 The qbdi authors
 # SPDX-License-Identifier: MIT
-"""How much of the query's harmony an improvisation keeps (issue 5's definitions), and how much
-of its surface it replays (issue 12: copy and texture, :mod:`.texture`).
+"""How much of the query's harmony an improvisation keeps (issue 5's definitions), how much of
+its surface it replays (issue 12: copy, :mod:`.texture`) and what its texture is (issue 20: the
+key-invariant descriptors of :mod:`.descriptors`, measured on the query's sounding bars).
 
 All comparisons use pitch-class duration profiles per bar (:func:`chroma.bar_profiles`):
 (n_bars, 12) arrays of beats sounded per pitch class. The query's bar grid is used for both
@@ -21,6 +22,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .chroma import NoteLike, bar_profiles, count_bars, top_pitch_classes
+from .descriptors import bar_beats, describe_view, sounding_bars, view
 from .texture import copy_score, corpus_likeness
 
 log = logging.getLogger(__name__)
@@ -38,8 +40,11 @@ class HarmonyMetrics:
         vocabulary: distinct bar-level top-3 pitch-class sets in the output.
         density: output notes per bar.
         copy: F1 of the (pitch, onset step) pairs: 1 = the query replayed, 0 = all new notes.
-        texture: corpus likeness of the bars' rhythm and voicing, 0 = the query's, 1 = the
-            corpus's (NaN without a corpus texture bank).
+        texture: issue 12's corpus likeness of the bars' rhythm and voicing, 0 = the query's,
+            1 = the corpus's (NaN without a corpus texture bank). A report only, not a target:
+            one whole-bar triad per bar scores higher on it than a pad, a drone nearly as high.
+        notes_per_bar ... pitch_jump: the output's texture descriptors (:data:`.descriptors.DESCRIPTORS`)
+            over the bars where the query sounds; compare them with a corpus's (issue 20).
     """
 
     agreement: float
@@ -49,6 +54,18 @@ class HarmonyMetrics:
     density: float
     copy: float = math.nan
     texture: float = math.nan
+    notes_per_bar: float = math.nan
+    onset_steps_per_bar: float = math.nan
+    mean_duration: float = math.nan
+    long_share: float = math.nan
+    sixteenth_share: float = math.nan
+    held_share: float = math.nan
+    longest: float = math.nan
+    downbeat_share: float = math.nan
+    groove: float = math.nan
+    polyphony: float = math.nan
+    pitch_span: float = math.nan
+    pitch_jump: float = math.nan
 
     def to_dict(self) -> dict[str, float | int | None]:
         return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
@@ -108,6 +125,25 @@ def retained_harmony(query: np.ndarray, output: np.ndarray) -> float:
     if not math.isfinite(scale) or scale <= 1e-9:
         return math.nan
     return (matching - off) / scale
+
+
+@dataclass(frozen=True)
+class Kept:
+    """What an improvisation kept of its query: ``retained`` harmony and ``copy`` (as :class:`HarmonyMetrics`;
+    NaN where undefined), the two figures ``qbdi sweep`` plots, cheap enough for every served request."""
+
+    retained: float
+    copy: float
+
+
+def kept(query: Sequence[NoteLike], output: Sequence[NoteLike], beats_per_bar: float,
+         length_beats: float | None = None, steps_per_beat: int = 4) -> Kept:
+    """Retained harmony and copy of ``output`` against ``query`` on the query's bar grid, exactly as
+    :func:`compare` computes them (its other metrics left out): two (n_bars, 12) profiles and one F1."""
+    bars = count_bars(query, beats_per_bar, length_beats)
+    q = bar_profiles(query, beats_per_bar, bars)
+    o = bar_profiles(output, beats_per_bar, bars)
+    return Kept(retained=retained_harmony(q, o), copy=copy_score(query, output, steps_per_beat, bars * beats_per_bar))
 
 
 def key_agreement(query: np.ndarray, output: np.ndarray) -> float:
@@ -177,10 +213,20 @@ def texture_of(query: Sequence[NoteLike], output: Sequence[NoteLike], beats_per_
     return corpus_likeness(frames(query), frames(output), np.asarray(bank), rep.steps_per_frame, rep.n_pitches)
 
 
+def texture_descriptors(query: Sequence[NoteLike], output: Sequence[NoteLike], beats_per_bar: float, bars: int,
+                        steps_per_beat: int = 4) -> dict[str, float]:
+    """The output's descriptors (:func:`.descriptors.describe_view`) over the query's sounding bars, on
+    the query's grid (bars of more than 4 beats cut into 4-beat bars, as training cuts them)."""
+    bpb = bar_beats(beats_per_bar)
+    n = max(1, math.ceil(bars * beats_per_bar / bpb - 1e-9))
+    keep = sounding_bars(view(query, bpb, n, steps_per_beat))
+    return describe_view(view(output, bpb, n, steps_per_beat), keep)
+
+
 def compare(query: Sequence[NoteLike], output: Sequence[NoteLike], beats_per_bar: float,
             length_beats: float | None = None, bank: np.ndarray | None = None,
             steps_per_beat: int = 4) -> HarmonyMetrics:
-    """All harmony, copy and texture metrics of ``output`` against ``query`` on the query's bar grid.
+    """All harmony, copy and texture measures of ``output`` against ``query`` on the query's bar grid.
 
     Args:
         beats_per_bar: the query's bar length in beats.
@@ -199,4 +245,5 @@ def compare(query: Sequence[NoteLike], output: Sequence[NoteLike], beats_per_bar
         density=note_density(kept, bars),
         copy=copy_score(query, output, steps_per_beat, bars * beats_per_bar),
         texture=texture_of(query, output, beats_per_bar, bars, bank, steps_per_beat),
+        **texture_descriptors(query, output, beats_per_bar, bars, steps_per_beat),
     )

@@ -89,6 +89,7 @@ def installed_root() -> Path:
 
 
 def installed_names() -> list[str]:
+    """The names of the models installed with the package (``pop``, ``bach``, ...), sorted."""
     root = installed_root()
     return sorted(p.name for p in root.iterdir() if (p / CONFIG_FILE).is_file())
 

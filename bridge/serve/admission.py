@@ -25,23 +25,18 @@ Not thread-safe: the server's receive thread owns its :class:`Admission`.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from .. import protocol as P
-from ..config import INT32_MAX, Settings
+from ..config import INT32_MAX
 from ..errors import QbdiError
 from ..osc import encode
-from ..pianoroll import Note
+from .outbox import Outbox, ServerFacts
 from .peers import Cookies, Peer, is_loopback, printable, shown, take_cookie
 from .reassembly import Assembler, Partial
 from .sessions import Sessions
-from .workers import Job
-
-if TYPE_CHECKING:
-    from .server import Server
+from .workers import Job, ModelCache, MorphRequest, Workers
 
 log = logging.getLogger(__name__)
 
@@ -49,39 +44,23 @@ log = logging.getLogger(__name__)
 Handler = Callable[[int, tuple[str, int], list, Peer], None]
 
 
-class Throttle:
-    """Log a repeated complaint at most once per ``every`` seconds, with the count suppressed."""
-
-    def __init__(self, every: float = 1.0) -> None:
-        self.every = every
-        self.last: dict[str, float] = {}
-        self.suppressed: dict[str, int] = {}
-
-    def warning(self, kind: str, message: str, *args: Any) -> None:
-        now = time.monotonic()
-        if now - self.last.get(kind, -1e9) < self.every:
-            self.suppressed[kind] = self.suppressed.get(kind, 0) + 1
-            log.debug(message, *args)
-            return
-        skipped = self.suppressed.pop(kind, 0)
-        self.last[kind] = now
-        log.warning(message + (f" ({skipped} more like it not shown)" if skipped else ""), *args)
-
-
 class Admission:
-    """What the server does with each decoded datagram (``server`` sends the answers)."""
+    """What the server does with each decoded datagram: answers go out through ``outbox``,
+    improvisations to ``workers``, models come from ``models``; status and quit read ``facts``."""
 
-    def __init__(self, server: Server, ttl: float = P.REQUEST_TTL_S) -> None:
-        self.server = server
+    def __init__(self, outbox: Outbox, models: ModelCache, workers: Workers, facts: ServerFacts,
+                 ttl: float = P.REQUEST_TTL_S) -> None:
+        self.outbox, self.models, self.workers, self.facts = outbox, models, workers, facts
+        self.throttle = outbox.throttle
         self.assembler = Assembler(ttl=ttl, on_evict=self._evicted)
         self.cookies = Cookies()
-        self.throttle = Throttle()
         self.handlers: dict[str, Handler] = {
             P.PING: self._on_ping, P.STATUS: self._on_status, P.MODELS: self._on_models,
             P.IMPROVISE: self._on_improvise, P.NOTES: self._on_notes, P.FREE: self._on_free,
-            P.QUIT: self._on_quit,
+            P.QUIT: self._on_quit, P.INTERPOLATE: self._on_interpolate,
         }
-        self.sessions = Sessions(server)         # play along: /qbdi/stream/* (bridge.serve.sessions)
+        # play along: /qbdi/stream/* (bridge.serve.sessions)
+        self.sessions = Sessions(outbox, models, inline=workers.count == 0, stopping=facts.stopping)
         self.handlers.update(self.sessions.handlers())
 
     def admit(self, address: str, args: list, size: int, sender: tuple) -> None:
@@ -94,7 +73,7 @@ class Admission:
         args, cookie = take_cookie(args)
         request_id = P.read_id(args)
         port = P.read_reply_port(args)
-        if port is not None and self.server.answers_itself(host, port):
+        if port is not None and self.outbox.answers_itself(host, port):
             self.throttle.warning("self", "ignoring %s from %s: its reply port is this server's own",
                                   shown(address), host)
             port = None
@@ -130,10 +109,10 @@ class Admission:
                                     code="too_large")
             handler(request_id, dest, args, peer)
         except QbdiError as exc:
-            self.server.error(dest, max(request_id, -1), exc.code, str(exc), limit=peer.error_limit)
+            self.outbox.error(dest, max(request_id, -1), exc.code, str(exc), limit=peer.error_limit)
         except Exception as exc:  # a bug: report it, keep serving
             log.exception("handler for %s failed", shown(address))
-            self.server.error(dest, max(request_id, -1), "internal", f"internal error: {type(exc).__name__}: {exc}",
+            self.outbox.error(dest, max(request_id, -1), "internal", f"internal error: {type(exc).__name__}: {exc}",
                               limit=peer.error_limit)
 
     def expire(self) -> None:
@@ -141,13 +120,13 @@ class Admission:
         self.sessions.expire()
         for part in self.assembler.expire():
             log.info("request %d from %s expired: %s", part.request_id, part.key[0], part.describe())
-            self.server.error((part.key[0], part.reply_port), part.request_id, "expired",
+            self.outbox.error((part.key[0], part.reply_port), part.request_id, "expired",
                               f"request {part.request_id} expired: {part.describe()} (a request has "
                               f"{self.assembler.deadline:g} s, and {self.assembler.ttl:g} s between chunks); "
                               "send it again")
 
     def _evicted(self, part: Partial) -> None:
-        self.server.error((part.key[0], part.reply_port), part.request_id, "busy",
+        self.outbox.error((part.key[0], part.reply_port), part.request_id, "busy",
                           f"request {part.request_id} lost its place: the server is full of other clients' incomplete "
                           "requests; send it again")
 
@@ -169,16 +148,16 @@ class Admission:
                                       "peers on other machines pad it to %d bytes (docs/PROTOCOL.md)",
                                       peer.size, peer.host, P.HANDSHAKE_BYTES)
                 return
-        self.server.reply(dest, P.PONG, pong, limit=peer.reply_limit)
+        self.outbox.reply(dest, P.PONG, pong, limit=peer.reply_limit)
 
     def _on_status(self, request_id: int, dest, args: list, peer: Peer) -> None:
-        server = self.server
-        self.server.reply(dest, P.STATUS_REPLY, [request_id, 1, server.default.name, len(server.models.catalogue),
-                                                 float(server.uptime), min(server.served, INT32_MAX),
-                                                 server.pending])
+        facts = self.facts
+        self.outbox.reply(dest, P.STATUS_REPLY, [request_id, 1, self.models.default.name, len(self.models.catalogue),
+                                                 float(facts.uptime()), min(facts.served(), INT32_MAX),
+                                                 facts.pending()])
 
     def _on_models(self, request_id: int, dest, args: list, peer: Peer) -> None:
-        catalogue, default = self.server.models.catalogue, self.server.default.name
+        catalogue, default = self.models.catalogue, self.models.default.name
         entries: list = []
         count = 0
         for name, latent, max_rate in catalogue:
@@ -188,55 +167,66 @@ class Admission:
                 break
             entries += [name, latent, max_rate]
             count += 1
-        self.server.reply(dest, P.MODELS_REPLY, [request_id, default, count, *entries])
+        self.outbox.reply(dest, P.MODELS_REPLY, [request_id, default, count, *entries])
 
     def _on_quit(self, request_id: int, dest, args: list, peer: Peer) -> None:
         log.info("quit requested by %s", peer.host)
-        self.server.reply(dest, P.BYE, [request_id])
-        self.server.shutdown()
+        self.outbox.reply(dest, P.BYE, [request_id])
+        self.facts.shutdown()
 
     def _on_free(self, request_id: int, dest, args: list, peer: Peer) -> None:
-        settings = Settings.from_dict(P.parse_settings(args[2:]))
-        self.server.workers.submit(Job("free", request_id, dest, settings, sender=peer.sender))
+        settings = P.read_settings(P.parse_header(P.FREE, args).rest)
+        self.workers.submit(Job("free", request_id, dest, settings, sender=peer.sender))
 
     def _on_improvise(self, request_id: int, dest, args: list, peer: Peer) -> None:
         key = _key(peer, dest, request_id)
         try:
-            if len(args) < 4:
-                raise QbdiError(f"{P.IMPROVISE} takes <id> <reply_port> <n_notes> <n_chunks> [key value]...; "
-                                f"got {len(args)} arguments")
-            n_notes = P.as_int(args[2], "n_notes")
-            n_chunks = P.as_int(args[3], "n_chunks")
-            settings = Settings.from_dict(P.parse_settings(args[4:]))
+            header = P.parse_header(P.IMPROVISE, args)
+            settings = P.read_settings(header.rest)
         except QbdiError:
             if not self.assembler.finished_recently(key):
                 self.assembler.drop(key)
             raise
-        self._submit_if_complete(self.assembler.header(key, request_id, dest[1], n_notes, n_chunks, settings))
+        self._submit_if_complete(self.assembler.header(key, request_id, dest[1], header.n_notes, header.n_chunks,
+                                                       settings))
+
+    def _on_interpolate(self, request_id: int, dest, args: list, peer: Peer) -> None:
+        """A morph's header: its notes come as an improvise request's do (/qbdi/notes chunks)."""
+        key = _key(peer, dest, request_id)
+        try:
+            header = P.parse_header(P.INTERPOLATE, args)
+            settings = P.read_settings(header.rest)
+            morph = MorphRequest(settings, header.steps, header.n_notes_a, header.length_a, header.length_b)
+            morph.check(header.n_notes)
+        except QbdiError:
+            if not self.assembler.finished_recently(key):
+                self.assembler.drop(key)
+            raise
+        self._submit_if_complete(self.assembler.header(key, request_id, dest[1], header.n_notes, header.n_chunks,
+                                                       morph))
 
     def _on_notes(self, request_id: int, dest, args: list, peer: Peer) -> None:
         key = _key(peer, dest, request_id)
         try:
-            if len(args) < 4:
-                raise QbdiError(f"{P.NOTES} takes <id> <reply_port> <chunk> <n_chunks> [pitch start duration "
-                                f"velocity]...; got {len(args)} arguments")
-            index = P.as_int(args[2], "the chunk index")
-            n_chunks = P.as_int(args[3], "n_chunks")
-            flat = P.notes_array(args[4:], index)
+            chunk = P.parse_header(P.NOTES, args)
+            flat = P.notes_array(chunk.rest, chunk.chunk)
         except QbdiError:
             if self.assembler.finished_recently(key):
                 return
             self.assembler.drop(key)
             raise
-        self._submit_if_complete(self.assembler.chunk(key, request_id, dest[1], index, n_chunks, flat))
+        self._submit_if_complete(self.assembler.chunk(key, request_id, dest[1], chunk.chunk, chunk.n_chunks, flat))
 
     def _submit_if_complete(self, part: Partial | None) -> None:
         if part is None:
             return
-        flat = part.flat_notes()
-        notes = [Note(int(p), s, d, int(v)) for p, s, d, v in zip(*[iter(flat)] * P.FIELDS_PER_NOTE)]
         dest = (part.key[0], part.reply_port)
-        self.server.workers.submit(Job("improvise", part.request_id, dest, part.header, notes, sender=part.sender))
+        if isinstance(part.header, MorphRequest):
+            self.workers.submit(Job("interpolate", part.request_id, dest, part.header.settings, part.chunks.notes(),
+                                    sender=part.sender, morph=part.header))
+            return
+        self.workers.submit(Job("improvise", part.request_id, dest, part.header, part.chunks.notes(),
+                                sender=part.sender))
 
 
 def _key(peer: Peer, dest: tuple[str, int], request_id: int) -> tuple:

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: MIT
 """Who is on the other end of a datagram, and what the server may say to them.
 
-* :func:`is_loopback`: a peer on this machine's loopback (127.0.0.0/8, ``::1``, and their
-  IPv4-mapped forms such as ``::ffff:127.0.0.1`` that a dual-stack ``--host ::`` socket reports).
-  Loopback peers, the device and local scripts, are trusted with replies of any size.
+* :func:`is_loopback` (from :mod:`bridge.protocol`, which the clients share): a peer on this
+  machine's loopback (127.0.0.0/8, ``::1``, and their IPv4-mapped forms such as ``::ffff:127.0.0.1``
+  that a dual-stack ``--host ::`` socket reports). Loopback peers, the device and local scripts, are
+  trusted with replies of any size.
 * :class:`Cookies`: the stateless handshake for every other peer. A source address can be forged
   over UDP, so a reply larger than its request could be reflected at a victim. A pong to a
   non-loopback peer carries a cookie, an HMAC of the peer's host and reply port with a per-process
@@ -25,10 +26,8 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
-import ipaddress
 import os
 import socket
 import time
@@ -37,7 +36,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..protocol import COOKIE_KEY, COOKIE_PERIOD_S
+from ..protocol import COOKIE_KEY, COOKIE_PERIOD_S, is_loopback, plain_host
 
 MAX_SHOWN = 120          # characters of a received value in a log line
 SENDER_RATE = 3000.0     # datagrams a second one source address may send, sustained...
@@ -105,28 +104,6 @@ class shown:  # noqa: N801 (used like a function, in log calls)
         return printable(self.value, self.limit)
 
     __repr__ = __str__
-
-
-@functools.lru_cache(maxsize=1024)
-def plain_host(host: str) -> str:
-    """The address a host string names, IPv4-mapped IPv6 written as IPv4 (``::ffff:1.2.3.4`` ->
-    ``1.2.3.4``), scope ids kept; a string that is not an address is returned unchanged."""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return host
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return str(address.ipv4_mapped)
-    return host
-
-
-@functools.lru_cache(maxsize=1024)
-def is_loopback(host: str) -> bool:
-    """True for 127.0.0.0/8, ``::1`` and IPv4-mapped loopback; names and other addresses are not."""
-    try:
-        return ipaddress.ip_address(plain_host(host)).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 _local: dict[str, bool] = {}

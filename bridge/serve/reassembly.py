@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import QbdiError
-from ..protocol import FIELDS_PER_NOTE, MAX_CHUNKS, MAX_NOTES, MAX_PENDING, REQUEST_DEADLINE_S, REQUEST_TTL_S
+from ..protocol import FIELDS_PER_NOTE, MAX_CHUNKS, MAX_NOTES, MAX_PENDING, REQUEST_DEADLINE_S, REQUEST_TTL_S, Chunks
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,8 @@ MAX_REMEMBERED = 8192   # finished keys remembered to ignore their stray chunks
 
 @dataclass
 class Partial:
-    """One request being assembled. ``chunks`` maps chunk index -> flat ``array('d')`` of notes."""
+    """One request being assembled: its ``chunks`` (:class:`bridge.protocol.Chunks`, each a checked
+    flat ``array('d')`` of notes) plus what the header brings."""
 
     key: Hashable
     request_id: int
@@ -61,23 +62,29 @@ class Partial:
     created: float = 0.0               # the first datagram
     header: Any = None                 # what the owner keeps from the header (e.g. settings)
     n_notes: int | None = None         # None until the header is in
-    n_chunks: int | None = None        # known from the header or from any chunk
-    chunks: dict[int, array] = field(default_factory=dict)
-    notes_held: int = 0
+    chunks: Chunks = field(default_factory=Chunks)   # n_chunks known from the header or from any chunk
 
     @property
     def has_header(self) -> bool:
         return self.n_notes is not None
 
     @property
+    def n_chunks(self) -> int | None:
+        return self.chunks.n_chunks
+
+    @property
+    def notes_held(self) -> int:
+        return self.chunks.notes_held
+
+    @property
     def complete(self) -> bool:
-        return self.has_header and len(self.chunks) == self.n_chunks
+        return self.has_header and self.chunks.complete
 
     def flat_notes(self) -> array:
         """All notes as one flat ``array('d')`` ``(n_notes * 4,)``, in chunk order."""
         out = array("d")
-        for index in sorted(self.chunks):
-            out.extend(self.chunks[index])
+        for part in self.chunks.ordered():
+            out.extend(part)
         return out
 
     def describe(self) -> str:
@@ -142,7 +149,7 @@ class Assembler:
             self._check_n_chunks(part, n_chunks, n_notes)
             if part.notes_held > n_notes:
                 raise QbdiError(f"the header announces {n_notes} notes but {part.notes_held} have arrived already")
-            part.n_notes, part.n_chunks, part.header = n_notes, n_chunks, payload
+            part.n_notes, part.header = n_notes, payload
             part.touched = self.clock()
         except QbdiError:
             self.drop(key)
@@ -163,14 +170,12 @@ class Assembler:
             if index in part.chunks:
                 log.debug("ignoring duplicate chunk %d of request %s", index, key)
                 return None
-            count = len(flat) // FIELDS_PER_NOTE
             limit = part.n_notes if part.has_header else MAX_NOTES
-            if part.notes_held + count > limit:
+            if part.notes_held + len(flat) // FIELDS_PER_NOTE > limit:
                 if part.has_header:
                     raise QbdiError(f"the chunks hold more notes than the {limit} the header announced")
                 raise QbdiError(f"the query has more than {MAX_NOTES} notes", code="too_large")
-            part.chunks[index] = flat
-            part.notes_held += count
+            part.chunks.add(index, flat)
             part.touched = self.clock()     # progress: only a new chunk (or the header) extends its life
         except QbdiError:
             self.drop(key)
@@ -259,9 +264,9 @@ class Assembler:
                             f"and {n_chunks})")
         if n_notes is not None and (n_chunks > max(1, n_notes) or (n_notes > 0 and n_chunks == 0)):
             raise QbdiError(f"{n_notes} notes cannot travel in {n_chunks} chunks")
-        if part.chunks and max(part.chunks) >= n_chunks:
-            raise QbdiError(f"chunk {max(part.chunks)} arrived but only {n_chunks} were announced")
-        part.n_chunks = n_chunks
+        if part.chunks.last >= n_chunks:
+            raise QbdiError(f"chunk {part.chunks.last} arrived but only {n_chunks} were announced")
+        part.chunks.n_chunks = n_chunks
 
     def _finish_if_complete(self, part: Partial) -> Partial | None:
         if not part.complete:

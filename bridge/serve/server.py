@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """``qbdi serve``: the OSC/UDP server the Max for Live device talks to (protocol: bridge.protocol).
 
-Three parts, one module each, along the data flow:
+Its parts, one module each, along the data flow; none of them holds the :class:`Server`:
 
 * here, the socket loop: one receive thread reads datagrams, decodes them and hands them on;
   replies go to the sender's host at the request's reply port, never elsewhere (never to this
@@ -12,7 +12,10 @@ Three parts, one module each, along the data flow:
   flood: :class:`bridge.serve.peers.Allowance`), are dropped unread;
 * :mod:`bridge.serve.admission`: the gate (reply addresses, reply ports, cookies for peers on other
   machines, caps), then the cheap requests answered at once and the chunked ones assembled;
-* :mod:`bridge.serve.workers`: a bounded fair queue (full -> ``busy``) and the threads that improvise.
+* :mod:`bridge.serve.workers`: a bounded fair queue (full -> ``busy``) and the threads that improvise;
+  :mod:`bridge.serve.sessions`: the play-along streams, with a thread of their own;
+* :mod:`bridge.serve.outbox`: what they all answer through (``reply``, ``error``, the log
+  throttle, the paced chunk sender) and the few server facts status and quit read.
 
 Nothing here imports torch: the model is NumPy weights from safetensors (bridge.vae). While it
 serves, BLAS runs one thread per worker (threadpoolctl, so API users of :class:`Server` get it
@@ -42,8 +45,9 @@ from ..errors import QbdiError
 from ..models import Model
 from ..osc import OscError, decode, encode
 from .admission import Admission
-from .peers import Allowance, is_this_machine, shown
-from .workers import DEFAULT_WORKERS, Models, Workers
+from .outbox import Outbox, ServerFacts
+from .peers import Allowance, shown
+from .workers import DEFAULT_WORKERS, ModelCache, Workers
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +75,16 @@ class Server:
         ServeConfig(host=host, port=port, notify_port=notify_port, workers=workers)   # validates, names the field
         self.host, self.requested_port, self.notify_port = host, int(port), notify_port
         self.sock: socket.socket | None = None
-        self._own_port: int | None = None
         self._reader: socket.socket | None = None
-        self.models = Models(model)
-        self.workers = Workers(workers, self.models, self.reply, self.error)
-        self.admission = Admission(self, ttl=ttl)
+        self.outbox = Outbox()
+        self.models = ModelCache(model)
+        self.workers = Workers(workers, self.models, self.outbox.reply, self.outbox.error)
+        facts = ServerFacts(uptime=lambda: self.uptime, served=lambda: self.served, pending=lambda: self.pending,
+                            stopping=lambda: self.stopping, shutdown=self.shutdown)
+        self.admission = Admission(self.outbox, self.models, self.workers, facts, ttl=ttl)
         self.allowance = Allowance()
-        self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._answered = 0
         self._started = time.monotonic()
         self._blas: Any = None      # threadpoolctl's limiter while serving, and the thread that set it
         self._blas_thread: int | None = None
@@ -126,7 +130,7 @@ class Server:
                         "who can reach it can use or quit it; use --host 127.0.0.1 unless you need that", self.host)
         sock.settimeout(POLL_S)
         self.sock = sock
-        self._own_port = sock.getsockname()[1]
+        self.outbox.attach(sock)
 
     def load(self) -> None:
         """Load the default model and list the installed ones (the models reply)."""
@@ -229,7 +233,7 @@ class Server:
     @property
     def served(self) -> int:
         """Requests answered: immediate replies plus improvisations sent."""
-        return self._answered + self.workers.served
+        return self.outbox.answered + self.workers.served
 
     @property
     def pending(self) -> int:
@@ -274,68 +278,25 @@ class Server:
         host, port = addr[0], addr[1]
         if not self.allowance.allow(host, port):
             if self.allowance.dropped % 1000 == 1:    # the drop itself must stay cheap: a flood is many
-                self.admission.throttle.warning("flood", "dropping datagrams from %s port %d: more than %g a "
-                                                "second (%d dropped so far)", host, port, self.allowance.rate,
-                                                self.allowance.dropped)
+                self.outbox.throttle.warning("flood", "dropping datagrams from %s port %d: more than %g a "
+                                             "second (%d dropped so far)", host, port, self.allowance.rate,
+                                             self.allowance.dropped)
             return
         if port == 0 or self.answers_itself(host, port):
-            self.admission.throttle.warning("source", "ignoring a datagram from %s port %d: no reply can go there",
-                                            host, port)
+            self.outbox.throttle.warning("source", "ignoring a datagram from %s port %d: no reply can go there",
+                                         host, port)
             return
         try:
             address, args = decode(data)
         except OscError as exc:
-            self.admission.throttle.warning("unreadable", "ignoring an unreadable datagram from %s (%d bytes): %s",
-                                            host, len(data), shown(str(exc)))
+            self.outbox.throttle.warning("unreadable", "ignoring an unreadable datagram from %s (%d bytes): %s",
+                                         host, len(data), shown(str(exc)))
             return
         self.admission.admit(address, args, len(data), (host, port))
 
     def answers_itself(self, host: str, port: int) -> bool:
-        """True if ``(host, port)`` is this server's own socket: its port on any address of this machine
-        (whatever --host bound: ``::``, ``0.0.0.0``, a LAN address, ``::ffff:127.0.0.1``)."""
-        return port == self._own_port and is_this_machine(host)
-
-    def reply(self, dest: tuple[str, int], address: str, args: list, count: bool = True,
-              limit: int | None = None) -> bool:
-        """Send one reply datagram to ``dest``, if it fits in ``limit`` bytes (None: MAX_DATAGRAM);
-        returns whether it was sent (a send failure is logged, throttled, not raised)."""
-        data = encode(address, args)
-        if len(data) > P.MAX_DATAGRAM:  # cannot happen with the caps in bridge.protocol; never send it anyway
-            raise RuntimeError(f"{address} reply of {len(data)} bytes exceeds {P.MAX_DATAGRAM}")
-        if limit is not None and len(data) > limit:
-            log.debug("not sending %s (%d bytes) to %s: the limit for that peer is %d", address, len(data),
-                      dest[0], limit)
-            return False
-        try:
-            self.sock.sendto(data, dest)
-        except OSError as exc:
-            self.admission.throttle.warning("send", "cannot send %s to %s:%d: %s", address, dest[0], dest[1], exc)
-            return False
-        if count:
-            with self._lock:
-                self._answered += 1
-        return True
-
-    def error(self, dest: tuple[str, int] | None, request_id: int, code: str, message: str,
-              limit: int | None = None) -> None:
-        """Send ``/qbdi/error`` (an unknown code becomes ``bad_request``), its message shortened to fit
-        ``limit`` bytes (not sent if even an empty one would not); never raises."""
-        if code not in P.ERROR_CODES:
-            code = "bad_request"
-        log.debug("error %s for request %d: %s", code, request_id, shown(message, 400))
-        if dest is None:
-            return
-        try:
-            text = P.clip_text(message)
-            if limit is not None:
-                room = limit - len(encode(P.ERROR, [request_id, code, ""]))   # bytes beyond an empty message
-                if room < 0:
-                    log.debug("no room for error %s to %s in %d bytes", code, dest[0], limit)
-                    return
-                text = P.clip_text(text, (room + 4) // 4 * 4 - 1)          # an OSC string is NUL-padded to 4
-            self.reply(dest, P.ERROR, [request_id, code, text], count=False, limit=limit)
-        except Exception:  # never let an error report stop the server
-            log.exception("could not send an error reply")
+        """True if ``(host, port)`` is this server's own socket (:meth:`Outbox.answers_itself`)."""
+        return self.outbox.answers_itself(host, port)
 
 
 def _is_loopback(address: str) -> bool:
@@ -345,17 +306,17 @@ def _is_loopback(address: str) -> bool:
         return False
 
 
-def serve_from_args(args) -> int:
-    """``qbdi serve``: bind, load, announce, serve until Ctrl-C, SIGTERM or /qbdi/quit; exit 0.
+def serve(host: str = P.DEFAULT_HOST, port: int = P.DEFAULT_PORT, model: str | None = None,
+          notify_port: int | None = None, workers: int = DEFAULT_WORKERS, exit_with_stdin: bool = False) -> int:
+    """``qbdi serve``: bind, load, announce, serve until Ctrl-C, SIGTERM or /qbdi/quit (or, with
+    ``exit_with_stdin``, until standard input closes); returns 0.
 
     The ready line goes to stderr whatever the log level: it is this command's output."""
-    server = Server(host=args.host or P.DEFAULT_HOST, port=P.DEFAULT_PORT if args.port is None else args.port,
-                    model=args.model, notify_port=args.notify_port,
-                    workers=DEFAULT_WORKERS if getattr(args, "workers", None) is None else args.workers)
+    server = Server(host=host, port=port, model=model, notify_port=notify_port, workers=workers)
     server.bind()    # first, so a port in use is reported at once, before the model loads
     previous = {sig: signal.signal(sig, lambda signum, frame: server.shutdown())
                 for sig in (signal.SIGINT, signal.SIGTERM)}
-    if getattr(args, "exit_with_stdin", False):
+    if exit_with_stdin:
         from .watchdog import watch_stdin
 
         watch_stdin(server.shutdown)

@@ -21,20 +21,17 @@ import logging
 import queue
 import threading
 import time
-from array import array
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from .. import protocol as P
 from ..config import Settings, StreamSettings
 from ..errors import QbdiError
 from ..pianoroll import Note
 from ..stream import NextBar, StreamImproviser
+from .outbox import Outbox, send_chunks
 from .peers import Peer
-
-if TYPE_CHECKING:
-    from .server import Server
+from .workers import ModelCache
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +50,7 @@ class Session:
     touched: float
     engine: StreamImproviser | None = None   # made by the stream thread (it may load a model)
     last_bar: int = -1                     # the last bar admitted
-    partial: tuple[int, int, int, dict[int, array]] | None = None   # bar, n_notes, n_chunks, chunks
+    partial: tuple[int, int, P.Chunks] | None = None   # bar, n_notes, its chunks so far
     queued: int = 0
     answered: int = 0
     closed: bool = False
@@ -70,11 +67,15 @@ class _Work:
 
 
 class Sessions:
-    """The stream sessions of one server; handlers run in the receive thread."""
+    """The stream sessions of one server; handlers run in the receive thread, answers go out through
+    ``outbox``, models come from ``models``. ``inline``: run the work in the receive thread (a server
+    with no workers); else the stream thread runs it until ``stopping()``."""
 
-    def __init__(self, server: Server, ttl: float = P.STREAM_TTL_S,
+    def __init__(self, outbox: Outbox, models: ModelCache, inline: bool = False,
+                 stopping: Callable[[], bool] = lambda: False, ttl: float = P.STREAM_TTL_S,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.server = server
+        self.outbox, self.models = outbox, models
+        self.inline, self.stopping = inline, stopping
         self.ttl = ttl
         self.clock = clock
         self.table: dict[Hashable, Session] = {}
@@ -97,7 +98,7 @@ class Sessions:
     # --- the messages -------------------------------------------------------------------------
     def on_open(self, session_id: int, dest: tuple[str, int], args: list, peer: Peer) -> None:
         host = peer.host
-        settings, stream = _settings(args[2:], Settings(), StreamSettings())
+        settings, stream = _settings(P.parse_header(P.STREAM_OPEN, args).rest, Settings(), StreamSettings())
         key = (host, dest[1], session_id)
         with self._lock:
             old = self.table.pop(key, None)
@@ -112,16 +113,14 @@ class Sessions:
     def on_set(self, session_id: int, dest: tuple[str, int], args: list, peer: Peer) -> None:
         host = peer.host
         session = self._session(host, dest, session_id)
-        session.settings, session.stream = _settings(args[2:], session.settings, session.stream)
+        rest = P.parse_header(P.STREAM_SET, args).rest
+        session.settings, session.stream = _settings(rest, session.settings, session.stream)
         self._submit(_Work("set", session, settings=session.settings, stream=session.stream))
 
     def on_bar(self, session_id: int, dest: tuple[str, int], args: list, peer: Peer) -> None:
         host = peer.host
-        if len(args) < 6:
-            raise QbdiError(f"{P.STREAM_BAR} takes <session> <reply_port> <bar> <n_notes> <chunk> <n_chunks> "
-                            f"[pitch start duration velocity]...; got {len(args)} arguments")
-        bar = P.as_int(args[2], "the bar index")
-        n_notes, chunk, n_chunks = (P.as_int(a, what) for a, what in zip(args[3:6], ("n_notes", "chunk", "n_chunks")))
+        header = P.parse_header(P.STREAM_BAR, args)
+        bar, n_notes, chunk, n_chunks = header.bar, header.n_notes, header.chunk, header.n_chunks
         if not 0 <= bar <= P.INT32_MAX:
             raise QbdiError(f"the bar index must be from 0 to {P.INT32_MAX}, got {bar}")
         if not 0 <= n_notes <= P.MAX_BAR_NOTES:
@@ -130,7 +129,7 @@ class Sessions:
         if not (P.n_chunks(n_notes) <= n_chunks <= P.MAX_BAR_CHUNKS and 0 <= chunk < n_chunks):
             raise QbdiError(f"chunk {chunk} of {n_chunks} cannot carry a bar of {n_notes} notes "
                             f"(at most {P.NOTES_PER_CHUNK} notes per chunk)")
-        flat = P.notes_array(args[6:], chunk, min_start=P.MIN_NOTE_START)
+        flat = P.notes_array(header.rest, chunk, min_start=P.MIN_NOTE_START)
         session = self._session(host, dest, session_id)
         if bar <= session.last_bar:
             log.debug("stream %d: bar %d is late or a duplicate (last admitted %d); skipped",
@@ -139,23 +138,20 @@ class Sessions:
         if session.partial is not None and session.partial[0] > bar:
             return                                  # a chunk of a bar already abandoned for a newer one
         if session.partial is None or session.partial[0] != bar:
-            session.partial = (bar, n_notes, n_chunks, {})
-        _, expected, total, chunks = session.partial
-        if (n_notes, n_chunks) != (expected, total):
+            session.partial = (bar, n_notes, P.Chunks(n_chunks))
+        _, expected, chunks = session.partial
+        if (n_notes, n_chunks) != (expected, chunks.n_chunks):
             session.partial = None
-            raise QbdiError(f"the chunks of bar {bar} disagree on its size ({expected} notes in {total} chunks, "
-                            f"then {n_notes} in {n_chunks})")
-        chunks.setdefault(chunk, flat)
-        if len(chunks) < total:
+            raise QbdiError(f"the chunks of bar {bar} disagree on its size ({expected} notes in {chunks.n_chunks} "
+                            f"chunks, then {n_notes} in {n_chunks})")
+        chunks.add(chunk, flat)
+        if not chunks.complete:
             return
         session.partial = None
-        values = [v for i in sorted(chunks) for v in chunks[i]]
-        if len(values) != P.FIELDS_PER_NOTE * expected:
-            raise QbdiError(f"bar {bar} announced {expected} notes but its chunks hold "
-                            f"{len(values) // P.FIELDS_PER_NOTE}")
+        if chunks.values != P.FIELDS_PER_NOTE * expected:
+            raise QbdiError(f"bar {bar} announced {expected} notes but its chunks hold {chunks.notes_held}")
         session.last_bar = bar
-        notes = [Note(int(p), s, d, int(v)) for p, s, d, v in zip(*[iter(values)] * P.FIELDS_PER_NOTE)]
-        self._submit(_Work("bar", session, bar=bar, notes=notes))
+        self._submit(_Work("bar", session, bar=bar, notes=chunks.notes()))
 
     def on_close(self, session_id: int, dest: tuple[str, int], args: list, peer: Peer) -> None:
         host = peer.host
@@ -164,7 +160,7 @@ class Sessions:
         if session is not None:
             session.closed = True
             log.info("stream %d for %s:%d closed after %d bars", session_id, host, dest[1], session.answered)
-        self.server.reply(dest, P.STREAM_CLOSED, [session_id, session.answered if session else 0])
+        self.outbox.reply(dest, P.STREAM_CLOSED, [session_id, session.answered if session else 0])
 
     def expire(self) -> None:
         """Drop the sessions that got nothing for ``ttl`` seconds (their device went away)."""
@@ -195,7 +191,7 @@ class Sessions:
             oldest = min(mine, key=lambda s: s.touched)
             del self.table[oldest.key]
             oldest.closed = True
-            self.server.reply(oldest.dest, P.STREAM_CLOSED, [oldest.session_id, oldest.answered], False)
+            self.outbox.reply(oldest.dest, P.STREAM_CLOSED, [oldest.session_id, oldest.answered], False)
         elif len(self.table) >= P.MAX_STREAMS:
             raise QbdiError(f"the server holds {P.MAX_STREAMS} streams already; close one or try again later",
                             code="busy")
@@ -204,7 +200,7 @@ class Sessions:
 
     def _submit(self, work: _Work) -> None:
         session = work.session
-        if self.server.workers.count == 0:      # --workers 0: everything in the receive thread
+        if self.inline:      # --workers 0: everything in the receive thread
             self._run(work)
             return
         with self._lock:
@@ -223,7 +219,7 @@ class Sessions:
 
     def _serve(self) -> None:
         """The stream thread: runs the admitted work in order until the server stops."""
-        while not self.server.stopping:
+        while not self.stopping():
             try:
                 work = self._work.get(timeout=POLL_S)
             except queue.Empty:
@@ -238,7 +234,7 @@ class Sessions:
             return
         try:
             if work.kind == "open" or (work.kind == "set" and self._restarts(session, work.settings)):
-                model = self.server.models.get(work.settings.model)
+                model = self.models.get(work.settings.model)
                 session.engine = StreamImproviser(model, work.settings, work.stream)
                 self._opened(session)
             elif work.kind == "set":
@@ -255,10 +251,10 @@ class Sessions:
         except QbdiError as exc:
             if work.kind == "open":
                 self._drop(session)
-            self.server.error(session.dest, session.session_id, exc.code, str(exc))
+            self.outbox.error(session.dest, session.session_id, exc.code, str(exc))
         except Exception as exc:  # a bug: report it, keep serving
             log.exception("stream %d: %s failed", session.session_id, work.kind)
-            self.server.error(session.dest, session.session_id, "internal",
+            self.outbox.error(session.dest, session.session_id, "internal",
                               f"internal error: {type(exc).__name__}: {exc}")
 
     def _restarts(self, session: Session, settings: Settings) -> bool:
@@ -275,7 +271,7 @@ class Sessions:
     def _opened(self, session: Session) -> None:
         engine = session.engine
         args = P.stream_settings_args(engine.settings.to_dict(), engine.stream.to_dict())
-        self.server.reply(session.dest, P.STREAM_OPENED, [session.session_id, engine.model.name, *args])
+        self.outbox.reply(session.dest, P.STREAM_OPENED, [session.session_id, engine.model.name, *args])
 
     def _send(self, session: Session, answer: NextBar) -> None:
         if len(answer.notes) > P.MAX_BAR_NOTES:
@@ -283,13 +279,9 @@ class Sessions:
                             f"{P.MAX_BAR_NOTES} (raise the threshold or lower the temperature)", code="too_large")
         session.answered += 1
         for warning in answer.warnings:
-            self.server.reply(session.dest, P.WARNING, [session.session_id, P.clip_text(warning)], False)
-        chunks = P.chunk_args(P.flatten_notes(answer.notes))
-        for index, chunk in enumerate(chunks):
-            if index and index % P.RESULT_BURST == 0:
-                time.sleep(P.RESULT_PAUSE_S)   # paced as long results are, for small receive buffers
-            self.server.reply(session.dest, P.STREAM_NEXT, [session.session_id, answer.bar, len(answer.notes),
-                                                            index, len(chunks), *chunk], index == 0)
+            self.outbox.reply(session.dest, P.WARNING, [session.session_id, P.clip_text(warning)], False)
+        send_chunks(lambda args, first: self.outbox.reply(session.dest, P.STREAM_NEXT, args, first),
+                    [session.session_id, answer.bar, len(answer.notes)], P.flatten_notes(answer.notes))
 
 
 def _settings(args: list, settings: Settings, stream: StreamSettings) -> tuple[Settings, StreamSettings]:

@@ -15,38 +15,59 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .. import protocol as P
 from ..config import Settings
 from ..errors import QbdiError
 from ..improvise import Improvisation, free_improvise, improvise
+from ..interpolate import check_steps, in_sequence, interpolate
 from ..models import Model, installed_names, list_models, load_model
-from ..pianoroll import Note, check_output_flat
+from ..pianoroll import BarGrid, Note, check_output_flat
 from .fairqueue import FairQueue
+from .outbox import ErrorReply, Reply, send_chunks
 
 log = logging.getLogger(__name__)
 
 DEFAULT_WORKERS = 2
 MAX_QUEUED_PER_SENDER = 8      # improvisations one sender may have waiting
 
-# reply(dest, address, args, count) and error(dest, request_id, code, message): the server's senders
-Reply = Callable[[tuple[str, int], str, list, bool], None]
-ErrorReply = Callable[[tuple[str, int] | None, int, str, str], None]
+
+@dataclass(frozen=True)
+class MorphRequest:
+    """What a /qbdi/interpolate header adds to the settings: the steps, where clip A's notes end
+    among the request's notes, and both clips' lengths in beats (0: to the last note's end)."""
+
+    settings: Settings
+    steps: int
+    n_notes_a: int
+    length_a: float
+    length_b: float
+
+    def check(self, n_notes: int) -> None:
+        """Refuse a header whose fields cannot describe two clips of ``n_notes`` notes in all."""
+        check_steps(self.steps)
+        if not 0 <= self.n_notes_a <= n_notes:
+            raise QbdiError(f"n_notes_a must be from 0 to n_notes ({n_notes}): clip A's notes come first; "
+                            f"got {self.n_notes_a}")
+        for name, value in (("length_a", self.length_a), ("length_b", self.length_b)):
+            if not (math.isfinite(value) and 0 <= value <= P.MAX_INTERPOLATE_BARS * 32):
+                raise QbdiError(f"{name} must be a number of beats from 0 (to the last note's end) to "
+                                f"{P.MAX_INTERPOLATE_BARS * 32}, got {value!r}")
 
 
 @dataclass
 class Job:
     """A complete improvisation request waiting for a worker."""
 
-    kind: str                              # "improvise" or "free"
+    kind: str                              # "improvise", "free" or "interpolate"
     request_id: int
     dest: tuple[str, int]
     settings: Settings
     notes: list[Note] = field(default_factory=list)
     received: float = field(default_factory=time.perf_counter)
     sender: tuple | None = None            # the source address it came from (default: dest)
+    morph: MorphRequest | None = None      # an interpolate job's steps, clip split and lengths
 
     @property
     def cost(self) -> float:
@@ -54,6 +75,11 @@ class Job:
         bpb = self.settings.beats_per_bar or 4.0
         if self.kind == "free":
             beats = self.settings.bars * bpb
+        elif self.kind == "interpolate":
+            m = self.morph
+            clips = ((self.notes[:m.n_notes_a], m.length_a), (self.notes[m.n_notes_a:], m.length_b))
+            ends = [max([n.start + n.duration for n in part] + [length]) for part, length in clips]
+            beats = m.steps * math.ceil(max(ends) / bpb) * bpb
         else:
             end = max((n.start + n.duration for n in self.notes), default=0.0)
             beats = math.ceil(max(end, self.settings.length_beats or 0.0) / bpb) * bpb
@@ -61,7 +87,7 @@ class Job:
         return 1.0 + beats / 4.0
 
 
-class Models:
+class ModelCache:
     """The default model and the installed ones, each loaded on first use and then cached."""
 
     def __init__(self, name: str | None) -> None:
@@ -100,10 +126,22 @@ class Models:
         return model
 
 
+def kept_of(job: Job, result: Improvisation) -> dict[str, float]:
+    """Retained harmony and copy of an improvise request's result against its query, on the query's
+    bar grid (bridge.measures.metrics.kept: what `qbdi sweep` reports); nothing for a free one (or a morph)."""
+    from ..measures.metrics import kept  # NumPy only
+
+    if job.kind != "improvise" or not job.notes:
+        return {}
+    k = kept(job.notes, result.notes, result.grid.beats_per_bar, job.settings.length_beats or None,
+             int(result.grid.representation.steps_per_beat))
+    return {"retained": k.retained, "copy": k.copy}
+
+
 class Workers:
     """``count`` threads improvising queued jobs (0: :meth:`submit` runs the job at once)."""
 
-    def __init__(self, count: int, models: Models, reply: Reply, error: ErrorReply) -> None:
+    def __init__(self, count: int, models: ModelCache, reply: Reply, error: ErrorReply) -> None:
         self.count = max(0, int(count))
         self.models = models
         self._reply, self._error = reply, error
@@ -176,6 +214,8 @@ class Workers:
             model = self.models.get(job.settings.model)
             if job.kind == "free":
                 result = free_improvise(model, job.settings)
+            elif job.kind == "interpolate":
+                result = _morph_result(model, job)
             else:
                 result = improvise(model, job.notes, job.settings)
             self._send_result(job, result)
@@ -192,17 +232,29 @@ class Workers:
         check_output_flat(flat, code="bad_model")
         for warning in result.warnings:
             self._reply(job.dest, P.WARNING, [job.request_id, P.clip_text(warning)], False)
-        chunks = P.chunk_args(flat)
-        header = [job.request_id, len(result.notes), len(chunks), result.model,
-                  *P.settings_args(result.settings.to_dict())]
+        header = [job.request_id, len(result.notes), P.n_chunks(len(result.notes)), result.model,
+                  *P.settings_args(result.settings.to_dict()), *P.measure_args(kept_of(job, result))]
         self._reply(job.dest, P.RESULT, header, False)
-        for index, chunk in enumerate(chunks):
-            if index and index % P.RESULT_BURST == 0:
-                time.sleep(P.RESULT_PAUSE_S)   # pace long replies (157 chunks at most) for small receive buffers
-            self._reply(job.dest, P.RESULT_NOTES, [job.request_id, index, len(chunks), *chunk], False)
+        send_chunks(lambda args, first: self._reply(job.dest, P.RESULT_NOTES, args, False), [job.request_id], flat)
         with self._lock:
             self.served += 1
         if log.isEnabledFor(logging.INFO):
             log.info("%s %d for %s:%d: %d -> %d notes, %d bars, model %s, rate %s, %.1f ms", job.kind,
                      job.request_id, job.dest[0], job.dest[1], len(job.notes), len(result.notes), result.grid.n_bars,
                      result.model, result.settings.rate_label, 1000 * (time.perf_counter() - job.received))
+
+
+def _morph_result(model: Model, job: Job) -> Improvisation:
+    """An interpolate job as one result: every step's notes in sequence, ``length_beats`` one step's length."""
+    m = job.morph
+    morph = interpolate(model, job.notes[:m.n_notes_a], job.notes[m.n_notes_a:], m.steps, job.settings,
+                        length_a=m.length_a or None, length_b=m.length_b or None)
+    notes = in_sequence(morph)
+    if len(notes) > P.MAX_NOTES:
+        raise QbdiError(f"the morph holds {len(notes)} notes; a reply carries at most {P.MAX_NOTES}: use fewer steps, "
+                        "shorter clips, or a higher threshold", code="too_large")
+    first = morph.improvisations[0]
+    grid = BarGrid(morph.grid.beats_per_bar, morph.steps * morph.grid.n_bars, morph.grid.representation)
+    settings = first.settings.replace(length_beats=morph.grid.length_beats)
+    return Improvisation(notes, settings, first.model, grid, first.latents, first.query_latents, first.bits,
+                         morph.warnings)

@@ -21,14 +21,11 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Representation
+from ..corpora import BACH, MIDI_SUFFIXES, corpus_files, heldout_groups, piece_group, piece_notes
 from ..errors import QbdiError
 from ..pianoroll import BarGrid, Note, to_frames
 
 log = logging.getLogger(__name__)
-
-MIDI_SUFFIXES = (".mid", ".midi", ".smf")
-BACH = "music21:bach"
-
 
 @dataclass
 class Corpus:
@@ -45,54 +42,11 @@ class Corpus:
         return len(self.frames)
 
 
-def piece_group(name: str) -> str:
-    """'Song - Chorus.midi' and 'Song - Verse.midi' share a group: split held-out data by song."""
-    return Path(name).stem.split(" - ")[0].strip().lower()
-
-
-def _files(source: str) -> list[str]:
-    if source == BACH:
-        from music21 import corpus as m21corpus
-
-        return sorted(str(p) for p in m21corpus.getComposer("bach") if str(p).endswith((".mxl", ".xml", ".krn")))
-    root = Path(source)
-    if not root.is_dir():
-        raise QbdiError(f"corpus folder {source} does not exist; give a folder of .mid files or '{BACH}'")
-    files = sorted(str(p) for p in root.rglob("*") if p.suffix.lower() in MIDI_SUFFIXES)
-    if not files:
-        raise QbdiError(f"{source} holds no .mid/.midi files; give a folder of MIDI files")
-    return files
-
-
-def _notes_of(path: str) -> tuple[list[Note], float, float]:
-    """-> (notes, beats per bar, length in beats); music21 scores for the Bach corpus."""
-    if path.endswith((".mxl", ".xml", ".krn")):
-        from music21 import converter
-
-        score = converter.parse(path)
-        sigs = list(score.recurse().getElementsByClass("TimeSignature"))
-        bpb = float(sigs[0].barDuration.quarterLength) if sigs else 4.0
-        notes = []
-        for n in score.flatten().notes:
-            for p in (n.pitches if n.isChord else [n.pitch]):
-                notes.append(Note(int(p.midi), float(n.offset), float(n.quarterLength), 80))
-        pickup = 0.0
-        first = next(iter(score.parts[0].getElementsByClass("Measure")), None) if score.parts else None
-        if first is not None and first.duration.quarterLength < bpb:
-            pickup = bpb - float(first.duration.quarterLength)  # shift an anacrusis onto the bar grid
-        notes = [Note(n.pitch, n.start + pickup, n.duration, n.velocity) for n in notes]
-        return notes, bpb, max((n.end for n in notes), default=0.0)
-    from ..midifile import read_midi
-
-    score = read_midi(path)
-    return score.notes, score.beats_per_bar, score.length_beats
-
-
 def _frames_of(args: tuple[str, dict, tuple[int, ...]]) -> list[tuple[int, np.ndarray]]:
     path, rep_dict, shifts = args
     rep = Representation.from_dict(rep_dict)
     try:
-        notes, bpb, length = _notes_of(path)
+        notes, bpb, length = piece_notes(path)
     except Exception as exc:  # a damaged file is skipped, not fatal
         log.warning("skipping %s: %s", path, exc)
         return []
@@ -117,7 +71,7 @@ def load_corpus(source: str, representation: Representation | None = None, trans
     ``transpose`` = k adds copies shifted by -k..+k semitones (0 = none; 6 covers all 12 keys).
     """
     rep = representation or Representation()
-    files = _files(source)
+    files = corpus_files(source)
     shifts = tuple(range(-transpose, transpose + 1)) if transpose else (0,)
     listing = json.dumps([files, [os.path.getsize(f) for f in files], rep.to_dict(), shifts])
     key = hashlib.sha256(listing.encode()).hexdigest()[:16]
@@ -159,12 +113,12 @@ def load_corpus(source: str, representation: Representation | None = None, trans
 
 
 def split_by_piece(corpus: Corpus, heldout: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Frame indices (train, held-out); whole songs go to one side."""
-    groups = sorted({piece_group(n) for n in corpus.names})
-    rng = np.random.default_rng(seed)
-    rng.shuffle(groups)
-    n_held = max(1, int(round(heldout * len(groups)))) if heldout > 0 else 0
-    held_groups = set(groups[:n_held])
+    """Frame indices (train, held-out); whole songs go to one side (:func:`bridge.corpora.heldout_groups`)."""
+    held_groups = heldout_groups(corpus.names, heldout, seed)
     held_pieces = np.array([piece_group(n) in held_groups for n in corpus.names])
     mask = held_pieces[corpus.piece]
     return np.flatnonzero(~mask), np.flatnonzero(mask)
+
+
+_files, _notes_of = corpus_files, piece_notes   # the names other modules used before bridge.corpora
+__all__ = ["BACH", "MIDI_SUFFIXES", "Corpus", "load_corpus", "piece_group", "split_by_piece"]

@@ -17,6 +17,7 @@ import os
 import platform
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -98,8 +99,12 @@ def _dist() -> tuple[int, int]:
     return 0, 1
 
 
-def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
-    """Train, evaluate on held-out pieces, write the model folder (rank 0); returns the data card."""
+def train(cfg: TrainConfig, progress: bool = True,
+          information_rate: Callable[[np.ndarray], float] | None = None) -> dict[str, Any]:
+    """Train, evaluate on held-out pieces, write the model folder (rank 0); returns the data card.
+
+    ``information_rate`` (latents ``(n_bars, latent)`` -> bits; the VMO's, from the [analysis] extra)
+    adds the latent information rate to the card (:func:`bridge.training.evaluate.evaluate`)."""
     rank, world = _dist()
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
@@ -172,7 +177,7 @@ def train(cfg: TrainConfig, progress: bool = True) -> dict[str, Any]:
     card: dict[str, Any] = {}
     if rank == 0:
         card = _finish(model, cfg, arch, rep, corpus, train_idx, held_idx, history, steps, time.time() - started, world,
-                       bank, selector)
+                       bank, selector, information_rate)
     if world > 1:
         torch.distributed.barrier()
         torch.distributed.destroy_process_group()
@@ -245,7 +250,7 @@ def _numpy_model(model: TorchVAE, rep: Representation, arch: Architecture, bank:
 
 
 def _finish(model, cfg, arch, rep, corpus: Corpus, train_idx, held_idx, history, steps, seconds, world,
-            bank: np.ndarray, selector: Selector | None) -> dict:
+            bank: np.ndarray, selector: Selector | None, information_rate=None) -> dict:
     from ..models import TEXTURE_BANK, load_model, save_model
     from .evaluate import evaluate, frontier_card
 
@@ -292,7 +297,7 @@ def _finish(model, cfg, arch, rep, corpus: Corpus, train_idx, held_idx, history,
     }
     save_model(cfg.out, tensors, config, cfg.weights_dtype)
     if len(held_idx):
-        card.update(evaluate(load_model(cfg.out), corpus, held_idx))   # on the weights as shipped
+        card.update(evaluate(load_model(cfg.out), corpus, held_idx, information_rate))   # on the weights as shipped
         if selector is not None:
             shipped = load_model(cfg.out)
             card["frontier"] = {"select": frontier_card(shipped, selector.paths, selector.card()["queries"])}

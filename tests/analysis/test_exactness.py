@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from synth import Note, song
 
 from bridge.analysis import lockstep, oracle
 from bridge.analysis.piece import surface_features
-
-from .synth import Note, song
 
 vmo = pytest.importorskip("vmo")
 

@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: MIT
 from pathlib import Path
 
+from synth import planted, song
+
 from bridge.analysis import figures, piece
 from bridge.analysis.sweep import METRICS
-
-from .synth import planted, song
 
 PNG = b"\x89PNG"
 

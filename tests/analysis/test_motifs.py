@@ -2,10 +2,9 @@
 # SPDX-License-Identifier: MIT
 import numpy as np
 import pytest
+from synth import planted
 
 from bridge.analysis import motifs, oracle
-
-from .synth import planted
 
 
 def _symbolic(text: str) -> oracle.Oracle:

@@ -3,11 +3,10 @@
 
 import numpy as np
 import pytest
+from synth import Note, planted, song
 
 from bridge.analysis import oracle
 from bridge.analysis.piece import surface_features
-
-from .synth import Note, planted, song
 
 vmo = pytest.importorskip("vmo")
 

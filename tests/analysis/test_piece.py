@@ -4,10 +4,9 @@ import json
 
 import numpy as np
 import pytest
+from synth import planted, song
 
 from bridge.analysis import piece
-
-from .synth import planted, song
 
 
 def test_surface_analysis_of_a_song():

@@ -1,14 +1,12 @@
 # SPDX-FileCopyrightText: 2026 The qbdi authors
 # SPDX-License-Identifier: MIT
-import argparse
 import json
 from pathlib import Path
 
 import pytest
+from synth import planted, song
 
 from bridge.analysis import piece, report
-
-from .synth import planted, song
 
 
 def _pieces():
@@ -64,13 +62,12 @@ def test_run_analyze_on_a_midi_file(tmp_path: Path):
     assert (tmp_path / "out" / "query" / "ir_threshold.png").exists()
 
 
-def test_analyze_from_args_with_a_model(tmp_path: Path):
+def test_analyze_with_a_model(tmp_path: Path):
     from builders import midi_file, tiny_model
 
     model = tiny_model(tmp_path / "tiny", latent=8, hidden=16)
     files = [str(midi_file(tmp_path / f"{name}.mid", song(8, seed=i))) for i, name in enumerate("ab")]
-    args = argparse.Namespace(files=files, out=str(tmp_path / "out"), model=str(model), no_progress=True)
-    assert report.analyze_from_args(args) == 0
+    assert report.analyze(files, tmp_path / "out", model=str(model), progress=False) == 0
     doc = json.loads((tmp_path / "out" / "analysis.json").read_text())
     assert [e["name"] for e in doc["files"]] == ["a", "b"]
     assert all(e["latent"]["n_frames"] == 8 and e["latent"]["metric"] == "cosine" for e in doc["files"])

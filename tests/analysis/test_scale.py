@@ -12,14 +12,13 @@ import numpy as np
 import pytest
 import scipy.spatial.distance
 from scipy.spatial.distance import cdist
+from synth import song
 
 from bridge.analysis import distances, lockstep, oracle, piece
 from bridge.analysis.distances import FrameDistances
 from bridge.errors import QbdiError
 from bridge.midifile import write_midi
 from bridge.pianoroll import Note
-
-from .synth import song
 
 
 def _performed_surface(bars: int, seed: int = 0) -> np.ndarray:

@@ -1,6 +1,5 @@
 # SPDX-FileCopyrightText: 2026 The qbdi authors
 # SPDX-License-Identifier: MIT
-import argparse
 import csv
 import json
 import os
@@ -10,12 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from synth import Note, progression, song
 
 from bridge.analysis import sweep
 from bridge.errors import QbdiError
 from bridge.measures.chroma import bar_profiles
-
-from .synth import Note, progression, song
 
 QUERY = song(8)
 
@@ -86,10 +84,10 @@ def test_run_sweep_with_a_small_model(tmp_path: Path, capsys):
 
     model = tiny_model(tmp_path / "tiny", latent=8, hidden=16)
     query = midi_file(tmp_path / "query.mid", chord_bars() * 1)
-    args = argparse.Namespace(query=str(query), rates="full,0", seeds=2, out=str(tmp_path / "out"), no_progress=True)
     from bridge.config import Settings
 
-    assert sweep.sweep_from_args(args, Settings(model=str(model), seed=7)) == 0
+    assert sweep.sweep(str(query), "full,0", 2, tmp_path / "out", Settings(model=str(model), seed=7),
+                       progress=False) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[0].split()[0] == "rate" and [line.split()[0] for line in table[1:]] == ["query", "full", "0"]
     doc = json.loads((tmp_path / "out" / "sweep.json").read_text())
@@ -100,7 +98,7 @@ def test_run_sweep_with_a_small_model(tmp_path: Path, capsys):
     names = [t.name for t in mido.MidiFile(midis[0]).tracks]
     assert "query" in names and "qbdi rate 0 seed 7" in names
     with pytest.raises(QbdiError):
-        sweep.sweep_from_args(argparse.Namespace(**{**vars(args), "seeds": 0}), Settings(model=str(model)))
+        sweep.sweep(str(query), "full,0", 0, tmp_path / "out", Settings(model=str(model)), progress=False)
 
 
 @pytest.mark.slow
@@ -138,16 +136,17 @@ def test_sweep_averages_over_several_queries_and_draws_the_frontier(tmp_path: Pa
     a = midi_file(tmp_path / "a.mid", chord_bars())
     moved = [Note(n.pitch + 2, n.start + 16, n.duration) for n in chord_bars()]
     b = midi_file(tmp_path / "b.mid", chord_bars() + moved)
-    args = argparse.Namespace(query=[str(a), str(b)], rates="full,0", seeds=2, out=str(tmp_path / "out"),
-                              no_progress=True, no_midi=True)
-    assert sweep.sweep_from_args(args, Settings(model=str(model), seed=1)) == 0
+    assert sweep.sweep([str(a), str(b)], "full,0", 2, tmp_path / "out", Settings(model=str(model), seed=1),
+                       progress=False, write_midi=False) == 0
     doc = json.loads((tmp_path / "out" / "sweep.json").read_text())
     assert doc["query_name"] == "2 queries" and [q["name"] for q in doc["queries"]] == ["a", "b"]
     assert len(doc["runs"]) == 8 and {r["query"] for r in doc["runs"]} == {"a", "b"}
     assert all(row["n"] == 4 for row in doc["rows"]) and "copy_mean" in doc["rows"][0]
     mean_of_each = np.mean([q["rows"][0]["copy_mean"] for q in doc["queries"]])
     assert doc["rows"][0]["copy_mean"] == pytest.approx(mean_of_each, abs=1e-6)
-    assert set(doc["goals"]) == {"full", "mid", "low", "zero", "smooth"}
+    assert {"full", "mid", "low", "zero", "smooth", "notes_per_bar@dial", "longest_max@all"} <= set(doc["goals"])
+    assert "onset steps/bar" in doc["goals"]["onset_steps_per_bar@dial"]["goal"]
+    assert all(f"{key}_mean" in doc["rows"][0] for key in ("notes_per_bar", "mean_duration", "groove", "pitch_jump"))
     assert (tmp_path / "out" / "frontier.png").read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(QbdiError, match="share a file name"):
         sweep.run_sweep([a, a], [None], 1, tmp_path / "dup", model=str(model), progress=False, write_midi=False)

@@ -178,7 +178,7 @@ test("diagnose: a PASS line per check in the Max Console, the report block, a su
     const lines = c.posts.map((p) => p.replace(/\n$/, "")).filter((p) => /^qbdi diagnose: (PASS|FAIL|SKIP)/.test(p));
     assert.deepEqual(lines.map((l) => l.split(" ").slice(2, 3)[0]), ["PASS", "PASS", "PASS", "PASS", "PASS", "PASS", "PASS"],
       lines.join("\n"));
-    assert.match(lines.join("\n"), /PASS scripts: \[qbdi\.client\]; qbdi_protocol\.js require, qbdi_diagnose\.js require/);
+    assert.match(lines.join("\n"), /PASS scripts: \[qbdi\.client\]; qbdi_protocol\.js require, qbdi_exchange\.js require, qbdi_diagnose\.js require/);
     assert.match(lines.join("\n"), /PASS large result: 64 bars: 256 notes in 2 chunks, all arrived/);
     assert.ok(!/launcher|scratch clip|create_midi_clip/.test(lines.join("\n")), "no Live or launcher checks in plain Max");
     assert.deepEqual(c.out(OUT.STATUS).find((m) => m[0] === "diagnose"), ["diagnose", "7 passed, 0 failed"]);
@@ -196,4 +196,11 @@ test("qbdi_protocol.js missing: one clear Console line, and no message throws", 
   assert.ok(c.posts.some((p) => /qbdi_protocol\.js not found\. Max looked next to the abstraction/.test(p)));
   for (const m of ["done", "improvise", "ping", "diagnose", "rate"]) c.send(m);
   c.send("list", 60, 0, 1, 100);
+});
+
+test("qbdi_exchange.js missing: the Console names it, and no message throws", () => {
+  const c = loadMaxScript("qbdi.client.js", { missing: ["qbdi_exchange.js"] });
+  assert.ok(c.posts.some((p) => /qbdi_exchange\.js not found\. Max looked next to the abstraction/.test(p)), c.posts.join("\n"));
+  c.send("improvise");
+  c.send("rate", 64);
 });

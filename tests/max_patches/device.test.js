@@ -364,7 +364,7 @@ test("a set saved with Server Port 7410: the stored value arrives before init; t
   assert.deepEqual(dev.out(OUT.LAUNCHER), [], "nothing to the launcher before init");
   dev.send("init");
   const toLauncher = dev.out(OUT.LAUNCHER).filter((m) => m[0] !== "probe_port");
-  assert.deepEqual(toLauncher, [["host", "127.0.0.1"], ["port", 7410], ["ensure"]]);
+  assert.deepEqual(toLauncher, [["install", 1], ["host", "127.0.0.1"], ["port", 7410], ["ensure"]]);
   assert.ok(dev.out(OUT.OSC).some((m) => m[0] === "port" && m[1] === 7410), "[udpsend] points at 7410");
 });
 
@@ -374,13 +374,13 @@ test("the launcher's hello (Node came up after init): the device sends its addre
   dev.send("init");
   dev.clear();
   dev.send("server", "hello", 1, "v20.11.0", "/x");
-  assert.deepEqual(dev.out(OUT.LAUNCHER), [["host", "127.0.0.1"], ["port", 7410], ["ensure"]]);
+  assert.deepEqual(dev.out(OUT.LAUNCHER), [["install", 1], ["host", "127.0.0.1"], ["port", 7410], ["ensure"]]);
 });
 
 test("Server Port changed while running: the launcher gets the new address and ensure; the device pings there", () => {
   const { dev, port } = setup();
   dev.send("server_port", 7420);
-  assert.deepEqual(dev.out(OUT.LAUNCHER), [["host", "127.0.0.1"], ["port", 7420], ["ensure"]]);
+  assert.deepEqual(dev.out(OUT.LAUNCHER), [["install", 1], ["host", "127.0.0.1"], ["port", 7420], ["ensure"]]);
   assert.ok(dev.out(OUT.OSC).some((m) => m[0] === "port" && m[1] === 7420));
   const ping = dev.out(OUT.OSC).find((m) => m[0] === P.PING);
   assert.ok(ping && ping[2] === port, "a ping on the new address right away");
@@ -402,9 +402,24 @@ test("no word from the launcher within 8 s: the status line says it did not star
 // ---- missing scripts: said clearly, with where Max looked ------------------------------------------
 test("require() that gives {} (not the module): the device checks the exports and falls back to include()", () => {
   const { dev } = setup({ loader: "require-empty", missing: [], requireGivesEmpty: true });
-  assert.deepEqual(dev.includes.sort(), ["qbdi_diagnose.js", "qbdi_live.js", "qbdi_play.js", "qbdi_protocol.js", "qbdi_schedule.js"]);
+  assert.deepEqual(dev.includes.sort(), ["qbdi_diagnose.js", "qbdi_exchange.js", "qbdi_live.js", "qbdi_play.js", "qbdi_protocol.js",
+    "qbdi_schedule.js", "qbdi_scripts.js"], "every module of the one list (qbdi_scripts.js), found as the global its file defines");
   dev.send("improvise");
   assert.ok(dev.out(OUT.OSC).some((m) => m[0] === P.IMPROVISE));
+});
+
+test("qbdi_scripts.js (the list of modules) missing: the status line names it; nothing throws", () => {
+  const { dev } = bareDevice({ missing: ["qbdi_scripts.js"] });
+  dev.send("init");
+  dev.send("improvise");
+  assert.match(dev.out(OUT.STATUS).pop().join(" "), /qbdi_scripts\.js not found/);
+});
+
+test("qbdi_exchange.js (the client half of the protocol) missing: the status line names it", () => {
+  const { dev } = bareDevice({ missing: ["qbdi_exchange.js"] });
+  dev.send("init");
+  dev.send("improvise");
+  assert.match(dev.out(OUT.STATUS).pop().join(" "), /qbdi_exchange\.js not found/);
 });
 
 test("qbdi_protocol.js missing: the status line names it and where to put it; nothing throws", () => {
@@ -446,4 +461,34 @@ test("a Task that stops ticking: the launcher's clock is asked for, drives tick(
   dev.clear();
   dev.tasks[0].execute();                          // Max's Task again
   assert.deepEqual(dev.out(OUT.LAUNCHER).filter((m) => m[0] === "clock"), [["clock", 0]]);
+});
+
+test("the first run's notice is shown on the status line and in the Max Console once; Install reaches the launcher", () => {
+  const { dev } = setup();
+  dev.send("server", "install_notice", "first run: in 15 s qbdi copies the server into /h/Documents/qbdi/qbdi-server " +
+    "(...). To keep it from doing so, turn Install off on the device");
+  assert.match(statusText(dev), /first run: in 15 s qbdi copies the server .* turn Install off on the device/);
+  assert.equal(dev.posts.filter((p) => /first run:/.test(p)).length, 1);
+  dev.send("install", 0);
+  assert.deepEqual(dev.out(OUT.LAUNCHER).pop(), ["install", 0]);
+});
+
+test("the status line shows what the improvisation kept, as the server measured it (harmony · notes)", () => {
+  const { dev } = setup();
+  dev.send("improvise");
+  const r = requestOf(dev);
+  reply(dev, r.id, [{ pitch: 62, start: 0, duration: 1, velocity: 99 }], { rate: 256, seed: 0, retained: 0.8234, copy: 0.0712 });
+  assert.match(statusText(dev), /wrote 'improv r256 s0' \(1 notes\) to track 1, slot 2 · harmony 82% · notes 7%/);
+  const again = setup();
+  again.dev.send("variations", 2);
+  again.dev.send("improvise");
+  reply(again.dev, requestOf(again.dev).id, [{ pitch: 62, start: 0, duration: 1, velocity: 99 }],
+    { rate: 256, seed: 0, retained: 0.7, copy: 0.05 });
+  const second = again.dev.out(OUT.OSC).filter((m) => m[0] === P.IMPROVISE).pop();
+  reply(again.dev, second[1], [{ pitch: 64, start: 0, duration: 1, velocity: 99 }], { rate: 256, seed: 1, retained: 0.82, copy: 0.09 });
+  assert.match(statusText(again.dev), /· harmony 70-82% · notes 5-9%$/);
+  const old = setup();                                   // a server that does not measure: nothing shown
+  old.dev.send("improvise");
+  reply(old.dev, requestOf(old.dev).id, [{ pitch: 62, start: 0, duration: 1, velocity: 99 }]);
+  assert.doesNotMatch(statusText(old.dev), /harmony/);
 });

@@ -39,7 +39,7 @@ test("every check passes on a working setup; the Console has a line each and the
     const lines = await diagnosed(rig);
     assert.deepEqual(Object.keys(lines), CHECKS, rig.posts().join("\n"));
     for (const name of CHECKS) assert.equal(lines[name].status, "PASS", `${name}: ${lines[name].detail}`);
-    assert.match(lines.scripts.detail, /qbdi_protocol\.js require, qbdi_live\.js require, qbdi_diagnose\.js require/);
+    assert.match(lines.scripts.detail, /qbdi_protocol\.js require, qbdi_exchange\.js require, qbdi_live\.js require, qbdi_diagnose\.js require/);
     assert.match(lines["Live and Max"].detail, /^Live 12\.1\.10/);
     assert.match(lines.create_midi_clip.detail, /has Track\.create_midi_clip/);
     assert.match(lines.launcher.detail, /Node v\d+/);
@@ -124,5 +124,29 @@ test("Max's timers stopped (audio engine off?): the launcher's clock drives Diag
     assert.match(lines.timers.detail, /Max's scheduler did not run \(audio engine off\?\); the launcher's clock drives the device/);
   } finally {
     rig.close();
+  }
+});
+
+test("the scratch clip (create, name, notes, delete) is one undo step where the LOM offers begin_undo_step", () => {
+  const P = require("../../max_patches/qbdi_protocol.js");
+  const qbdiLive = require("../../max_patches/qbdi_live.js");
+  const { FakeLive } = require("./helpers/fake_live.js");
+  for (const undoSteps of [true, false]) {
+    const live = new FakeLive({ undoSteps });
+    const t = live.addTrack({ slots: 2 });
+    live.addDevice(t);
+    const r = qbdiLive.make(live.LiveAPI, P).scratchCheck();
+    assert.equal(r.ok, true, r.detail);
+    const writes = live.log.map((e, i) => [e, i]).filter(([e]) => ["create_clip", "add_new_notes", "delete_clip"].includes(e.fn) ||
+      (e.op === "set" && e.prop === "name"));
+    assert.deepEqual(writes.map(([e]) => e.fn || e.prop), ["create_clip", "name", "add_new_notes", "delete_clip"]);
+    if (undoSteps) {
+      assert.equal(live.undoSteps.length, 1);
+      const [{ begin, end }] = live.undoSteps;
+      assert.ok(writes.every(([, i]) => i > begin && i < end), "all four between begin_undo_step and end_undo_step");
+      assert.equal(live.undoDepth, 0, "closed again");
+    } else {
+      assert.ok(!live.log.some((e) => /undo_step/.test(e.fn || "")), "nothing called that this Live lacks");
+    }
   }
 });

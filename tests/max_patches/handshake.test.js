@@ -8,7 +8,7 @@
 const test = require("node:test");
 const assert = require("node:assert/strict");
 
-const P = require("../../max_patches/qbdi_protocol.js");
+const P = require("../../max_patches/qbdi_exchange.js").attach(require("../../max_patches/qbdi_protocol.js"));
 
 function client(host, t) {
   const sent = [];

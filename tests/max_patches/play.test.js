@@ -36,12 +36,13 @@ const lastOpen = (dev) => stream(dev, P.STREAM_OPEN).pop();
 const barsSent = (dev) => stream(dev, P.STREAM_BAR).map((m) => ({ session: m[1], bar: m[3], notes: P.unflattenNotes(m.slice(7)) }));
 const thruState = (dev) => dev.out(OUT.UI).filter((m) => m[0] === "thru").map((m) => m[1]);
 
-/** Play the server: the answer for stream bar `bar` (notes in beats from its start; negative starts kept). */
-function answer(dev, session, bar, notes) {
+/** Play the server: the answer for stream bar `bar` (notes in beats from its start; negative starts
+ *  kept), each chunk reaching the script as the patch delivers it (a fresh reading first). */
+function answer(t, session, bar, notes) {
   const flat = [];
   for (const n of notes) flat.push(n.pitch, n.start, n.duration, n.velocity || 90);
   const chunks = P.chunkArgs(flat);
-  chunks.forEach((c, i) => dev.send(P.STREAM_NEXT, session, bar, notes.length, i, chunks.length, ...c));
+  chunks.forEach((c, i) => t.reply(P.STREAM_NEXT, session, bar, notes.length, i, chunks.length, ...c));
 }
 
 function playing(t, at = 0) {
@@ -76,7 +77,7 @@ test("a bar is collected on the transport, sent a 32nd before its line; its answ
   assert.deepEqual(bar0.notes, [{ pitch: 60, start: 0.5, duration: 1, velocity: 100 },
     { pitch: 64, start: 1.5, duration: 2.5, velocity: 90 }]);
 
-  answer(dev, session, 1, [{ pitch: 60, start: 0, duration: 0.5, velocity: 80 }, { pitch: 67, start: 1.75, duration: 2.25 }]);
+  answer(t, session, 1, [{ pitch: 60, start: 0, duration: 0.5, velocity: 80 }, { pitch: 67, start: 1.75, duration: 2.25 }]);
   t.advance(7.875);
   const [bar1] = barsSent(dev).slice(1);
   assert.equal(bar1.bar, 1);
@@ -94,11 +95,12 @@ test("a note continued into the next answer keeps ringing: its off moves, it is 
   playing(t);
   const session = lastOpen(dev)[1];
   t.advance(3.875);
-  answer(dev, session, 1, [{ pitch: 67, start: 1.75, duration: 2.25 }]);
+  answer(t, session, 1, [{ pitch: 67, start: 1.75, duration: 2.25 }]);
   t.advance(7.875);
-  answer(dev, session, 2, [{ pitch: 67, start: -2.25, duration: 3.25 }, { pitch: 69, start: 1, duration: 0.5 }]);
+  answer(t, session, 2, [{ pitch: 67, start: -2.25, duration: 3.25 }, { pitch: 69, start: 1, duration: 0.5 }]);
   t.advance(12);
   assert.deepEqual(t.notes().map((n) => [n.pitch, n.on, n.off]), [[67, 5.75, 9], [69, 9, 9.5]]);
+  assert.deepEqual(t.clears.map((c) => [c.pipe, c.beat]), [["t", 7.875]], "only the bar line's pipe was cleared");
   assert.deepEqual(t.hanging(), {});
 });
 
@@ -108,39 +110,46 @@ test("a late answer is trimmed (notes already due skipped), a stale one dropped,
   playing(t);
   const session = lastOpen(dev)[1];
   t.advance(4.5);                                      // bar 1 is under way; its answer comes now
-  answer(dev, session, 1, [{ pitch: 60, start: 0, duration: 1 }, { pitch: 62, start: 0.25, duration: 0.25 },
+  answer(t, session, 1, [{ pitch: 60, start: 0, duration: 1 }, { pitch: 62, start: 0.25, duration: 0.25 },
     { pitch: 64, start: 1, duration: 1 }]);
-  answer(dev, session, 1, [{ pitch: 72, start: 2, duration: 1 }]);    // a duplicate: dropped
+  answer(t, session, 1, [{ pitch: 72, start: 2, duration: 1 }]);    // a duplicate: dropped
   t.advance(12.5);                                     // bar 2's answer never came in time
-  answer(dev, session, 2, [{ pitch: 48, start: 3.5, duration: 0.5 }]); // after its bar: dropped
+  answer(t, session, 2, [{ pitch: 48, start: 3.5, duration: 0.5 }]); // after its bar: dropped
   t.advance(15.875);
-  answer(dev, session, 4, [{ pitch: 50, start: 0, duration: 0.5 }]);   // on time: plays
+  answer(t, session, 4, [{ pitch: 50, start: 0, duration: 0.5 }]);   // on time: plays
   t.advance(17);
   assert.deepEqual(t.notes().map((n) => [n.pitch, n.on, n.off]), [[64, 5, 6], [50, 16, 16.5]]);
   assert.deepEqual(barsSent(dev).map((b) => b.bar), [0, 1, 2, 3], "a bar a 32nd before every line, whatever the answers");
 });
 
-test("stop: the offs still owed, then All Notes Off; the stream closes; start opens a fresh one", () => {
+test("stop: the pipes are cleared and exactly the offs owed go out, then All Notes Off; start opens a fresh stream", () => {
   const { dev, t } = setup();
   dev.send("play_along", 1);
   playing(t);
   const session = lastOpen(dev)[1];
   t.advance(3.875);
-  answer(dev, session, 1, [{ pitch: 60, start: 0, duration: 4 }, { pitch: 64, start: 0, duration: 2 }]);
+  answer(t, session, 1, [{ pitch: 60, start: 0, duration: 4 }, { pitch: 64, start: 0, duration: 2 },
+    { pitch: 67, start: 2.5, duration: 0.5 }]);
   t.advance(5);
   assert.equal(Object.keys(t.hanging()).length, 2, "both sound");
-  t.stop();
-  assert.deepEqual(t.hanging(), {}, "no note left on after stop");
-  assert.ok(t.allNotesOffLast());
-  assert.deepEqual(stream(dev, P.STREAM_CLOSE).pop(), [P.STREAM_CLOSE, session, lastOpen(dev)[2]]);
+  assert.equal(t.pending(), 4, "67's on and off, 64's and 60's offs wait in the pipes");
   const before = t.midi.length;
+  t.stop();
+  assert.deepEqual(t.clears.map((c) => [c.pipe, c.beat]), [["m", 5], ["t", 5]], "both pipes cleared at the stop");
+  assert.equal(t.pending(), 0);
+  assert.deepEqual(t.midi.slice(before).map((m) => [m.pipe, m.bytes]),
+    [["n", [0x80, 60, 0]], ["n", [0x80, 64, 0]], ["n", [0xB0, 123, 0]]],
+    "the two offs owed (67 never started), then All Notes Off, at once");
+  assert.deepEqual(t.hanging(), {}, "no note left on after stop");
+  assert.deepEqual(stream(dev, P.STREAM_CLOSE).pop(), [P.STREAM_CLOSE, session, lastOpen(dev)[2]]);
+  const after = t.midi.length;
   t.advance(9);
-  assert.equal(t.midi.length, before, "nothing plays while stopped");
+  assert.equal(t.midi.length, after, "nothing plays while stopped");
   t.start(16);
   assert.notEqual(lastOpen(dev)[1], session, "a fresh stream");
-  answer(dev, session, 2, [{ pitch: 72, start: 0, duration: 1 }]);  // the old stream's answer: dropped
+  answer(t, session, 2, [{ pitch: 72, start: 0, duration: 1 }]);  // the old stream's answer: dropped
   t.advance(24);
-  assert.equal(t.notes().filter((n) => n.pitch === 72).length, 0);
+  assert.equal(t.notes().filter((n) => n.pitch === 72 || n.pitch === 67).length, 0);
 });
 
 test("toggle off and device removal: no note left on, the stream closed", () => {
@@ -150,7 +159,7 @@ test("toggle off and device removal: no note left on, the stream closed", () => 
     playing(t);
     const session = lastOpen(dev)[1];
     t.advance(3.875);
-    answer(dev, session, 1, [{ pitch: 60, start: 0, duration: 4 }]);
+    answer(t, session, 1, [{ pitch: 60, start: 0, duration: 4 }]);
     t.advance(4.5);
     assert.deepEqual(t.hanging(), { 60: 1 });
     if (how === "toggle") dev.send("play_along", 0); else dev.context.notifydeleted();
@@ -183,18 +192,89 @@ test("Input: thru passes what is played, mute closes the gate; keys held when mu
   assert.deepEqual(t.midi.slice(before).map((m) => m.bytes), [[0x80, 55, 0]], "its release will be muted: ended now");
 });
 
-test("an answer's note-off waits while a key passed through holds the same pitch, and goes when it is released", () => {
+test("a key held through the gate at hand-over withholds the answer's off until it is released", () => {
+  const { dev, t } = setup();
+  dev.send("play_along", 1);
+  playing(t);
+  const session = lastOpen(dev)[1];
+  t.advance(3.5); t.key(60, 100);                        // held before the answer arrives
+  t.advance(3.875);
+  answer(t, session, 1, [{ pitch: 60, start: 0, duration: 0.5 }, { pitch: 62, start: 0, duration: 1 }]);
+  assert.deepEqual(t.handovers.filter((h) => h.bytes[1] === 60).map((h) => h.bytes[0]), [0x90],
+    "60's note-on handed over, its off withheld");
+  t.advance(5);
+  assert.deepEqual(t.hanging(), { 60: 1 }, "the key holds 60: the answer's off waits");
+  t.key(60, 0);
+  assert.deepEqual(t.hanging(), {}, "released after the off was due: it goes at once");
+  assert.equal(t.midi.filter((m) => m.bytes[1] === 60 && m.bytes[0] === 0x80).pop().pipe, "n");
+});
+
+test("a key released before the answer's off: the off is handed over then and leaves at its own tick", () => {
+  const { dev, t } = setup();
+  dev.send("play_along", 1);
+  playing(t);
+  const session = lastOpen(dev)[1];
+  t.advance(3.5); t.key(60, 100);
+  t.advance(3.875);
+  answer(t, session, 1, [{ pitch: 60, start: 0, duration: 2 }]);
+  t.advance(4.5); t.key(60, 0);
+  const off = t.handovers.filter((h) => h.bytes[0] === 0x80);
+  assert.deepEqual(off.map((h) => [h.beat, h.target]), [[4.5, 6 * 480]], "handed over at the release, for beat 6");
+  t.advance(7);
+  assert.deepEqual(t.notes().map((n) => [n.pitch, n.on, n.off]), [[60, 4, 6]]);
+});
+
+test("what only Live decides: a key pressed after the hand-over does not hold back an off already in the pipe", () => {
   const { dev, t } = setup();
   dev.send("play_along", 1);
   playing(t);
   const session = lastOpen(dev)[1];
   t.advance(3.875);
-  answer(dev, session, 1, [{ pitch: 60, start: 0, duration: 0.5 }]);
+  answer(t, session, 1, [{ pitch: 60, start: 0, duration: 0.5 }]);
   t.advance(4.25); t.key(60, 100);
   t.advance(5);
-  assert.deepEqual(t.hanging(), { 60: 1 }, "the key holds 60: the answer's off waits");
+  assert.deepEqual(t.notes().map((n) => [n.pitch, n.on, n.off]), [[60, 4, 4.5]],
+    "the off leaves at its tick (docs/DEVICE.md says so)");
   t.key(60, 0);
   assert.deepEqual(t.hanging(), {});
+});
+
+test("js decides, Max's scheduler plays: each answer is handed over once, when it arrives, with its target ticks", () => {
+  const { dev, t } = setup();
+  dev.send("play_along", 1);
+  playing(t);
+  const session = lastOpen(dev)[1];
+  t.advance(3.875);
+  answer(t, session, 1, [{ pitch: 60, start: 0, duration: 0.5, velocity: 80 }, { pitch: 67, start: 1.75, duration: 2.25 }]);
+  const at = t.handovers.map((h) => [h.pipe, h.beat, h.target, h.bytes]);
+  assert.deepEqual(at, [
+    ["m", 3.875, 4 * 480, [0x90, 60, 80]],
+    ["m", 3.875, 4.5 * 480, [0x80, 60, 0]],
+    ["m", 3.875, 5.75 * 480, [0x90, 67, 90]],
+    ["t", 3.875, 8 * 480, [0x80, 67, 0]],               // on the bar line: the pipe a tie may clear
+  ], "every event once, at the answer's arrival, with the song position it plays at");
+  const handed = t.handovers.length;
+  t.advance(9);
+  assert.equal(t.handovers.length, handed, "nothing is handed over while the answer plays: the clock only sends bars");
+  assert.deepEqual(t.midi.map((m) => [m.beat, m.bytes, m.pipe]), [
+    [4, [0x90, 60, 80], "m"], [4.5, [0x80, 60, 0], "m"], [5.75, [0x90, 67, 90], "m"], [8, [0x80, 67, 0], "t"]],
+  "the pipes play them on their ticks");
+});
+
+test("a UI stall: the answers leave on their ticks though the script hears nothing, and no clump follows", () => {
+  const { dev, t } = setup();
+  dev.send("play_along", 1);
+  playing(t);
+  const session = lastOpen(dev)[1];
+  t.advance(3.875);
+  answer(t, session, 1, [{ pitch: 60, start: 0, duration: 0.5 }, { pitch: 62, start: 1, duration: 0.5 },
+    { pitch: 64, start: 2, duration: 0.5 }]);
+  t.release(7);                                          // Live's main thread busy: no clock reaches the script
+  t.beat = 7;
+  assert.deepEqual(t.notes().map((n) => [n.pitch, n.on, n.off]), [[60, 4, 4.5], [62, 5, 5.5], [64, 6, 6.5]]);
+  const before = t.midi.length;
+  t.advance(7.5);                                        // the queued clocks run back to back: nothing to fire
+  assert.equal(t.midi.length, before);
 });
 
 test("a dial turned while playing: /qbdi/stream/set with just what changed; mode and window too", () => {
@@ -221,7 +301,7 @@ test("a meter change at a bar line: bars follow the new meter, the server is tol
   playing(t);
   const session = lastOpen(dev)[1];
   t.advance(3.875);
-  answer(dev, session, 1, [{ pitch: 60, start: 2, duration: 2 }]);
+  answer(t, session, 1, [{ pitch: 60, start: 2, duration: 2 }]);
   t.advance(4.125);
   t.setMeter(3, 4);                                      // Live's signature changes at bar 2
   assert.deepEqual(stream(dev, P.STREAM_SET).pop(), [P.STREAM_SET, session, port, "beats_per_bar", 3]);
@@ -229,7 +309,7 @@ test("a meter change at a bar line: bars follow the new meter, the server is tol
   t.advance(6.875);
   const bar = barsSent(dev).pop();
   assert.equal(bar.bar, 1);
-  answer(dev, session, 2, [{ pitch: 62, start: 0, duration: 0.5 }, { pitch: 64, start: 2.5, duration: 0.5 }]);
+  answer(t, session, 2, [{ pitch: 62, start: 0, duration: 0.5 }, { pitch: 64, start: 2.5, duration: 0.5 }]);
   t.advance(10);
   assert.deepEqual(t.notes().map((n) => [n.pitch, n.on]), [[62, 7], [64, 9.5]], "the next 3/4 bar starts at beat 7");
   assert.equal(barsSent(dev).pop().bar, 2, "sent at 9.875, a 32nd before 10");
@@ -243,7 +323,7 @@ test("a loop back: what was scheduled stops, nothing hangs, the stream carries o
   playing(t);
   const session = lastOpen(dev)[1];
   t.advance(7.875);
-  answer(dev, session, 2, [{ pitch: 60, start: 0, duration: 4 }]);
+  answer(t, session, 2, [{ pitch: 60, start: 0, duration: 4 }]);
   t.advance(8.5);
   const before = t.midi.length;
   t.locate(0);                                           // Live's loop brace: back to bar 1
@@ -267,7 +347,7 @@ test("unknown_stream (the server restarted): opened again and carried on; busy c
   t.advance(7.875);
   assert.deepEqual(barsSent(dev).pop(), { session: again, bar: 0, notes: [] });
   dev.send(P.ERROR, again, "busy", "the stream thread is busy");
-  answer(dev, again, 1, [{ pitch: 65, start: 0, duration: 1 }]);
+  answer(t, again, 1, [{ pitch: 65, start: 0, duration: 1 }]);
   t.advance(9.5);
   assert.deepEqual(t.notes().map((n) => [n.pitch, n.on]), [[65, 8]]);
   assert.equal(stream(dev, P.STREAM_OPEN).length, 2);

@@ -7,7 +7,7 @@ const test = require("node:test");
 const assert = require("node:assert/strict");
 const path = require("path");
 
-const P = require("../../max_patches/qbdi_protocol.js");
+const P = require("../../max_patches/qbdi_exchange.js").attach(require("../../max_patches/qbdi_protocol.js"));
 const osc = require("../../max_patches/qbdi_osc.js");
 const { loadMaxScript } = require("./helpers/maxjs.js");
 
@@ -214,4 +214,13 @@ test("OSC codec: Max-style typing and a round trip", () => {
   assert.deepEqual(m.args, [1, 7401, 0, 1, 60, 0.5, 1, 100, "x"]);
   assert.equal(osc.decode(osc.encode(["/a", 1.5], "d"))[0].args[0], 1.5);
   assert.equal(path.basename(__filename), "protocol.test.js");
+});
+
+test("a result's measures (retained, copy) come apart from its settings; keptText says them", () => {
+  const ev = P.parseReply(P.RESULT, [7, 0, 1, "pop", "rate", 256, "seed", 3, "retained", 0.8234, "copy", 0.0712]);
+  assert.deepEqual(ev.settings, { rate: 256, seed: 3 });
+  assert.deepEqual(ev.measures, { retained: 0.8234, copy: 0.0712 });
+  assert.equal(P.keptText(ev.measures), "harmony 82% · notes 7%");
+  assert.equal(P.keptText({}), "");
+  assert.deepEqual(P.parseReply(P.RESULT, [7, 0, 1, "pop", "rate", 256]).measures, {});
 });

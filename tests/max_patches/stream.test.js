@@ -6,7 +6,7 @@
 const test = require("node:test");
 const assert = require("node:assert/strict");
 
-const P = require("../../max_patches/qbdi_protocol.js");
+const P = require("../../max_patches/qbdi_exchange.js").attach(require("../../max_patches/qbdi_protocol.js"));
 const osc = require("../../max_patches/qbdi_osc.js");
 
 test("open and set carry the stream's settings in STREAM_SETTING_KEYS order, nothing else", () => {

@@ -33,16 +33,16 @@ CLIENT_MAXPAT = MAXP / "qbdi.client.maxpat"
 CLIENT_HELP = MAXP / "qbdi.client.maxhelp"
 JSON_PATCHERS = [DEVICE_MAXPAT, CLIENT_MAXPAT, CLIENT_HELP]
 MAX_JS = ["qbdi_protocol.js", "qbdi_device.js", "qbdi_live.js", "qbdi_diagnose.js", "qbdi_play.js",
-          "qbdi_schedule.js", "qbdi.client.js"]  # [js]: ES5
+          "qbdi_schedule.js", "qbdi.client.js", "qbdi_scripts.js", "qbdi_exchange.js"]  # [js]: ES5
 NODE_JS = ["qbdi_launcher.js", "qbdi_install.js", "qbdi_osc.js"]           # Node for Max: modern JS
 
 DEVICE_PARAMETERS = {
     "Model Name", "Query Range", "Sampling", "Z", "Allocation", "Source", "Rate", "Full Rate", "Threshold",
-    "Temperature", "Structure", "Seed", "Bars", "Continue Bars", "Variations", "Server Port",
+    "Temperature", "Structure", "Seed", "Bars", "Continue Bars", "Variations", "Server Port", "Install",
     "Improvise", "Continue", "Re-roll", "Free Improvise", "Diagnose",
-    "Play Along", "Play Input", "Play Mode", "Play Window",
+    "Play Along", "Play Input", "Play Mode", "Play Window", "Interpolate", "Steps",
 }
-ACTION_BUTTONS = {"Improvise", "Continue", "Re-roll", "Free Improvise", "Diagnose"}
+ACTION_BUTTONS = {"Improvise", "Continue", "Re-roll", "Free Improvise", "Diagnose", "Interpolate"}
 HIDDEN, STORED_ONLY, AUTOMATED = 2, 1, 0
 
 
@@ -97,6 +97,32 @@ def test_generated_files_equal_the_committed_ones():
         path = MAXP / name
         assert path.exists(), f"{name} is missing: run python max_patches/build_patches.py"
         assert path.read_bytes() == data, f"{name} is out of date: run python max_patches/build_patches.py"
+
+
+def test_one_list_of_shipped_scripts_read_by_generator_installer_loader_and_release():
+    """qbdi_scripts.js lists every script once: every max_patches/*.js is in it and every listed file exists;
+    the generator prints it for build/build.sh, the installer and the device's loader read it."""
+    build = build_module()
+    listed = build.shipped_list()
+    assert set(listed["SCRIPTS"]) == {p.name for p in MAXP.glob("*.js")}, "every script listed, none extra"
+    for name in build.shipped():
+        assert (MAXP / name).is_file(), name
+    printed = subprocess.run([sys.executable, str(MAXP / "build_patches.py"), "--list"], capture_output=True,
+                             text=True, check=True).stdout.splitlines()
+    assert printed == build.shipped()
+    assert "build_patches.py --list" in (ROOT / "build" / "build.sh").read_text(), "the release copies the list"
+    assert "max_patches/*.js" not in (ROOT / "build" / "build.sh").read_text()
+    script = ("const i = require(process.argv[1]); const l = require(process.argv[2]);"
+              "process.stdout.write(JSON.stringify([i.SCRIPTS, l.SCRIPTS, l.DEVICE_MODULES.map((m) => m.name)]));")
+    installer, scripts, modules = json.loads(subprocess.run(
+        [node(), "-e", script, str(MAXP / "qbdi_install.js"), str(MAXP / "qbdi_scripts.js")],
+        capture_output=True, text=True, check=True, timeout=60).stdout)
+    assert installer == scripts == listed["SCRIPTS"]
+    assert modules == [m["name"] for m in listed["DEVICE_MODULES"]]
+    device = (MAXP / "qbdi_device.js").read_text()
+    assert 'loadModule("qbdi_scripts"' in device and "loadAll(qbdiScripts ? qbdiScripts.DEVICE_MODULES" in device
+    with pytest.raises(SystemExit, match="not in qbdi_scripts.js"):
+        build.object_io("js qbdi_unlisted.js")
 
 
 def test_generator_check_mode(tmp_path):
@@ -228,7 +254,24 @@ def test_device_wiring():
     js, recv, send = one("js qbdi_device.js"), one("udpreceive "), one("udpsend 127.0.0.1 7400")
     thisdev, launcher = one("live.thisdevice"), one("node.script qbdi_launcher.js")
     assert "@defer 1" in text[recv]
-    assert (recv, 0, js, 0) in lines and (js, 0, send, 0) in lines and (js, 3, recv, 0) in lines
+    # replies reach the script through [t a b]: a fresh [transport] reading ("stamp") just before each
+    (recv_stamp,) = [dst for src, _, dst, _ in lines if src == recv]
+    assert text[recv_stamp] == "t a b" and (recv_stamp, 0, js, 0) in lines
+    (stamper,) = [dst for src, o, dst, _ in lines if src == recv_stamp and o == 1]
+    assert text[stamper] == "t b b"
+    (stamp_clock,) = [dst for src, o, dst, _ in lines if src == stamper and o == 1]
+    (stamp_pack,) = [dst for src, o, dst, _ in lines if src == stamper and o == 0]
+    assert text[stamp_clock] == "transport" and text[stamp_pack] == "pack 0 0 0."
+    assert {(o, i) for src, o, dst, i in lines if src == stamp_clock and dst == stamp_pack} == {(6, 1), (7, 2)}
+    (stamp_pre,) = [dst for src, _, dst, _ in lines if src == stamp_pack]
+    assert text[stamp_pre] == "prepend stamp" and (stamp_pre, 0, js, 0) in lines
+    # the Play Along toggle is stamped the same way (toggle off clears what is pending against it)
+    toggle = next(i for i, b in by_id.items() if b.get("varname") == "play_along")
+    (toggle_pre,) = [dst for src, _, dst, _ in lines if src == toggle]
+    (toggle_stamp,) = [dst for src, _, dst, _ in lines if src == toggle_pre]
+    assert text[toggle_pre] == "prepend play_along" and text[toggle_stamp] == "t a b"
+    assert (toggle_stamp, 0, js, 0) in lines and (toggle_stamp, 1, stamper, 0) in lines
+    assert (js, 0, send, 0) in lines and (js, 3, recv, 0) in lines
     assert (js, 4, launcher, 0) in lines
     assert "@autostart 1" in text[launcher]
     # live.thisdevice -> deferlow -> [t b b]: left -> init -> js; right (first) -> the missing-script timer
@@ -255,8 +298,20 @@ def test_device_wiring():
     assert text[gate] == "gate 1 1", "open at load, and if the script is missing"
     midiout = one("midiout")
     assert (gate, 0, midiout, 0) in lines and (route, 4, gate, 0) in lines
-    (it,) = [dst for src, o, dst, _ in lines if src == js and o == 6]
-    assert text[it] == "iter" and (it, 0, midiout, 0) in lines
+    # js decides, Max's scheduler plays: js -> [route m t n] -> two pipes in ticks and one of 0 ms ->
+    # one [pack 0 0 0] -> the same [midiout], as 3-byte lists (no [iter]: qbdi_schedule.js)
+    assert not [t for t in text.values() if t.split()[:1] == ["iter"]]
+    (to_pipes,) = [dst for src, o, dst, _ in lines if src == js and o == 6]
+    assert text[to_pipes] == "route m t n"
+    pipes = [next(dst for src, o, dst, _ in lines if src == to_pipes and o == k) for k in range(3)]
+    assert [text[x] for x in pipes] == ["pipe 0 0 0 0 @delaytime 0 ticks"] * 2 + ["pipe 0 0 0 0"]
+    (bytes_out,) = {dst for src, _, dst, _ in lines if src == pipes[0]}
+    assert text[bytes_out] == "pack 0 0 0" and (bytes_out, 0, midiout, 0) in lines
+    for x in pipes:
+        assert by_id[x]["numinlets"] == 4 and by_id[x]["numoutlets"] == 3
+        assert {(o, i) for src, o, dst, i in lines if src == x} == {(0, 0), (1, 1), (2, 2)}
+        assert {dst for src, _, dst, _ in lines if src == x} == {bytes_out}
+    assert {src for src, _, dst, _ in lines if dst == midiout} == {gate, bytes_out}
     # what is played reaches the script as "note PITCH VELOCITY TICKS", stamped by a [transport]
     (parse,) = [dst for src, o, dst, _ in lines if src == split and o == 1]
     assert text[parse] == "midiparse"
@@ -300,7 +355,7 @@ def test_action_buttons_are_hidden_and_settings_stored():
         assert is_button == (name in ACTION_BUTTONS), name
         if is_button:
             assert visibility == HIDDEN, f"{name}: action buttons are Hidden"
-        elif name in ("Server Port", "Model Name", "Variations", "Play Window"):
+        elif name in ("Server Port", "Model Name", "Variations", "Play Window", "Install"):
             assert visibility == STORED_ONLY, name
         else:
             assert visibility == AUTOMATED, name
@@ -344,10 +399,10 @@ def test_every_message_the_patches_send_is_handled_by_the_scripts():
         assert targets, path.name
         senders = {ln["patchline"]["source"][0] for ln in patcher["lines"]
                    if ln["patchline"]["destination"][0] in targets}
-        # follow [deferlow] back to what feeds it
+        # follow [deferlow] and the stamping [t a b] back to what feeds them
         for ln in patcher["lines"]:
             destination = ln["patchline"]["destination"][0]
-            if destination in senders and by_id[destination].get("text") == "deferlow":
+            if destination in senders and by_id[destination].get("text") in ("deferlow", "t a b"):
                 senders.add(ln["patchline"]["source"][0])
         for sid in senders:
             box = by_id[sid]
@@ -383,14 +438,32 @@ def plain(value):
     return value
 
 
+LAYOUT_TABLES = ("LAYOUTS", "GROUPS")     # bridge.protocol's message layouts, as data
+
+
 def test_js_mirrors_every_constant_of_bridge_protocol():
     js = js_constants()
     mirrored = {name: plain(value) for name, value in vars(protocol).items()
-                if re.fullmatch(r"[A-Z][A-Z0-9_]*", name) and isinstance(value, (int, float, str, tuple, dict))}
+                if re.fullmatch(r"[A-Z][A-Z0-9_]*", name) and isinstance(value, (int, float, str, tuple, dict))
+                and name not in LAYOUT_TABLES}
     assert "NOTES_PER_CHUNK" in mirrored and "SETTING_KEYS" in mirrored
+    assert {"INTERPOLATE", "MIN_INTERPOLATE_STEPS", "MAX_INTERPOLATE_STEPS", "MAX_INTERPOLATE_BARS"} <= set(mirrored)
+    assert (protocol.MIN_INTERPOLATE_STEPS, protocol.MAX_INTERPOLATE_STEPS, protocol.MAX_INTERPOLATE_BARS) == (
+        config.MIN_INTERPOLATE_STEPS, config.MAX_INTERPOLATE_STEPS, config.MAX_INTERPOLATE_BARS), "one place for caps"
     for name, value in mirrored.items():
         assert name in js, f"qbdi_protocol.js lacks {name}"
         assert js[name] == value, f"{name}: JS {js[name]!r} != Python {value!r}"
+
+
+def test_js_mirrors_the_layout_table_of_bridge_protocol():
+    """The message layouts are one table in each language; the JS one is compared once it exists."""
+    js = js_constants()
+    missing = [name for name in LAYOUT_TABLES if name not in js]
+    if missing:
+        pytest.skip(f"qbdi_protocol.js has no {' or '.join(missing)} table yet (issue 22, the JS side)")
+    for name in LAYOUT_TABLES:
+        assert js[name] == plain(getattr(protocol, name)), name
+    assert set(js["LAYOUTS"]) == set(protocol.ADDRESSES)
 
 
 def test_js_mirrors_the_settings_ranges_and_defaults_of_bridge_config():

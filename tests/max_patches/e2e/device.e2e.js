@@ -13,7 +13,7 @@ const P = require("../../../max_patches/qbdi_protocol.js");
 const { loadMaxScript } = require("../helpers/maxjs.js");
 const { FakeLive } = require("../helpers/fake_live.js");
 const { MaxUdp, answerPortProbes } = require("../helpers/udp.js");
-const { startRealServer, reference, rows } = require("./real_server.js");
+const { startRealServer, reference, morphReference, rows } = require("./real_server.js");
 
 // two bars of a 4/4 pop-ish phrase, with one muted note the query must leave out
 const PHRASE = [
@@ -141,6 +141,46 @@ test("Variations 3 against the real server: three clips, consecutive seeds, each
     }
     assert.notDeepEqual(rows(slots[1].clip.notes), rows(slots[2].clip.notes), "different seeds, different notes");
     assert.deepEqual(live.snapshot(query), before, "query clip unchanged");
+  } finally {
+    dev.dispose();
+    udp.close();
+  }
+});
+
+test("Interpolate against the real server: Steps clips after the second clip, each equal to bridge.interpolate", async () => {
+  const live = new FakeLive();
+  live.addTrack({ slots: 4 });
+  live.addDevice(0);
+  const a = live.putClip(0, 0, { name: "phrase", length: 8, notes: PHRASE });
+  const b = live.putClip(0, 1, { name: "other", length: 4, notes: PHRASE.slice(0, 5).map((n) => Object.assign({}, n, { pitch: n.pitch - 5 })) });
+  live.select(a);
+  const [beforeA, beforeB] = [live.snapshot(a), live.snapshot(b)];
+  const { dev, udp } = await device(live);
+  try {
+    await udp.waitFor(() => dev.out(2).some((m) => m[0] === 1), 30000, "pong from the real server");
+    dev.send("rate", 64);
+    dev.send("seed", 5);
+    dev.send("interpolate_steps", 4);
+    dev.send("interpolate");
+    const slots = live.song.tracks[0].clip_slots;
+    await udp.waitFor(() => slots.filter((s) => s.clip).length === 6 || /⚠/.test(status(dev)), 60000, "four clips");
+    assert.equal(slots.filter((s) => s.clip).length, 6, status(dev));
+    const header = udp.sent.find((m) => m.address === P.INTERPOLATE);
+    const id = header.args[0];
+    const flat = [];
+    udp.sent.filter((m) => m.address === P.NOTES && m.args[0] === id).forEach((m) => flat.push(...m.args.slice(4)));
+    const [steps, nA, lengthA, lengthB] = header.args.slice(4, 8);
+    assert.deepEqual([steps, nA, lengthA, lengthB], [4, 12, 8, 4]);
+    const clips = morphReference(header.args.slice(8), flat, steps, nA, [lengthA, lengthB]);
+    for (let k = 0; k < 4; k++) {
+      const clip = slots[2 + k].clip;
+      assert.equal(clip.name, `morph ${k + 1}/4 r64 s5`);
+      assert.equal(clip.length, 8);
+      assert.deepEqual(rows(clip.notes), rows(clips[k]), `step ${k + 1}: the engine's notes`);
+    }
+    assert.deepEqual(live.snapshot(a), beforeA, "clip A unchanged");
+    assert.deepEqual(live.snapshot(b), beforeB, "clip B unchanged");
+    assert.deepEqual(udp.unsafe, [], "every reply is something Max's udpreceive reads");
   } finally {
     dev.dispose();
     udp.close();

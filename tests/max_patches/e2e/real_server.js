@@ -85,6 +85,11 @@ function reference(kind, settings, notes = []) {
   return runReference("reference.py", { kind, settings, notes });
 }
 
+/** What bridge.interpolate gives for the morph request the device sent: one note list per step. */
+function morphReference(settings, notes, steps, nNotesA, lengths) {
+  return runReference("reference.py", { kind: "interpolate", settings, notes, steps, n_notes_a: nNotesA, lengths }).clips;
+}
+
 /** What bridge.stream answers to `bars` ([[bar, flat notes]]) with `settings`: stream_reference.py. */
 function streamReference(settings, bars) {
   return runReference("stream_reference.py", { settings, bars }).answers;
@@ -98,4 +103,4 @@ function rows(notes) {
 
 function round(x) { return Math.round(Number(x) * 1e4) / 1e4; }
 
-module.exports = { startRealServer, reference, streamReference, rows, PYTHON, MODEL, ROOT, pythonEnv, requirePython };
+module.exports = { startRealServer, reference, morphReference, streamReference, rows, PYTHON, MODEL, ROOT, pythonEnv, requirePython };

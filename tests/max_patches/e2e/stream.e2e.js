@@ -11,7 +11,7 @@ const test = require("node:test");
 const assert = require("node:assert/strict");
 const dgram = require("dgram");
 
-const P = require("../../../max_patches/qbdi_protocol.js");
+const P = require("../../../max_patches/qbdi_exchange.js").attach(require("../../../max_patches/qbdi_protocol.js"));
 const osc = require("../../../max_patches/qbdi_osc.js");
 const { startRealServer, streamReference, rows } = require("./real_server.js");
 

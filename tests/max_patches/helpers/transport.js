@@ -5,8 +5,15 @@
 // every 32nd note while Live plays, [metro 50 @active 1] -> "clock 0 ..." every 50 ms of song time
 // (running or not), and [midiin] -> [midiparse] -> "note PITCH VELOCITY TICKS" stamped with the
 // song time. TICKS are [transport]'s: beats x 480. Time is simulated: advance() moves the song
-// position and sends what the metros would have sent on the way. Every MIDI byte list the script
-// sends out of its outlet 6 ([iter] -> [midiout]) is logged with the song position it went out at.
+// position and sends what the metros would have sent on the way.
+// It also stands in for the patch's scheduler side: the script's outlet 6 -> [route m t n] ->
+// two [pipe 0 0 0 0 @delaytime 0 ticks] (m, t) and a [pipe 0 0 0 0] of 0 ms (n) -> [pack 0 0 0]
+// -> [midiout]. "delaytime D ticks" sets a pipe's delay, a 3-number list is held D ticks of song
+// time (a pipe in ticks "will not operate unless the transport is running",
+// https://docs.cycling74.com/reference/pipe: it stands still while stopped), "clear" forgets what
+// a pipe holds; the 0 ms pipe plays at once. Every hand-over is logged (pipe, the song position it
+// was handed over at, its target in ticks, its bytes), and every MIDI message that leaves
+// [midiout] with the song position it left at.
 "use strict";
 
 const TICKS = 480;
@@ -23,12 +30,73 @@ class FakeTransport {
     this.playing = false;
     this.beat = 0;
     this.nextPoll = 0;
-    this.midi = [];            // {beat, bytes}
+    this.midi = [];            // {beat, bytes, pipe}: what left [midiout]
+    this.handovers = [];       // {pipe, beat, target (ticks), bytes}: what the script gave the pipes
+    this.clears = [];          // {pipe, beat}
+    this.pipes = { m: { delay: 0, held: [] }, t: { delay: 0, held: [] } };
+    this.seq = 0;
   }
 
   /** The onOutlet hook: call from loadMaxScript's onOutlet (n, args). */
   onOutlet(n, args) {
-    if (n === 6) this.midi.push({ beat: this.beat, bytes: args.slice(0) });
+    if (n !== 6) return;
+    const [route, ...rest] = args;
+    if (route === "n") {
+      if (rest.length !== 3) throw new Error(`[pipe 0 0 0 0] got ${rest.join(" ")}`);
+      this.midi.push({ beat: this.beat, bytes: rest, pipe: "n" });
+      return;
+    }
+    const pipe = this.pipes[route];
+    if (!pipe) throw new Error(`[route m t n] has no outlet for '${route}'`);
+    if (rest[0] === "delaytime") {
+      if (rest[2] !== "ticks" || !(rest[1] >= 0)) throw new Error(`bad delaytime ${rest.join(" ")}`);
+      pipe.delay = rest[1];
+    } else if (rest[0] === "clear") {
+      pipe.held = [];
+      this.clears.push({ pipe: route, beat: this.beat });
+    } else if (rest.length === 3 && rest.every((x) => typeof x === "number")) {
+      const due = this.beat + pipe.delay / TICKS;
+      pipe.held.push({ due, seq: this.seq++, bytes: rest });
+      this.handovers.push({ pipe: route, beat: this.beat, target: this.beat * TICKS + pipe.delay, bytes: rest });
+    } else {
+      throw new Error(`[pipe] cannot take ${rest.join(" ")}`);
+    }
+  }
+
+  /** The next held pipe event, by due time then arrival (across both pipes). */
+  nextHeld() {
+    let best = null;
+    for (const name of ["m", "t"]) {
+      for (const h of this.pipes[name].held) {
+        if (!best || h.due < best.h.due - 1e-9 || (Math.abs(h.due - best.h.due) < 1e-9 && h.seq < best.h.seq)) best = { name, h };
+      }
+    }
+    return best;
+  }
+
+  /** Play what the pipes hold up to `beat` (only while the transport runs). */
+  release(beat) {
+    for (let next = this.nextHeld(); next && next.h.due <= beat + 1e-9; next = this.nextHeld()) {
+      const pipe = this.pipes[next.name];
+      pipe.held.splice(pipe.held.indexOf(next.h), 1);
+      this.midi.push({ beat: next.h.due, bytes: next.h.bytes, pipe: next.name });
+    }
+  }
+
+  /** Events the pipes hold now. */
+  pending() { return this.pipes.m.held.length + this.pipes.t.held.length; }
+
+  /** A server reply reaching the script as the patch delivers it: [udpreceive] -> [t a b]: a fresh
+   *  [transport] reading ("stamp 0 PLAYING TICKS") first, then the message. */
+  reply(address, ...args) {
+    this.script.send("stamp", 0, this.playing ? 1 : 0, this.beat * TICKS);
+    return this.script.send(address, ...args);
+  }
+
+  /** A Play Along toggle change, stamped the same way. */
+  toggle(on) {
+    this.script.send("stamp", 0, this.playing ? 1 : 0, this.beat * TICKS);
+    return this.script.send("play_along", on ? 1 : 0);
   }
 
   clock(grid) {
@@ -63,10 +131,12 @@ class FakeTransport {
       const onGrid = nextGrid - poll < eps;
       const t = onGrid ? nextGrid : poll;
       if (t > beat + eps) break;
+      this.release(t);          // the scheduler plays what is due first
       this.beat = t;
       if (onGrid) { this.clock(true); nextGrid += GRID; }
       if (poll - t < eps) { this.clock(false); this.nextPoll = t + this.pollBeats(); }
     }
+    this.release(beat);
     this.beat = Math.max(this.beat, beat);
   }
 

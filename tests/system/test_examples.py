@@ -39,7 +39,7 @@ from bridge.models import load_model
 from bridge.osc import decode, encode
 from bridge.pianoroll import Note
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "PROTOCOL.md"
 PY_EXAMPLE = ROOT / "examples" / "osc_client.py"
 PD_EXAMPLE = ROOT / "examples" / "qbdi_ping.pd"

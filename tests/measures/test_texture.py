@@ -5,13 +5,12 @@ import math
 
 import numpy as np
 import pytest
+from synth import Note, progression, song
 
 from bridge.config import Representation
 from bridge.errors import ModelError
 from bridge.measures import metrics, texture
 from bridge.pianoroll import BarGrid, to_frames
-
-from .synth import Note, progression, song
 
 REP = Representation()
 

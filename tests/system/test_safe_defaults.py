@@ -79,7 +79,7 @@ def test_the_server_writes_no_files(tmp_path, tmp_path_factory):
     model_files = {p: p.stat().st_mtime_ns for p in model.iterdir()}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "MPLCONFIGDIR", "PYTHONPYCACHEPREFIX"))}
     env.update(HOME=str(home), TMPDIR=str(tmp), TMP=str(tmp), TEMP=str(tmp),
-               PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+               PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     proc, port = _serve(["--model", str(model), "--log-level", "DEBUG"], env=env, cwd=cwd)
     try:
         with Client(port=port, timeout=10) as client:

@@ -94,7 +94,8 @@ def test_result_states_the_model_and_effective_settings(peer, server, model_dir)
     assert header[3] == "tiny"
     echoed = dict(zip(header[4::2], header[5::2]))
     assert echoed["model"] == "tiny" and echoed["rate"] == 64 and echoed["seed"] == 9
-    assert echoed["beats_per_bar"] == 4.0 and set(echoed) <= set(P.SETTING_KEYS)
+    assert echoed["beats_per_bar"] == 4.0 and set(echoed) <= set(P.SETTING_KEYS) | set(P.RESULT_MEASURES)
+    assert list(echoed)[-2:] == list(P.RESULT_MEASURES), "what it kept comes last, after the settings"
     assert notes == expected_notes(model_dir, query, rate=64, seed=9, threshold=0.3)
 
 
@@ -455,7 +456,7 @@ with Server(port=0, model={str(model_dir)!r}) as srv, Client(port=srv.port) as c
 print("torch" in sys.modules)
 """
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                          cwd=Path(__file__).parent.parent)
+                          cwd=Path(__file__).resolve().parents[2])
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
 

@@ -25,7 +25,7 @@ def improvisation(n_notes: int) -> Improvisation:
 
 def test_a_result_of_the_largest_size_pauses_after_every_burst(monkeypatch):
     sent, pauses = [], []
-    pool = workers.Workers(0, workers.Models(None), lambda dest, address, args, count: sent.append((address, args)),
+    pool = workers.Workers(0, workers.ModelCache(None), lambda dest, address, args, count: sent.append((address, args)),
                            lambda *a: None)
     monkeypatch.setattr(workers.time, "sleep", lambda s: pauses.append((len(sent), s)))
     pool._send_result(workers.Job("free", 7, ("127.0.0.1", 9), Settings()), improvisation(P.MAX_NOTES))
@@ -39,7 +39,7 @@ def test_a_result_of_the_largest_size_pauses_after_every_burst(monkeypatch):
 
 def test_a_short_result_is_not_delayed(monkeypatch):
     pauses = []
-    pool = workers.Workers(0, workers.Models(None), lambda *a: None, lambda *a: None)
+    pool = workers.Workers(0, workers.ModelCache(None), lambda *a: None, lambda *a: None)
     monkeypatch.setattr(workers.time, "sleep", pauses.append)
     job = workers.Job("free", 1, ("127.0.0.1", 9), Settings())
     pool._send_result(job, improvisation(P.NOTES_PER_CHUNK * P.RESULT_BURST))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOURCE = (".py", ".js", ".sh", ".ps1", ".spec")
 GPL_FILES = {"bridge/analysis/oracle.py", "bridge/analysis/lockstep.py"}   # follow vmo (GPL-3.0-or-later)
 TAG = "SPDX-" "License-Identifier"   # split so that REUSE does not read this line as a header

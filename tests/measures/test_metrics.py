@@ -4,11 +4,10 @@ import math
 
 import numpy as np
 import pytest
+from synth import POP, Note, progression, song, transpose
 
 from bridge.measures import metrics
 from bridge.measures.chroma import bar_profiles
-
-from .synth import POP, Note, progression, song, transpose
 
 
 def test_copy_keeps_everything():

@@ -2,10 +2,9 @@
 # SPDX-License-Identifier: MIT
 import numpy as np
 import pytest
+from synth import Note, progression
 
 from bridge.measures import chroma
-
-from .synth import Note, progression
 
 
 def test_chroma_counts_share_of_each_step():

@@ -7,7 +7,7 @@ Before the fixes, every phase but the baseline ended with the real client gettin
 from tools.loris import VARIANTS, run_loris
 
 # the unpaced flood is left to the full run: how much of it a shared CI machine can take is a matter of
-# its load; the allowance that cuts it is tested deterministically in tests/test_admission.py
+# its load; the allowance that cuts it is tested deterministically in tests/serve/test_admission.py
 PACED = tuple(v for v in VARIANTS if v != "flood")
 
 

@@ -21,7 +21,7 @@ import pytest
 from bridge.client import Client
 from bridge.serve.watchdog import watch_stdin
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 # The parent: starts `python -m bridge serve --exit-with-stdin` with stdin=PIPE (and never writes
 # to it), prints the server's pid, then sleeps until it is killed.

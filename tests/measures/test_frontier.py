@@ -43,5 +43,40 @@ def test_summarize_averages_over_queries_and_seeds_in_dial_order():
     assert [r["rate"] for r in out] == ["full", "0"] and out[0]["n"] == 4
     assert out[0]["retained"] == 1.0 and out[1]["copy"] == pytest.approx(0.15) and out[0]["texture"] is None
     table = frontier.format_rows(out)
-    assert table.splitlines()[2].startswith("| full | 1.000 | 0.150 | - |")
+    assert table.splitlines()[2].startswith("| full | 1.000 | 0.150 | 1.000 | - |")
     assert "MET " in frontier.format_goals(frontier.check_goals(out))
+    assert not any("@" in key for key in frontier.check_goals(out))      # no descriptors measured: no texture goal
+
+
+def test_texture_goals_on_the_descriptors_and_longest_note_anywhere():
+    records = [{"query": "a", "rate": rate, "seed": s, "retained": 0.5, "copy": 0.1, "key_agreement": 0.9,
+                "notes_per_bar": 12.0 if rate == "full" else 4.0, "onset_steps_per_bar": 6.0, "mean_duration": 1.0,
+                "long_share": 0.1, "sixteenth_share": 0.05, "held_share": 0.0, "longest": 2.0 + s + (rate == "0") * 30,
+                "downbeat_share": 0.3, "groove": 0.8, "pitch_jump": 2.0}
+               for rate in ("full", "64", "0") for s in (1, 2)]
+    rows = frontier.summarize(records, [None, 64, 0])
+    assert [r["longest_max"] for r in rows] == [4.0, 4.0, 34.0] and rows[0]["longest"] == 3.5
+    goals = frontier.check_goals(rows)
+    assert goals["onset_steps_per_bar@dial"]["met"] and goals["groove@dial"]["met"]
+    assert not goals["notes_per_bar@dial"]["met"] and goals["notes_per_bar@dial"]["at"] == "64"
+    assert not goals["longest_max@all"]["met"] and goals["longest_max@all"]["value"] == 34.0
+    assert "MISS notes/bar >= 10 (full..16 bits)" in frontier.format_goals(goals)
+    # another corpus: the same margins from its own means
+    bach = {"notes_per_bar": 10.0, "held_share": 0.0}
+    scaled = frontier.check_goals(rows, corpus=bach, relative=True)
+    assert scaled["notes_per_bar@dial"]["goal"].startswith("notes/bar >= 3 ")
+    assert scaled["notes_per_bar@dial"]["met"]
+    assert scaled["held_share@all"]["goal"].startswith("notes > 4 beats <= 0.01 ")
+
+
+def test_baselines_are_measured_on_each_query(tmp_path):
+    from builders import chord_bars, midi_file
+
+    a = midi_file(tmp_path / "a.mid", chord_bars())
+    b = midi_file(tmp_path / "b.mid", chord_bars(melody=False))
+    rows = frontier.baselines([a, b])
+    assert [r["rate"] for r in rows] == ["block chords", "drone"] and rows[0]["n"] == 2
+    block, drone = rows
+    assert block["notes_per_bar"] == 3.0 and block["mean_duration"] == 4.0 and block["groove"] == 1.0
+    assert block["retained"] > 0.8 and 0 < block["copy"] < 1
+    assert drone["longest_max"] == 16.0 and drone["retained"] == pytest.approx(0.0, abs=1e-9)
