@@ -21,8 +21,8 @@ to the next: a groove persists) and a softmax classifier from a bar's latent to 
    Each note then takes its chord from the probabilities over its own span (:func:`_local`;
    the bar's harmony fills up), so the harmony moves inside a bar where the decoder's does.
 2. **Pattern**: ``p(k) ~ T[previous, k] * (p(k | z) / p(k)) ** CLASSIFIER_WEIGHT *
-   exp(-JUMP_COST * |mean pitch of k - of previous|)``, tempered by ``settings.temperature``
-   when sampling, drawn from the bar's generator. A repeated bar under structure lock takes its source bar's pattern.
+   exp(-JUMP_COST * |mean pitch of k - of previous| - PAD_COST * [k holds its chord half a bar])``,
+   tempered by ``settings.temperature`` when sampling, drawn from the bar's generator. A repeated bar under structure lock takes its source bar's pattern.
 3. **Voicing** with voice leading: the bass near its previous note and the pattern's register,
    at the octave the decoder sounds most; each chord tone at the octave, within 8 semitones of a
    centre between the pattern's register and the previous chord, that the decoder sounds most
@@ -52,6 +52,7 @@ BASS_SPLIT = 55               # MIDI: the decoder's weight below this pitch choo
 MIN_TONES, MAX_TONES = 3, 4
 MAX_VOICES = 4               # bass and chord together: the corpora rarely sound more at once
 CLASSIFIER_WEIGHT = 0.25
+PAD_COST = 1.5               # against patterns that hold the chord through half a bar or more (issue 20)
 JUMP_COST = 0.25             # per semitone between two patterns' mean pitches: bars move smoothly
 CARRY = 0.5                  # how much a role's register follows its previous bar (voice leading)
 VOICING_PULL = 0.06          # per semitone from the centre, against the decoder's sounding probability
@@ -110,6 +111,8 @@ class Texture:
         counts[:, CHORD] *= self.size.mean(axis=1)
         self.mean_pitch = (counts * self.register).sum(axis=1) / np.maximum(counts.sum(axis=1), 1.0)
         self._fits = {n: self._fitting(n) for n in range(1, PATTERN_STEPS)}
+        chord_onsets = self.onset[:, CHORD].sum(axis=1)
+        self.pad = (chord_onsets <= 2) & (self.duration[:, CHORD].max(axis=1) >= PATTERN_STEPS // 2)   # (K,)
 
     def _fitting(self, n_steps: int) -> np.ndarray:
         """``(K,)`` bool: the patterns whose first ``n_steps`` steps hold at least two onsets and their
@@ -179,6 +182,7 @@ def choose_pattern(texture: Texture, scores: np.ndarray, previous: int, settings
         logp = np.where(texture.fits(n_steps), logp, -np.inf)
     if previous >= 0:
         logp = logp - JUMP_COST * np.abs(texture.mean_pitch - texture.mean_pitch[previous])
+    logp = logp - PAD_COST * texture.pad
 
     if settings.sampling == "sample":
         logp = logp / settings.temperature
