@@ -22,7 +22,8 @@ to the next: a groove persists) and a softmax classifier from a bar's latent to 
    the bar's harmony fills up), so the harmony moves inside a bar where the decoder's does.
 2. **Pattern**: ``p(k) ~ T[previous, k] * (p(k | z) / p(k)) ** CLASSIFIER_WEIGHT *
    exp(-JUMP_COST * |mean pitch of k - of previous| - PAD_COST * [k holds its chord half a bar])``,
-   tempered by ``settings.temperature`` when sampling, drawn from the bar's generator. A repeated bar under structure lock takes its source bar's pattern.
+   tempered by ``settings.temperature`` when sampling, drawn from the bar's generator. A repeated
+   bar under structure lock takes its source bar's pattern.
 3. **Voicing** with voice leading: the bass near its previous note and the pattern's register,
    at the octave the decoder sounds most; each chord tone at the octave, within 8 semitones of a
    centre between the pattern's register and the previous chord, that the decoder sounds most
