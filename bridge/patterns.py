@@ -6,8 +6,9 @@ pattern says *when and how* they are played.
 A model with patterns (format 3, ``architecture.patterns`` = K > 0) carries K texture patterns
 fitted on its corpus (:mod:`bridge.training.patterns`): cluster centroids of key-invariant bar
 skeletons, aggregates over many bars, never a corpus bar itself. Each pattern has three roles
-(:data:`ROLES`: bass, chord, top line); per role and step of a 16-step bar an onset (0/1) and a
-duration in steps; per step the chord's number of tones; per role a register (mean MIDI pitch).
+(:data:`ROLES`: bass, chord, top line); per role and step of a 16-step bar the share of the
+cluster's bars that strike there (its *frequency*), the modal onset (0/1) and a duration in
+steps; per step the chord's number of tones; per role a register (mean MIDI pitch).
 With them come a transition matrix over patterns (how the corpus moves from one bar's pattern
 to the next: a groove persists) and a softmax classifier from a bar's latent to its pattern.
 
@@ -23,7 +24,9 @@ to the next: a groove persists) and a softmax classifier from a bar's latent to 
 2. **Pattern**: ``p(k) ~ T[previous, k] * (p(k | z) / p(k)) ** CLASSIFIER_WEIGHT *
    exp(-JUMP_COST * |mean pitch of k - of previous| - PAD_COST * [k holds its chord half a bar])``,
    tempered by ``settings.temperature`` when sampling, drawn from the bar's generator. A repeated
-   bar under structure lock takes its source bar's pattern.
+   bar under structure lock takes its source bar's pattern. A new run of a pattern draws its
+   *figure*, the onsets it is played with, from the pattern's frequencies; the figure holds while
+   the pattern does (the groove), so a pattern sounds a little different each time it returns.
 3. **Voicing** with voice leading: the bass near its previous note and the pattern's register,
    at the octave the decoder sounds most; each chord tone at the octave, within 8 semitones of a
    centre between the pattern's register and the previous chord, that the decoder sounds most
@@ -60,7 +63,7 @@ VOICING_PULL = 0.06          # per semitone from the centre, against the decoder
 TOP_RANGE = 9                # semitones the top line may wander from its pattern's register
 SILENT = 0.05                 # a bar whose strongest sounding probability stays below this is a rest
 ROLE_VELOCITY = (0.92, 0.82, 1.0)
-TEXTURE_TENSORS = ("patterns.onset", "patterns.duration", "patterns.size", "patterns.register",
+TEXTURE_TENSORS = ("patterns.onset", "patterns.frequency", "patterns.duration", "patterns.size", "patterns.register",
                    "patterns.transition", "patterns.prior", "patterns.classifier.weight",
                    "patterns.classifier.bias")
 
@@ -68,7 +71,8 @@ TEXTURE_TENSORS = ("patterns.onset", "patterns.duration", "patterns.size", "patt
 def pattern_shapes(k: int, latent: int) -> dict[str, tuple[int, ...]]:
     """The texture tensors a model with ``k`` patterns holds, with their shapes."""
     r, s = len(ROLES), PATTERN_STEPS
-    return {"patterns.onset": (k, r, s), "patterns.duration": (k, r, s), "patterns.size": (k, s),
+    return {"patterns.onset": (k, r, s), "patterns.frequency": (k, r, s), "patterns.duration": (k, r, s),
+            "patterns.size": (k, s),
             "patterns.register": (k, r), "patterns.transition": (k, k), "patterns.prior": (k,),
             "patterns.classifier.weight": (k, latent), "patterns.classifier.bias": (k,)}
 
@@ -78,7 +82,10 @@ def check_patterns(tensors: dict[str, np.ndarray]) -> str | None:
     onset, duration = tensors["patterns.onset"], tensors["patterns.duration"]
     if not np.all((onset == 0) | (onset == 1)):
         return "patterns.onset must hold only 0 and 1"
-    if np.any(duration < 0) or np.any(duration > PATTERN_STEPS) or np.any((onset == 1) & (duration < 1)):
+    frequency = tensors["patterns.frequency"]
+    if np.any(frequency < 0) or np.any(frequency > 1) or np.any((onset == 1) & (frequency == 0)):
+        return "patterns.frequency must be 0 to 1, above 0 where a pattern has an onset"
+    if np.any(duration < 0) or np.any(duration > PATTERN_STEPS) or np.any((frequency > 0) & (duration < 1)):
         return f"patterns.duration must be 1 to {PATTERN_STEPS} steps where a pattern has an onset"
     size = tensors["patterns.size"]
     if np.any(size < 0) or np.any(size > 12):
@@ -98,6 +105,7 @@ class Texture:
 
     def __init__(self, tensors: dict[str, np.ndarray]) -> None:
         self.onset = np.asarray(tensors["patterns.onset"], dtype=np.float64) > 0.5           # (K, R, 16)
+        self.frequency = np.asarray(tensors["patterns.frequency"], dtype=np.float64)          # (K, R, 16)
         self.duration = np.rint(np.asarray(tensors["patterns.duration"], dtype=np.float64)).astype(np.int64)
         self.size = np.clip(np.rint(np.asarray(tensors["patterns.size"], dtype=np.float64)), 1, 12).astype(np.int64)
         self.register = np.asarray(tensors["patterns.register"], dtype=np.float64)             # (K, R)
@@ -146,6 +154,7 @@ class TextureState:
     chord: tuple[int, ...] = ()
     top: int = -1
     key: np.ndarray = field(default_factory=lambda: np.zeros(12))
+    figure: np.ndarray | None = None      # (R, 16) bool: the onsets the current pattern is played with
 
 
 def harmony(sounding: np.ndarray, rep: Representation, settings: Settings,
@@ -275,7 +284,15 @@ def realize_bar(texture: Texture, k: int, chord: list[int], bass_pc: int, weight
             local[span] = _local(mean_sounding(s, d), chord, threshold, rep)
         return local[span]
 
-    bass_steps = _role_steps(texture.onset[k, BASS], n_steps)
+    draws = rng.random(texture.frequency.shape[1:])          # drawn always: a fixed order of draws
+    if state.pattern == k and state.figure is not None:
+        figure = state.figure                                 # the groove holds while the pattern does
+    else:                                                     # a new run: this time's figure of the pattern
+        figure = draws < texture.frequency[k]
+        if not figure.any():
+            figure = texture.onset[k]
+    state.figure = figure
+    bass_steps = _role_steps(figure[BASS], n_steps)
     target = register[BASS] if state.bass < 0 else (1 - CARRY) * register[BASS] + CARRY * state.bass
     bass_lo, bass_hi = max(lo, 28), min(hi, BASS_SPLIT + 2)
     root = _nearest(bass_pc, target, bass_lo, bass_hi)
@@ -294,7 +311,7 @@ def realize_bar(texture: Texture, k: int, chord: list[int], bass_pc: int, weight
         events.append((int(s), pitch, d, BASS))
         previous, state.bass = pc, pitch
 
-    chord_steps = _role_steps(texture.onset[k, CHORD], n_steps)
+    chord_steps = _role_steps(figure[CHORD], n_steps)
     voicing: list[int] = []
     if len(chord_steps):
         center = register[CHORD]
@@ -330,7 +347,7 @@ def realize_bar(texture: Texture, k: int, chord: list[int], bass_pc: int, weight
                 events.append((int(s), p, d, CHORD))
         state.chord = tuple(voicing)
 
-    top_steps = _role_steps(texture.onset[k, TOP], n_steps)
+    top_steps = _role_steps(figure[TOP], n_steps)
     if len(top_steps):
         center = register[TOP]
         floor = max(lo, (max(voicing) + 1) if voicing else root + 7)

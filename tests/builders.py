@@ -67,7 +67,8 @@ def random_patterns(k: int, latent: int, rng: np.random.Generator) -> dict[str, 
     onset[:, :, 0] = 1.0
     transition = rng.random((k, k)) + 0.1
     prior = rng.random(k) + 0.1
-    return {"patterns.onset": onset, "patterns.duration": onset * 2, "patterns.size": np.full((k, 16), 3.0, np.float32),
+    return {"patterns.onset": onset, "patterns.frequency": onset * 0.8, "patterns.duration": onset * 2,
+            "patterns.size": np.full((k, 16), 3.0, np.float32),
             "patterns.register": np.tile(np.array([45.0, 62.0, 72.0], np.float32), (k, 1)),
             "patterns.transition": (transition / transition.sum(1, keepdims=True)).astype(np.float32),
             "patterns.prior": (prior / prior.sum()).astype(np.float32),

@@ -44,7 +44,7 @@ def one_pattern(onsets_by_role, size=3):
     onset = np.zeros((1, 3, 16), np.float32)
     for role, steps in enumerate(onsets_by_role):
         onset[0, role, steps] = 1.0
-    return Texture({"patterns.onset": onset, "patterns.duration": onset * 2,
+    return Texture({"patterns.onset": onset, "patterns.frequency": onset, "patterns.duration": onset * 2,
                     "patterns.size": np.full((1, 16), float(size), np.float32),
                     "patterns.register": np.array([[45.0, 62.0, 74.0]], np.float32),
                     "patterns.transition": np.ones((1, 1), np.float32), "patterns.prior": np.ones(1, np.float32),
@@ -178,6 +178,7 @@ def test_a_pattern_tensor_of_the_wrong_shape_or_value_is_refused(tmp_path):
     from bridge.models import WEIGHTS_FILE, sha256_of
 
     for name, value, words in (("patterns.onset", np.full((4, 3, 16), 0.5, np.float32), "only 0 and 1"),
+                               ("patterns.frequency", np.full((4, 3, 16), 1.5, np.float32), "0 to 1"),
                                ("patterns.transition", np.ones((4, 5), np.float32), "has shape"),
                                ("patterns.prior", np.zeros(4, np.float32), "positive probabilities")):
         folder = tiny_model(tmp_path / name, patterns=4)

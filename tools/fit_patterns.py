@@ -19,7 +19,7 @@ import numpy as np
 
 from bridge.config import Representation
 from bridge.errors import QbdiError
-from bridge.models import WEIGHTS_FILE, load_model, read_config, resolve, save_model
+from bridge.models import TEXTURE_BANK, WEIGHTS_FILE, read_config, resolve, save_model
 from bridge.training.patterns import DEFAULT_PATTERNS, texture_tensors
 
 
@@ -27,18 +27,21 @@ def add_patterns(folder, corpus_source: str, k: int = DEFAULT_PATTERNS) -> dict:
     """Fit and add the texture tensors to the model in ``folder``; returns the card's texture entry."""
     from safetensors.numpy import load
 
+    from bridge.config import Architecture
     from bridge.training.corpus import load_corpus, split_by_piece
+    from bridge.vae import VAE
 
     config = read_config(folder)
-    model = load_model(folder)
     hyper = config.get("training", {}).get("hyperparameters", {})
     rep = Representation.from_dict(config["representation"])
     corpus = load_corpus(corpus_source, rep, transpose=int(hyper.get("transpose", 0)))
     train_idx, _ = split_by_piece(corpus, float(hyper.get("heldout", 0.1)), int(hyper.get("seed", 0)))
-    tensors, card = texture_tensors(lambda x: model.vae.encode(x)[0], corpus, train_idx, rep, k,
-                                    int(hyper.get("seed", 0)))
     weights = {name: np.asarray(v, dtype=np.float32) for name, v in load((folder / WEIGHTS_FILE).read_bytes()).items()
                if not name.startswith("patterns.")}
+    arch = Architecture.from_dict({**config["architecture"], "patterns": 0})
+    vae = VAE({name: v for name, v in weights.items() if name != TEXTURE_BANK}, arch)   # the VAE alone: old
+    tensors, card = texture_tensors(lambda x: vae.encode(x)[0], corpus, train_idx, rep, k,  # patterns may not load
+                                    int(hyper.get("seed", 0)))
     weights.update(tensors)
     config["architecture"]["patterns"] = card["patterns"]
     card["tool"] = f"python -m tools.fit_patterns {folder.name} CORPUS --patterns {k}"

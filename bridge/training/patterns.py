@@ -7,8 +7,9 @@
    more; **top** = a note struck alone. Its skeleton is the three roles' onset steps (48 zeros and
    ones: no pitch, so it is key-invariant).
 2. k-means (k-means++ seeding, seeded) groups the skeletons into K clusters. A pattern is a
-   cluster's aggregate, never one of its bars: per role, the expected number of onsets placed at
-   the steps where the cluster strikes most often, the median duration at each step (cut at the
+   cluster's aggregate, never one of its bars: per role, the share of its bars striking at each step
+   (the frequencies a figure is drawn from), the expected number of onsets placed at the steps where
+   the cluster strikes most often (the modal figure), the median duration at each step (cut at the
    role's next onset), the chord's median size and the role's mean register.
 3. The transition matrix counts consecutive bars' clusters (add-half smoothing); the prior counts
    clusters.
@@ -93,6 +94,7 @@ def aggregate(labels: np.ndarray, notes: list, k: int, rep: Representation) -> d
     """Each cluster's pattern: onsets, durations, chord sizes, registers (see the module docstring)."""
     r, s = len(ROLES), PATTERN_STEPS
     onset = np.zeros((k, r, s), np.float32)
+    frequency = np.zeros((k, r, s), np.float32)
     duration = np.zeros((k, r, s), np.float32)
     size = np.full((k, s), 3.0, np.float32)
     register = np.zeros((k, r), np.float32)
@@ -123,6 +125,11 @@ def aggregate(labels: np.ndarray, notes: list, k: int, rep: Representation) -> d
             chosen = np.sort(np.lexsort((np.arange(s), -p))[:n]) if n else np.array([], int)
             chosen = chosen[p[chosen] > 0]
             role_durs = [d for ds in durs for d in ds] or [4]
+            frequency[j, role] = p
+            for step in np.flatnonzero(p > 0):
+                duration[j, role, step] = max(1.0, round(float(np.median(durs[step]))))
+                if role == CHORD and sizes[step]:
+                    size[j, step] = float(np.clip(round(np.median(sizes[step])), 2, 4))
             for i, step in enumerate(chosen):
                 nxt = chosen[i + 1] if i + 1 < len(chosen) else s
                 d = float(np.median(durs[step])) if durs[step] else float(np.median(role_durs))
@@ -131,8 +138,8 @@ def aggregate(labels: np.ndarray, notes: list, k: int, rep: Representation) -> d
                 if role == CHORD and sizes[step]:
                     size[j, step] = float(np.clip(round(np.median(sizes[step])), 2, 4))
             register[j, role] = float(np.mean(pitches)) if pitches else global_register[role]
-    return {"patterns.onset": onset, "patterns.duration": duration, "patterns.size": size,
-            "patterns.register": register}
+    return {"patterns.onset": onset, "patterns.frequency": frequency, "patterns.duration": duration,
+            "patterns.size": size, "patterns.register": register}
 
 
 def transitions(labels: np.ndarray, next_index: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
