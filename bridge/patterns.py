@@ -289,8 +289,8 @@ def realize_bar(texture: Texture, k: int, chord: list[int], bass_pc: int, weight
         figure = state.figure                                 # the groove holds while the pattern does
     else:                                                     # a new run: this time's figure of the pattern
         figure = draws < texture.frequency[k]
-        if not figure.any():
-            figure = texture.onset[k]
+        if figure.sum() < 0.5 * texture.onset[k].sum() or not figure.any():
+            figure = texture.onset[k]                         # a draw that lost most of the pattern
     state.figure = figure
     bass_steps = _role_steps(figure[BASS], n_steps)
     target = register[BASS] if state.bass < 0 else (1 - CARRY) * register[BASS] + CARRY * state.bass
