@@ -256,7 +256,8 @@ def cmd_improvise(args) -> int:
             tracks.insert(0, ("query", score.notes))
     for warning in result.warnings:
         log.warning(warning)
-    output.write(encode_midi(tracks, tempo_bpm=tempo, time_signature=signature))
+    meters = [] if args.free or not result.sections else score.meters
+    output.write(encode_midi(tracks, tempo_bpm=tempo, time_signature=signature, meters=meters))
     # what it kept of the query: the server's /qbdi/result figures and `qbdi sweep`'s (None when undefined)
     measured = {} if args.free else kept_figures(score.notes, result, score.length_beats)
     summary = {"output": "-" if output.path is None else str(output.path), "notes": len(result.notes),

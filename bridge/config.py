@@ -102,6 +102,7 @@ class Architecture:
     hidden_size: int = 500
     latent_size: int = 500
     predictor_hidden: int = 0  # > 0 when trained with a next-bar predictor (gamma > 0)
+    patterns: int = 0          # > 0: texture patterns (bridge.patterns), format 3
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

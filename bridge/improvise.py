@@ -17,6 +17,7 @@ one bar at a time and the morph (:mod:`bridge.interpolate`) along a latent path.
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from .channel import ChannelStats, allocate_bits, transmit
 from .config import MAX_BARS, MAX_NOTES, Settings
 from .errors import QbdiError
 from .models import Model, load_model
+from .patterns import TextureState, choose_pattern, harmony, realize_bar
 from .pianoroll import BarGrid, Note, RollReport, frames_to_roll, from_roll, length_of, step_position, to_frames
 from .structure import continue_latents, repeat_sources
 from .vae import sigmoid
@@ -35,6 +37,8 @@ log = logging.getLogger(__name__)
 
 MAX_FRAMES = 1024   # query plus continuation; bounds memory (~10 MB per frame array)
 DEFAULT_VELOCITY = 90
+FREE_MEMORY = np.float32(0.8)   # free improvisation: correlation of consecutive frames' latents
+TEXTURE_DRAW = 3      # the texture layer's generators are keyed (seed, bar, TEXTURE_DRAW)
 
 
 @dataclass
@@ -49,6 +53,7 @@ class Improvisation:
     query_latents: np.ndarray      # (n_query_frames, latent) encoder means of the query (empty if free)
     bits: np.ndarray | None        # (latent,) or (n_frames, latent) bits per component; None at full rate
     warnings: list[str] = field(default_factory=list)
+    sections: list[tuple[float, float, int]] = field(default_factory=list)  # meter changes: (start, beats/bar, bars)
 
     @property
     def bits_per_frame(self) -> float | None:
@@ -59,11 +64,13 @@ class Improvisation:
 
 def improvise(model: Model, notes: Sequence[Note], settings: Settings,
               beats_per_bar: float | None = None, length_beats: float | None = None,
-              fold: bool = False) -> Improvisation:
+              fold: bool = False, first_bar: int = 0) -> Improvisation:
     """Improvise on a query note list; the output keeps its length and bar grid.
 
     ``beats_per_bar`` defaults to ``settings.beats_per_bar`` then 4; ``length_beats`` to
     ``settings.length_beats`` then the end of the last note; either way rounded up to whole bars.
+    ``first_bar``: the query's first bar in a longer piece (a section after a meter change): its
+    draws are those of that bar, not of bar 0.
     """
     notes = list(notes)
     if not notes:
@@ -84,7 +91,7 @@ def improvise(model: Model, notes: Sequence[Note], settings: Settings,
     folded_all = not fold and not any(rep.lowest_pitch <= n.pitch <= rep.highest_pitch for n in notes)
     report = RollReport()
     frames = to_frames(notes, grid, fold=fold or folded_all, report=report)
-    rng = np.random.default_rng(settings.seed)
+    rng = np.random.default_rng(settings.seed if not first_bar else [settings.seed, first_bar])
     mu, logvar = model.vae.encode(frames)
     z_e = encoder_latents(mu, logvar, settings, rng)
     repeat_of = repeat_sources(frames) if settings.structure == "lock" else None
@@ -93,7 +100,7 @@ def improvise(model: Model, notes: Sequence[Note], settings: Settings,
         _check_frames(grid.n_frames + settings.continue_bars * grid.frames_per_bar)
         z_d, grid, repeat_of = _continue(model, z_d, grid, settings, repeat_of)
     velocity = velocity_profile(notes, grid)
-    out = _notes_from_latents(model, z_d, grid, settings, rng, velocity, repeat_of)
+    out = _notes_from_latents(model, z_d, grid, settings, rng, velocity, repeat_of, first_bar)
     warnings = report.warnings()
     if folded_all:            # dropping them would leave nothing to improvise on
         warnings = [w for w in warnings if "folded by octaves" not in w]
@@ -105,13 +112,16 @@ def improvise(model: Model, notes: Sequence[Note], settings: Settings,
 
 
 def free_improvise(model: Model, settings: Settings, beats_per_bar: float | None = None) -> Improvisation:
-    """No query: ``settings.bars`` bars with latents drawn from the prior N(0, I)."""
+    """No query: ``settings.bars`` bars with latents drawn from the prior N(0, I), as a walk: each
+    frame's latent keeps FREE_MEMORY of the one before (AR(1), so every frame is still N(0, I))."""
     bpb = float(beats_per_bar or settings.beats_per_bar or 4.0)
     settings = settings.replace(model=model.name, beats_per_bar=bpb)
     grid = BarGrid(bpb, settings.bars, model.representation)
     _check_frames(grid.n_frames)
     rng = np.random.default_rng(settings.seed)
     z = rng.standard_normal((grid.n_frames, model.architecture.latent_size), dtype=np.float32)
+    for t in range(1, len(z)):      # a walk through the prior (each frame still N(0, I)): a piece, not random bars
+        z[t] = FREE_MEMORY * z[t - 1] + np.float32(np.sqrt(1.0 - FREE_MEMORY ** 2)) * z[t]
     velocity = np.full(grid.n_bars, DEFAULT_VELOCITY, dtype=np.float32)
     out = _notes_from_latents(model, z, grid, settings, rng, velocity, None)
     return Improvisation(out, settings, model.name, grid, z, np.zeros((0, z.shape[1]), np.float32), None,
@@ -178,7 +188,22 @@ def _continue(model: Model, z_d, grid: BarGrid, settings: Settings, repeat_of):
 
 
 def _notes_from_latents(model: Model, z: np.ndarray, grid: BarGrid, settings: Settings, rng,
-                        bar_velocity: np.ndarray, repeat_of) -> list[Note]:
+                        bar_velocity: np.ndarray, repeat_of, first_bar: int = 0) -> list[Note]:
+    if model.texture is not None:
+        sources = np.arange(grid.n_bars)
+        if repeat_of is not None:
+            sources = np.asarray(repeat_of)[::grid.frames_per_bar] // grid.frames_per_bar
+        sources = sources + first_bar
+        notes = []
+        for bar, bar_notes in enumerate(texture_notes(model, z, grid, settings, bar_velocity, sources,
+                                                      TextureState(), {})):
+            origin = bar * grid.beats_per_bar
+            notes.extend(Note(n.pitch, n.start + origin, n.duration, n.velocity) for n in bar_notes)
+        if len(notes) > MAX_NOTES:
+            raise QbdiError(f"the improvisation has {len(notes)} notes; the limit is {MAX_NOTES} "
+                            "(shorten the query)", code="too_large")
+        return notes
+
     def uniform(shape: tuple[int, ...]) -> np.ndarray:
         u = rng.random(shape, dtype=np.float32)
         return u if repeat_of is None else u[repeat_of]
@@ -194,6 +219,36 @@ def decode_latents(model: Model, z: np.ndarray, grid: BarGrid, settings: Setting
     (``repeat_of`` ``(n_frames,)``: the structure lock's sources, or None). For engines built on
     improvise's steps (bridge.interpolate), so they decode exactly as it does."""
     return _notes_from_latents(model, z, grid, settings, rng, bar_velocity, repeat_of)
+
+
+def texture_notes(model: Model, z: np.ndarray, grid: BarGrid, settings: Settings, bar_velocity: np.ndarray,
+                  sources: Sequence[int], state: TextureState, chosen: dict[int, int]) -> list[list[Note]]:
+    """A texture model's bars (:mod:`bridge.patterns`): latents ``(grid.n_frames, L)`` -> one note
+    list per bar (beats from the bar's start). Bar ``b`` draws from the generator keyed by
+    ``(seed, sources[b])`` and plays the pattern ``chosen[sources[b]]`` when there is one (structure
+    lock); ``state`` and ``chosen`` carry over to later calls (the stream's bars)."""
+    texture, rep = model.texture, model.representation
+    logits = model.vae.decode_logits(z)
+    probs = sigmoid(logits / settings.temperature if settings.sampling == "sample" else logits)
+    roll = frames_to_roll(probs, grid)
+    steps = grid.steps_per_bar
+    z_bar = np.asarray(z, dtype=np.float32).reshape(grid.n_bars, grid.frames_per_bar, -1).mean(axis=1)
+    scores = texture.scores(z_bar)
+    out = []
+    for bar in range(grid.n_bars):
+        source = int(sources[bar])
+        rng = np.random.default_rng([settings.seed, source, TEXTURE_DRAW])
+        found = harmony(roll[bar * steps:(bar + 1) * steps, :, 0], rep, settings, rng)
+        if found is None:
+            out.append([])
+            continue
+        k = choose_pattern(texture, scores[bar], state.pattern, settings, rng, steps)
+        k = chosen.setdefault(source, k)
+        chord, bass, weight = found
+        out.append(realize_bar(texture, k, chord, bass, weight, state, roll[bar * steps:(bar + 1) * steps, :, 0],
+                               roll[bar * steps:(bar + 1) * steps, :, 1], rep, rng,
+                               float(bar_velocity[bar]), settings.threshold))
+    return out
 
 
 def note_cells(model: Model, z: np.ndarray, settings: Settings,
@@ -253,7 +308,48 @@ def improvise_file(path: str | os.PathLike, settings: Settings, model: Model | N
 
     score = read_midi(path)  # the file's problems first: they are the likelier mistake
     model = model or load_model(settings.model)
+    if score.meters and not settings.beats_per_bar:
+        return score, _improvise_sections(model, score, settings, fold)
     bpb = settings.beats_per_bar or score.beats_per_bar
     result = improvise(model, score.notes, settings, beats_per_bar=bpb, length_beats=score.length_beats, fold=fold)
     result.warnings[:0] = score.warnings
     return score, result
+
+
+def _improvise_sections(model: Model, score, settings: Settings, fold: bool) -> Improvisation:
+    """A piece whose meter changes: each section improvised on its own bar grid (its notes from its
+    start, cut at its end), bar numbers running on, and the results joined. The result's ``grid``
+    is the first meter's with the total number of bars; ``sections`` lists the meters."""
+    notes, latents, queries, bits, sections, warnings = [], [], [], [], [], list(score.warnings)
+    first_bar, last = 0, None
+    for start, end, bpb in score.sections():
+        part = [Note(n.pitch, n.start - start, min(n.end, end) - n.start, n.velocity) for n in score.notes
+                if start <= n.start < end]
+        length = end - start
+        if length <= 0:
+            continue
+        if not part:
+            part_result = None
+            n_bars = max(1, math.ceil(length / bpb - 1e-9))
+        else:
+            part_result = improvise(model, part, settings, beats_per_bar=bpb, length_beats=length, fold=fold,
+                                    first_bar=first_bar)
+            n_bars = part_result.grid.n_bars
+            notes += [Note(n.pitch, n.start + start, min(n.end, length) - n.start, n.velocity)
+                      for n in part_result.notes if n.start < length]
+            latents.append(part_result.latents)
+            queries.append(part_result.query_latents)
+            if part_result.bits is not None:
+                bits.append(np.atleast_2d(part_result.bits).mean(axis=0))
+            warnings += [w for w in part_result.warnings if w not in warnings]
+            last = part_result
+        sections.append((start, bpb, n_bars))
+        first_bar += n_bars
+    if last is None:
+        raise QbdiError("the query has no notes; give a clip or file with notes (or use free improvisation)")
+    first = sections[0][1]
+    grid = BarGrid(first, sum(s[2] for s in sections), model.representation)
+    out_settings = last.settings.replace(beats_per_bar=first)
+    return Improvisation(sorted(notes, key=lambda n: (n.start, n.pitch)), out_settings, model.name, grid,
+                         np.concatenate(latents), np.concatenate(queries), np.stack(bits) if bits else None, warnings,
+                         sections)

@@ -51,10 +51,17 @@ class Score:
     time_signature: tuple[int, int] = (4, 4)
     length_beats: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    meters: list[tuple[float, tuple[int, int]]] = field(default_factory=list)  # later changes: (beat, signature)
 
     @property
     def beats_per_bar(self) -> float:
         return beats_per_bar_of(self.time_signature)
+
+    def sections(self) -> list[tuple[float, float, float]]:
+        """The piece in meters: ``(start beat, end beat, beats per bar)`` per section, in order."""
+        starts = [(0.0, self.time_signature)] + list(self.meters)
+        ends = [beat for beat, _ in starts[1:]] + [max(self.length_beats, starts[-1][0])]
+        return [(start, end, beats_per_bar_of(sig)) for (start, sig), end in zip(starts, ends)]
 
 
 # --- meters: (numerator, denominator) <-> beats per bar ------------------------------------------
@@ -144,6 +151,7 @@ class _Reader:
                  for _, pitch, on, off, vel in self.notes]
         notes.sort(key=lambda n: (n.start, n.pitch))
         signature = self._signature()
+        meters = self._meters(to_beats, signature)
         tempo_bpm = self._tempo_bpm()
         notes_end = max(n.end for n in notes)
         length = max(to_beats(self.end_tick), notes_end)
@@ -153,7 +161,7 @@ class _Reader:
                                  "the silence after the last note was left out")
             length = notes_end
         self._summarise(lengthened, signature, tempo_bpm)
-        return Score(notes, tempo_bpm, signature, length, self.warnings)
+        return Score(notes, tempo_bpm, signature, length, self.warnings, meters)
 
     def _track(self, index: int) -> None:
         open_notes: dict[tuple[int, int], deque] = defaultdict(deque)
@@ -263,9 +271,27 @@ class _Reader:
             used = f"{usable[0][0]}/{usable[0][1]}" if usable else "4/4"
             self.warnings.append(f"time signature {bad[0]}/{bad[1]} is not a meter qbdi can use (a bar of 0.25 to 32 "
                                  f"beats, whole 16ths); {used} was used")
-        if len(set(usable)) > 1:
-            self.warnings.append(f"time signature changes; using the first, {usable[0][0]}/{usable[0][1]}")
         return usable[0] if usable else (4, 4)
+
+    def _meters(self, to_beats, first: tuple[int, int]) -> list[tuple[float, tuple[int, int]]]:
+        """The usable meter changes after the first meter: ``(beat, signature)``, each a real change."""
+        out: list[tuple[float, tuple[int, int]]] = []
+        current = first
+        for tick, sig in self.signatures:
+            beat = to_beats(tick)
+            if not usable_signature(sig) or sig == current:
+                continue
+            if beat <= 0:
+                continue
+            if out and abs(out[-1][0] - beat) < 1e-9:
+                out[-1] = (beat, sig)
+            else:
+                out.append((beat, sig))
+            current = sig
+        if out:
+            listed = ", ".join(f"{n}/{d} at beat {b:g}" for b, (n, d) in out[:4])
+            self.warnings.append(f"time signature changes ({listed}); each section is improvised in its own meter")
+        return out
 
     def _tempo_bpm(self) -> float:
         self.tempos.sort()
@@ -292,8 +318,10 @@ class _Reader:
 
 # --- writing --------------------------------------------------------------------------------------
 def encode_midi(tracks: Sequence[tuple[str, Sequence[Note]]], tempo_bpm: float = 120.0,
-                time_signature: tuple[int, int] = (4, 4)) -> bytes:
+                time_signature: tuple[int, int] = (4, 4),
+                meters: Sequence[tuple[float, tuple[int, int]]] = ()) -> bytes:
     """A type 1 MIDI file's bytes: a tempo/meter track, then one named track per part (own channel).
+    ``meters``: later meter changes ``(beat, signature)`` (:attr:`Score.meters`).
 
     Raises :class:`QbdiError` for anything MIDI cannot hold (a pitch outside 0..127, a velocity
     outside 1..127, a time that is not finite or too late, a meter that is not n/2^k)."""
@@ -305,6 +333,11 @@ def encode_midi(tracks: Sequence[tuple[str, Sequence[Note]]], tempo_bpm: float =
         raise QbdiError(f"{num}/{den} is not a time signature MIDI can store (n/2^k, n from 1 to 255)")
     meta = [(0, smf.META, smf.TEMPO, 0, tempo.to_bytes(3, "big")),
             (0, smf.META, smf.TIME_SIGNATURE, 0, bytes((num, den.bit_length() - 1, 24, 8)))]
+    for beat, (n, d) in meters:
+        if not (1 <= n <= 255 and 1 <= d <= 2 ** 30 and d & (d - 1) == 0) or not 0 <= beat < float("inf"):
+            raise QbdiError(f"{n}/{d} at beat {beat} is not a meter change MIDI can store")
+        meta.append((int(round(beat * TICKS_PER_BEAT)), smf.META, smf.TIME_SIGNATURE, 0,
+                     bytes((n, d.bit_length() - 1, 24, 8))))
     out = [meta]
     for index, (name, notes) in enumerate(tracks):
         check_output_notes(notes, max_beats=smf.MAX_DELTA / TICKS_PER_BEAT)

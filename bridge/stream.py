@@ -55,9 +55,11 @@ from .improvise import (
     encoder_latents,
     noise_scale,
     note_cells,
+    texture_notes,
     velocity_profile,
 )
 from .models import Model
+from .patterns import TextureState
 from .pianoroll import ONSET, BarGrid, Note, RollReport, frames_to_roll, roll_to_frames, step_position, to_roll
 from .structure import REPEAT_SIMILARITY, continue_latents
 
@@ -110,6 +112,8 @@ class StreamImproviser:
         self._open: dict[int, tuple[float, int]] = {}     # pitch -> (start, velocity) sounding at the end
         self._answered: int | None = None                 # the bar the last answer was for
         self._warned: set[str] = set()
+        self._texture = TextureState()                     # the texture layer's voice leading and groove
+        self._patterns: dict[int, int] = {}               # source bar -> its pattern (structure lock)
         self.last_bar = -1                                 # the last bar played (-1: none yet)
 
     @property
@@ -150,12 +154,25 @@ class StreamImproviser:
         z = played.z_d
         if self.stream.mode == "ahead":
             z = continue_latents(model, np.concatenate([p.z_d for p in self._window]), len(frames))
+        if model.texture is not None:
+            source = sources[0][0]
+            out = texture_notes(model, z, self.grid, settings, self._velocity(notes), [source], self._texture,
+                                self._patterns)[0]
+            self._forget_patterns()
+            self._open, self._answered = {}, bar + 1      # a texture bar's notes end in the bar: nothing to tie
+            return NextBar(bar + 1, bar, out, z, self._new_warnings(report.warnings()))
         on, probs = note_cells(model, z, settings, lambda shape: self._draws(sources, NOTE_DRAW, shape))
         out = cells_to_notes(on, probs, self.grid, self._velocity(notes))
         out = self._tie(bar + 1, out, frames_to_roll(on, self.grid)[0, :, ONSET])
         return NextBar(bar + 1, bar, out, z, self._new_warnings(report.warnings()))
 
     # --- the steps ---------------------------------------------------------------------------
+    def _forget_patterns(self) -> None:
+        """Keep the patterns of the bars the repeat memory can still name (bounded memory)."""
+        if len(self._patterns) > REPEAT_MEMORY_FRAMES:
+            alive = {bar for bar, _ in self._memory.sources[:len(self._memory)]}
+            self._patterns = {bar: k for bar, k in self._patterns.items() if bar in alive}
+
     def _checked(self, notes: Sequence[Note]) -> list[Note]:
         notes = list(notes)
         if len(notes) > MAX_NOTES:

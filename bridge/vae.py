@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from .config import Architecture
+from .patterns import pattern_shapes
 
 # name -> (rows, cols) as functions of the architecture, in torch.nn.Linear layout (out, in)
 LAYERS = {
@@ -46,6 +47,8 @@ def expected_shapes(arch: Architecture) -> dict[str, tuple[int, ...]]:
         rows, cols = shape(arch)
         shapes[f"{name}.weight"] = (rows, cols)
         shapes[f"{name}.bias"] = (rows,)
+    if arch.patterns > 0:
+        shapes.update(pattern_shapes(arch.patterns, arch.latent_size))
     return shapes
 
 
@@ -59,6 +62,7 @@ class VAE:
 
     def __init__(self, tensors: dict[str, np.ndarray], arch: Architecture) -> None:
         self.arch = arch
+        tensors = {k: v for k, v in tensors.items() if not k.startswith("patterns.")}
         self._w = {name[:-7]: np.ascontiguousarray(np.asarray(t, dtype=np.float32).T, dtype=np.float64)
                    for name, t in tensors.items() if name.endswith(".weight")}
         self._b = {name[:-5]: np.asarray(np.asarray(t, dtype=np.float32), dtype=np.float64)

@@ -93,18 +93,21 @@ def chord_bars(chords=(C_MAJOR, A_MINOR, F_MAJOR, G_MAJOR), beats_per_bar: float
 
 
 def tiny_model(folder: Path, latent: int = 16, hidden: int = 32, seed: int = 0, predictor: int = 0,
-               name: str = "tiny", sparse: bool = False) -> Path:
+               name: str = "tiny", sparse: bool = False, patterns: int = 0) -> Path:
     """A random-weight model in the real format (config.json + safetensors with checksum).
 
     ``sparse``: a negative decoder output bias, so output is about as dense as music (~30 notes
-    per 4/4 bar) instead of the near-silence of small random weights.
+    per 4/4 bar) instead of the near-silence of small random weights. ``patterns``: that many
+    random (valid) texture patterns (bridge.patterns).
     """
     rep = Representation()
-    arch = Architecture(rep.frame_size, hidden, latent, predictor)
+    arch = Architecture(rep.frame_size, hidden, latent, predictor, patterns)
     rng = np.random.default_rng(seed)
     scale = 1.0 if sparse else 0.5
     tensors = {k: (rng.standard_normal(shape) * (scale / np.sqrt(shape[-1]))).astype(np.float32)
                for k, shape in expected_shapes(arch).items()}
+    if patterns:
+        tensors.update(random_patterns(patterns, latent, rng))
     if sparse:
         tensors["decoder.out.bias"] = (-3.5 + 1.5 * rng.standard_normal(rep.frame_size)).astype(np.float32)
     config = {
@@ -114,6 +117,22 @@ def tiny_model(folder: Path, latent: int = 16, hidden: int = 32, seed: int = 0, 
         "max_rate": 512 if sparse else 256, "training": {"corpus": "none", "bars": 0},
     }
     return save_model(folder, tensors, config)
+
+
+def random_patterns(k: int, latent: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Valid texture tensors (bridge.patterns) for ``k`` random patterns: eighth-ish onsets,
+    two-step notes, three-tone chords, registers bass 45 / chord 62 / top 72."""
+    onset = (rng.random((k, 3, 16)) < 0.3).astype(np.float32)
+    onset[:, :, 0] = 1.0
+    transition = rng.random((k, k)) + 0.1
+    prior = rng.random(k) + 0.1
+    return {"patterns.onset": onset, "patterns.frequency": onset * 0.8, "patterns.duration": onset * 2,
+            "patterns.size": np.full((k, 16), 3.0, np.float32),
+            "patterns.register": np.tile(np.array([45.0, 62.0, 72.0], np.float32), (k, 1)),
+            "patterns.transition": (transition / transition.sum(1, keepdims=True)).astype(np.float32),
+            "patterns.prior": (prior / prior.sum()).astype(np.float32),
+            "patterns.classifier.weight": rng.standard_normal((k, latent)).astype(np.float32),
+            "patterns.classifier.bias": np.zeros(k, np.float32)}
 
 
 NULL = object()     # edit_config(folder, key=NULL) writes JSON null; None deletes the key

@@ -168,7 +168,7 @@ def _broken_model(kind, folder, marker):
         data[-7] ^= 0x01
         (folder / "model.safetensors").write_bytes(bytes(data))
     elif kind == "format version":
-        _edit_config(folder, format_version=3)
+        _edit_config(folder, format_version=4)
     elif kind == "missing key":
         _edit_config(folder, architecture=None)
     elif kind == "not json":
@@ -190,7 +190,7 @@ def _broken_model(kind, folder, marker):
 
 
 @pytest.mark.parametrize("kind, words", [
-    ("changed weights", "does not match its checksum"), ("format version", "format version 3 is not supported"),
+    ("changed weights", "does not match its checksum"), ("format version", "format version 4 is not supported"),
     ("missing key", "lacks key(s) architecture"), ("not json", "not valid JSON"), ("no weights", "is missing"),
     ("pickle", "not a readable safetensors file"),
 ])

@@ -130,7 +130,7 @@ SHA = "0" * 64
     ({"training": {"corpus": ["a"]}}, "training.corpus must be a string"),
     ({"format_version": "2"}, 'format version "2" is not a qbdi model format version'),
     ({"format_version": True}, "is not a qbdi model format version"), ({"format_version": 0}, "format version 0"),
-    ({"format_version": 3}, "format version 3 is not supported"), ({"format": 5}, "format is 5"),
+    ({"format_version": 4}, "format version 4 is not supported"), ({"format": 5}, "format is 5"),
 ])
 def test_every_config_field_is_checked(tmp_path, changes, words):
     folder = tiny_model(tmp_path / "m")

@@ -60,7 +60,8 @@ def test_echo_at_full_rate_gives_bar_for_bar_what_improvise_gives(which, request
         assert key(answer.notes) == key(by_start(expected[t])), f"bar {t}"
         assert np.array_equal(answer.latents, reference.latents[t:t + 1]), f"bar {t}"
         held += sum(n.start < 0 for n in answer.notes)
-    assert held > 0 or which == "tiny", "the performance should hold some answer notes over a bar line"
+    # a texture model's notes end inside their bar (bridge.patterns); the cell decoder holds some over
+    assert held == 0 if model.texture is not None else (held > 0 or which == "tiny"), held
     assert key(merge_bars([a.notes for a in answers], 4.0)) == key(by_start(reference.notes))
     assert len({n.velocity for n in reference.notes}) > 5
 

@@ -27,6 +27,7 @@ from ..config import Architecture, Representation
 from ..errors import ModelError, QbdiError
 from ..folders import OutputFolder, plan_folder
 from ..paths import read_input, shown, write_file
+from ..patterns import Texture, check_patterns
 from ..vae import VAE, expected_shapes
 from .schema import CHECKSUM_KEY, FORMAT, FORMAT_VERSION, REQUIRED_KEYS, ModelSpec, check_config, parse_config, seal
 
@@ -58,6 +59,7 @@ class Model:
     prior_var: np.ndarray = field(repr=False, default=None)    # (latent,) aggregate posterior variance
     spec: ModelSpec | None = field(repr=False, default=None)
     texture_bank: np.ndarray | None = field(repr=False, default=None)  # (k, texture_size) corpus bars' texture counts
+    texture: Texture | None = field(repr=False, default=None)          # texture patterns (format 3), else None
 
     @property
     def max_rate(self) -> int:
@@ -199,8 +201,14 @@ def _build(folder: Path, spec: ModelSpec) -> Model:
             raise ModelError(f"{shown(folder)}: tensor {name} holds NaN or infinite values; retrain the model")
     vae = VAE({k: tensors[k] for k in wanted}, arch)
     bank = _texture_bank(folder, tensors.get(TEXTURE_BANK), spec.representation)
+    texture = None
+    if arch.patterns:
+        problem = check_patterns({k: tensors[k] for k in wanted if k.startswith("patterns.")})
+        if problem:
+            raise ModelError(f"{shown(folder)}: {problem}; retrain the model")
+        texture = Texture({k: tensors[k] for k in wanted if k.startswith("patterns.")})
     return Model(spec.name, folder, spec.config, spec.representation, arch, vae, spec.latent_mean, spec.latent_var,
-                 spec, bank)
+                 spec, bank, texture)
 
 
 def _texture_bank(folder: Path, tensor: np.ndarray | None, rep: Representation) -> np.ndarray | None:

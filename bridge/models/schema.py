@@ -8,7 +8,9 @@ the code reads, and their consistency (the representation keeps every pitch with
 the architecture's input is the representation's frame), and returns a typed :class:`ModelSpec`.
 Fields it does not know are kept and ignored. Format 2 puts the config itself under a checksum
 (``config_sha256``, over the canonical JSON of everything else, :func:`config_digest`); format 1
-folders have none and still load (see docs/FAULTS.md).
+folders have none and still load (see docs/FAULTS.md). Format 3 adds the texture patterns
+(``architecture.patterns`` and the ``patterns.*`` tensors, :mod:`bridge.patterns`); a model
+without them decodes cell by cell as before.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from ..config import Architecture, Representation
 from ..errors import ModelError
 
 FORMAT = "qbdi-vae"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 OLDEST_FORMAT_VERSION = 1
+PATTERNS_VERSION = 3          # texture patterns (bridge.patterns) arrived with format 3
+MAX_PATTERNS = 256
 CHECKSUM_KEY = "config_sha256"
 REQUIRED_KEYS = ("format", "format_version", "name", "representation", "architecture", "weights", "training")
 WEIGHT_DTYPES = ("float32", "float16")
@@ -138,7 +142,7 @@ def check_config(config: dict[str, Any], where: str, verify_checksum: bool = Tru
                              "qbdi models --upgrade FOLDER")
     name = _text(config["name"], f"{where}: name", MAX_NAME, empty=False)
     rep = _representation(config["representation"], where)
-    arch = _architecture(config["architecture"], rep, where)
+    arch = _architecture(config["architecture"], rep, where, version)
     weights = _object(config["weights"], f"{where}: weights")
     file = weights.get("file", "model.safetensors")
     if (not isinstance(file, str) or not file or file in (".", "..") or any(c in file for c in "/\\\0:")
@@ -180,14 +184,18 @@ def _representation(value: Any, where: str) -> Representation:
     return rep
 
 
-def _architecture(value: Any, rep: Representation, where: str) -> Architecture:
+def _architecture(value: Any, rep: Representation, where: str, version: int) -> Architecture:
     data = _object(value, f"{where}: architecture")
-    names = ("input_size", "hidden_size", "latent_size", "predictor_hidden")
-    _exact_keys(data, names, f"{where}: architecture", optional=("predictor_hidden",))
+    names = ("input_size", "hidden_size", "latent_size", "predictor_hidden", "patterns")
+    _exact_keys(data, names, f"{where}: architecture", optional=("predictor_hidden", "patterns"))
     at = f"{where}: architecture"
     arch = Architecture(_int(data, "input_size", 1, C.MAX_FRAME_SIZE, at),
                         _int(data, "hidden_size", 1, C.MAX_HIDDEN, at), _int(data, "latent_size", 1, C.MAX_LATENT, at),
-                        _int(data, "predictor_hidden", 0, C.MAX_HIDDEN, at) if "predictor_hidden" in data else 0)
+                        _int(data, "predictor_hidden", 0, C.MAX_HIDDEN, at) if "predictor_hidden" in data else 0,
+                        _int(data, "patterns", 0, MAX_PATTERNS, at) if "patterns" in data else 0)
+    if arch.patterns and version < PATTERNS_VERSION:
+        raise ModelError(f"{where}: architecture.patterns needs format version {PATTERNS_VERSION}, the config says "
+                         f"{version}; retrain the model")
     if arch.input_size != rep.frame_size:
         raise ModelError(f"{where}: architecture.input_size {arch.input_size} is not the representation's frame size "
                          f"{rep.frame_size}; the config is inconsistent")

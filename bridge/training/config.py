@@ -62,6 +62,8 @@ class TrainConfig:
                                   "threshold 0.5 in the shipped model (output biases shifted by -logit)", 0.05, 0.95,
                                   metavar="P")
     sounding_threshold: float = _opt(0.5, "calibrate: the same for the sounding plane", 0.05, 0.95, metavar="P")
+    patterns: int = _opt(32, "texture patterns (bridge.patterns) fitted after training; 0 = none (cell decoder)", 0,
+                         256, metavar="K")
     max_steps: int = _opt(0, "> 0 stops early (tests)", 0, INT32_MAX)
     description: str = _opt("", "one line for the data card")
 

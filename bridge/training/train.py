@@ -18,7 +18,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from ..measures.texture import texture_bank
 from .config import TrainConfig, calibration_shift
 from .corpus import BACH, Corpus, load_corpus, split_by_piece
 from .corrupt import Corruption, corrupt
+from .patterns import texture_tensors
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +259,15 @@ def _finish(model, cfg, arch, rep, corpus: Corpus, train_idx, held_idx, history,
     with torch.no_grad():
         mu, _ = model.encode(torch.from_numpy(corpus.frames[train_idx].astype(np.float32)))
     mu = mu.numpy().astype(np.float64)
+    texture_card = None
+    if cfg.patterns > 0:
+        def encode(x: np.ndarray) -> np.ndarray:
+            with torch.no_grad():
+                return model.encode(torch.from_numpy(np.asarray(x, dtype=np.float32)))[0].numpy()
+
+        texture, texture_card = texture_tensors(encode, corpus, train_idx, rep, cfg.patterns, cfg.seed)
+        tensors.update(texture)
+        arch = replace(arch, patterns=texture_card["patterns"])
     name = cfg.name or Path(cfg.out).name
     card = {
         "corpus": cfg.corpus if cfg.corpus == BACH else Path(cfg.corpus).name,
@@ -273,6 +283,7 @@ def _finish(model, cfg, arch, rep, corpus: Corpus, train_idx, held_idx, history,
         "loss_history": [_losses(h) for h in history],   # per epoch: the selected epoch's weights are shipped
         "seconds": round(seconds, 1),
         **({"selection": selector.card()} if selector is not None else {}),
+        **({"texture": texture_card} if texture_card is not None else {}),
         "torch": torch.__version__, "python": platform.python_version(),
     }
     config = {

@@ -72,7 +72,10 @@ def test_a_recorded_performance_streamed_at_full_rate_is_what_improvise_gives(re
     for t, got in enumerate(answers):
         assert key(got.notes) == key(by_start(expected[t])), f"bar {t}"
     assert key(merge_bars([a.notes for a in answers], 4.0)) == key(by_start(reference.notes))
-    assert sum(n.start < 0 for a in answers for n in a.notes), "notes held over bar lines came back tied"
+    tied = sum(n.start < 0 for a in answers for n in a.notes)
+    # a texture model's notes end inside their bar (bridge.patterns), so nothing comes back tied; the
+    # tie path itself is checked with the cell decoder (tests/test_stream.py, the tiny model)
+    assert tied == 0 if load_model("pop").texture is not None else tied, "notes held over bar lines came back tied"
 
 
 @pytest.mark.parametrize("mode", ["echo", "ahead"])

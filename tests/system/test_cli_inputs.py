@@ -339,7 +339,7 @@ def test_an_old_format_model_still_improvises_with_one_warning(place):
     r = qbdi("improvise", place / "q.mid", "-o", place / "o.mid", "--model", folder, text=True)
     assert r.returncode == 0 and r.stderr.count("qbdi models --upgrade") == 1, r.stderr
     r = qbdi("models", "--upgrade", folder, text=True)
-    assert r.returncode == 0 and "format 1 -> 2" in r.stdout
+    assert r.returncode == 0 and "format 1 -> 3" in r.stdout
     r = qbdi("improvise", place / "q.mid", "-o", place / "o2.mid", "--model", folder, text=True)
     assert r.returncode == 0 and "upgrade" not in r.stderr
 

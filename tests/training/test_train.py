@@ -40,6 +40,8 @@ def test_train_writes_a_verified_model_with_a_data_card(tmp_path, corpus):
     model = load_model(out)
     assert model.architecture.latent_size == 8 and model.vae.has_predictor
     assert model.card["final_losses"]["reconstruction"] > 0
+    # the texture layer comes with every trained model (issue 20)
+    assert model.texture is not None and model.architecture.patterns == card["texture"]["patterns"] >= 2
 
 
 def test_train_runs_unchanged_under_torchrun_with_two_processes(tmp_path, corpus):
