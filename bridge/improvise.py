@@ -188,7 +188,8 @@ def _continue(model: Model, z_d, grid: BarGrid, settings: Settings, repeat_of):
 
 
 def _notes_from_latents(model: Model, z: np.ndarray, grid: BarGrid, settings: Settings, rng,
-                        bar_velocity: np.ndarray, repeat_of, first_bar: int = 0) -> list[Note]:
+                        bar_velocity: np.ndarray, repeat_of, first_bar: int = 0,
+                        chosen: dict[int, int] | None = None) -> list[Note]:
     if model.texture is not None:
         sources = np.arange(grid.n_bars)
         if repeat_of is not None:
@@ -196,7 +197,7 @@ def _notes_from_latents(model: Model, z: np.ndarray, grid: BarGrid, settings: Se
         sources = sources + first_bar
         notes = []
         for bar, bar_notes in enumerate(texture_notes(model, z, grid, settings, bar_velocity, sources,
-                                                      TextureState(), {})):
+                                                      TextureState(), {} if chosen is None else chosen)):
             origin = bar * grid.beats_per_bar
             notes.extend(Note(n.pitch, n.start + origin, n.duration, n.velocity) for n in bar_notes)
         if len(notes) > MAX_NOTES:
@@ -213,12 +214,15 @@ def _notes_from_latents(model: Model, z: np.ndarray, grid: BarGrid, settings: Se
 
 
 def decode_latents(model: Model, z: np.ndarray, grid: BarGrid, settings: Settings, rng: np.random.Generator,
-                   bar_velocity: np.ndarray, repeat_of: np.ndarray | None = None) -> list[Note]:
+                   bar_velocity: np.ndarray, repeat_of: np.ndarray | None = None,
+                   chosen: dict[int, int] | None = None) -> list[Note]:
     """The decoding stage :func:`improvise` uses: decoder latents ``(grid.n_frames, L)`` -> notes,
     with velocities from ``bar_velocity`` ``(n_bars,)`` and any sampling draws from ``rng``
     (``repeat_of`` ``(n_frames,)``: the structure lock's sources, or None). For engines built on
-    improvise's steps (bridge.interpolate), so they decode exactly as it does."""
-    return _notes_from_latents(model, z, grid, settings, rng, bar_velocity, repeat_of)
+    improvise's steps (bridge.interpolate), so they decode exactly as it does. ``chosen``: a texture
+    model's pattern per bar (source bar -> pattern), played where given; the bars' patterns chosen
+    here are added to it (a dict the caller keeps)."""
+    return _notes_from_latents(model, z, grid, settings, rng, bar_velocity, repeat_of, chosen=chosen)
 
 
 def texture_notes(model: Model, z: np.ndarray, grid: BarGrid, settings: Settings, bar_velocity: np.ndarray,

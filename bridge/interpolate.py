@@ -22,6 +22,10 @@ decodes exactly as ``improvise`` does, whatever decoder the model has.
   (``(1 - t) A + t B`` on their piano-roll frames) does, by :func:`bridge.structure.repeat_sources`;
   at the ends that is A's or B's own structure.
 * **Dynamics**: the bar velocities are the same blend of A's and B's.
+* **Patterns** (a texture model): the ends choose their patterns from their own latents, as
+  ``improvise`` does; every inner step plays, bar by bar, the patterns of the nearer end, so the
+  steps on each half differ in harmony alone (a step choosing its own moved the measured harmony
+  back and forth where a bar's pattern flipped; docs/ENGINE.md, "Morph").
 """
 
 from __future__ import annotations
@@ -96,12 +100,16 @@ def loop_notes(notes: Sequence[Note], bars: int, n_bars: int, beats_per_bar: flo
 
 def interpolate(model: Model, clip_a: Sequence[Note], clip_b: Sequence[Note], steps: int, settings: Settings,
                 beats_per_bar: float | None = None, length_a: float | None = None,
-                length_b: float | None = None, fold: bool = False, path: str = DEFAULT_PATH) -> Morph:
+                length_b: float | None = None, fold: bool = False, path: str = DEFAULT_PATH,
+                shared_patterns: bool = True) -> Morph:
     """Morph from ``clip_a`` to ``clip_b`` in ``steps`` improvisations (both ends included).
 
     Both clips share ``beats_per_bar`` (default ``settings.beats_per_bar`` then 4); ``length_a``
     and ``length_b`` are their lengths in beats (default: the end of the last note), rounded up
     to whole bars. ``settings.continue_bars`` must be 0 (a morph has no continuation).
+    ``shared_patterns``: a texture model's inner steps play the patterns (rhythm and voicing) the
+    nearer end chose bar by bar, so only the harmony moves between them (off: each step chooses
+    its own from its latents; ``tools.morph_table --own-patterns`` measures both).
     """
     steps = check_steps(steps)
     if path not in PATHS:
@@ -137,9 +145,14 @@ def interpolate(model: Model, clip_a: Sequence[Note], clip_b: Sequence[Note], st
     velocity = [velocity_profile(notes, grid) for notes in looped]
     stats = _pooled_stats(model, encoded, settings)
     t_all = np.linspace(0.0, 1.0, steps)
-    out = []
-    for t in t_all:
-        out.append(_step(model, float(t), grid, settings, frames, encoded, velocity, stats, path))
+    ends = ({}, {})
+    first = _step(model, 0.0, grid, settings, frames, encoded, velocity, stats, path, ends[0])
+    last = _step(model, 1.0, grid, settings, frames, encoded, velocity, stats, path, ends[1])
+    out = [first]
+    for t in t_all[1:-1]:
+        chosen = _patterns_at(float(t), ends, shared_patterns)
+        out.append(_step(model, float(t), grid, settings, frames, encoded, velocity, stats, path, chosen))
+    out.append(last)
     warnings = report.warnings()
     silent = [i + 1 for i, imp in enumerate(out) if not imp.notes]
     if silent:
@@ -161,8 +174,16 @@ def _pooled_stats(model: Model, encoded, settings: Settings) -> ChannelStats:
     return stats
 
 
+def _patterns_at(t: float, ends: tuple[dict[int, int], dict[int, int]], shared: bool) -> dict[int, int] | None:
+    """A texture model's patterns for the step at ``t``: the nearer end's (``ends``: A's and B's,
+    source bar -> pattern), or None (``shared`` off: the step chooses its own from its latents)."""
+    if not shared:
+        return None
+    return dict(ends[0] if t < 0.5 else ends[1])
+
+
 def _step(model: Model, t: float, grid: BarGrid, settings: Settings, frames, encoded, velocity,
-          stats: ChannelStats, path: str) -> Improvisation:
+          stats: ChannelStats, path: str, chosen: dict[int, int] | None = None) -> Improvisation:
     """One clip of the morph at ``t``; draws in improvise's order from a fresh generator."""
     (mu_a, lv_a), (mu_b, lv_b) = encoded
     rng = np.random.default_rng(settings.seed)
@@ -180,7 +201,7 @@ def _step(model: Model, t: float, grid: BarGrid, settings: Settings, frames, enc
         if repeat_of is not None:
             noise = noise[repeat_of]
         z_d = transmit(z_e, noise_scale(stats, settings), bits, noise)
-    notes = decode_latents(model, z_d, grid, settings, rng, _blend(velocity[0], velocity[1], t), repeat_of)
+    notes = decode_latents(model, z_d, grid, settings, rng, _blend(velocity[0], velocity[1], t), repeat_of, chosen)
     return Improvisation(notes, settings, model.name, grid, z_d, _blend(mu_a, mu_b, t), bits,
                          [] if notes else ["the improvisation is silent; lower the threshold or raise the rate"])
 

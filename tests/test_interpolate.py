@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from builders import A_MINOR, C_MAJOR, F_MAJOR, G_MAJOR, chord_bars, tiny_model
 
+import bridge.interpolate
 from bridge.config import MAX_INTERPOLATE_STEPS, Settings
 from bridge.errors import QbdiError
 from bridge.improvise import improvise
@@ -125,6 +126,31 @@ def test_harmony_moves_from_a_to_b_on_the_shipped_model(pop):
     rb = [retained_harmony(qb, bar_profiles(i.notes, 4.0, 4)) for i in morph.improvisations]
     assert ra[0] > 0.5 > ra[-1] and rb[-1] > 0.5 > rb[0]
     assert all(x >= y - 0.1 for x, y in zip(ra, ra[1:])) and all(y >= x - 0.1 for x, y in zip(rb, rb[1:]))
+
+
+def test_inner_steps_play_the_patterns_of_the_nearer_end(pop, monkeypatch):
+    b = chord_bars((F_MAJOR, G_MAJOR, C_MAJOR, A_MINOR), velocity=70)
+    b = [Note(n.pitch + 3 + 12 * (i % 2), n.start + 0.5 * (i % 8), 0.5, n.velocity)    # broken chords
+         for i, n in enumerate(b)]
+    played = {}
+    real = bridge.interpolate.decode_latents
+
+    def spy(model, z, grid, settings, rng, velocity, repeat_of, chosen):
+        notes = real(model, z, grid, settings, rng, velocity, repeat_of, chosen)
+        played[len(played)] = dict(chosen)
+        return notes
+
+    monkeypatch.setattr(bridge.interpolate, "decode_latents", spy)
+    morph = interpolate(pop, A, b, 5, Settings(seed=1))
+    ends, inner = (played[0], played[1]), [played[k] for k in range(2, 5)]   # the ends are decoded first
+    assert ends[0] and ends[1] and ends[0] != ends[1]
+    for t, chosen in zip(morph.t[1:-1], inner):
+        nearer = ends[0] if t < 0.5 else ends[1]
+        assert {bar: chosen[bar] for bar in nearer} == nearer
+    monkeypatch.undo()
+    own = interpolate(pop, A, b, 5, Settings(seed=1), shared_patterns=False)
+    assert key(own.improvisations[0].notes) == key(morph.improvisations[0].notes)
+    assert key(own.improvisations[-1].notes) == key(morph.improvisations[-1].notes)
 
 
 def test_bad_morphs_raise_clear_errors(model):

@@ -3,12 +3,13 @@
 """``python -m tools.morph_table --model pop A.mid B.mid [C.mid D.mid ...]``: the morph's path table.
 
 For each pair of query files, runs :func:`bridge.interpolate.interpolate` exactly as ``qbdi
-interpolate`` does (default settings except ``--rate``, ``--steps``, ``--path``) for every seed,
-and prints per step the mean over seeds of: retained harmony and copy against A and against B
-(:func:`bridge.measures.metrics.compare`, each clip looped to the morph's length) and issue 20's
-texture descriptors of the output (:mod:`bridge.measures.descriptors`: notes per bar, onset steps
-per bar, mean duration, long-note share, downbeat share, groove, polyphony) next to the pop
-corpus's (:data:`bridge.measures.goals.POP_CORPUS`) and the goals'. ``--paths slerp,lerp,coded`` compares the
+interpolate`` does (default settings except ``--rate``, ``--steps``, ``--path``; ``--own-patterns``
+lets every inner step choose its own patterns) for every seed, and prints per step the mean over
+seeds of: retained harmony and copy against A and against B (:func:`bridge.measures.metrics.compare`,
+each clip looped to the morph's length) and issue 20's texture descriptors of the output
+(:mod:`bridge.measures.descriptors`: notes per bar, onset steps per bar, mean duration, long-note
+share, downbeat share, groove, polyphony) next to the pop corpus's
+(:data:`bridge.measures.goals.POP_CORPUS`) and the goals'. ``--paths slerp,lerp,coded`` compares the
 paths (docs/ENGINE.md, "Morph"); ``--json OUT`` writes every figure; ``--roll OUT.png`` draws the first
 pair's morph (first rate, first seed) as piano rolls, the clips above and below their ends (needs matplotlib).
 """
@@ -61,7 +62,7 @@ def descriptors(counts: np.ndarray, steps: int = 16) -> dict[str, float]:
 
 
 def measure_pair(model: Model, a: Path, b: Path, steps: int, settings: Settings, seeds: Sequence[int],
-                 path: str) -> list[dict[str, Any]]:
+                 path: str, shared_patterns: bool = True) -> list[dict[str, Any]]:
     """Per step, the mean over ``seeds`` of every figure (see the module docstring)."""
     score_a, score_b = read_midi(a), read_midi(b)
     if score_a.beats_per_bar != score_b.beats_per_bar:
@@ -70,7 +71,8 @@ def measure_pair(model: Model, a: Path, b: Path, steps: int, settings: Settings,
     per_seed = []
     for seed in seeds:   # as interpolate_files runs it, with the path as a choice
         morph = interpolate(model, score_a.notes, score_b.notes, steps, settings.replace(seed=seed),
-                            beats_per_bar=bpb, length_a=score_a.length_beats, length_b=score_b.length_beats, path=path)
+                            beats_per_bar=bpb, length_a=score_a.length_beats, length_b=score_b.length_beats, path=path,
+                            shared_patterns=shared_patterns)
         grid = morph.grid
         length = grid.length_beats
         qa = loop_notes(score_a.notes, morph.bars_a, grid.n_bars, bpb)
@@ -180,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rates", default="full,64", help="comma-separated rates, 'full' for the full rate")
     parser.add_argument("--seeds", default="1,2")
     parser.add_argument("--paths", default="slerp", help=f"comma-separated, of {', '.join(PATHS)}")
+    parser.add_argument("--own-patterns", action="store_true",
+                        help="each inner step chooses its own patterns (default: the nearer end's, as qbdi does)")
     parser.add_argument("--json", default=None, help="write every figure here")
     parser.add_argument("--roll", default=None, help="draw the first pair's morph as piano rolls into this PNG")
     args = parser.parse_args(argv)
@@ -196,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             for rate in (parse_rate(r) for r in args.rates.split(",")):
                 for path in args.paths.split(","):
                     settings = Settings(rate=rate)
-                    rows = measure_pair(model, a, b, args.steps, settings, seeds, path)
+                    rows = measure_pair(model, a, b, args.steps, settings, seeds, path, not args.own_patterns)
                     summary = path_summary(rows, corpus)
                     name = f"{a.stem} -> {b.stem}, rate {settings.rate_label}, path {path}"
                     print(format_table(name, rows))
