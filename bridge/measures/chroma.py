@@ -41,20 +41,32 @@ def count_bars(notes: Sequence[NoteLike], beats_per_bar: float, length_beats: fl
 
 
 def _accumulate(notes: Iterable[NoteLike], cell_beats: float, n_cells: int) -> np.ndarray:
-    """Sounding time of each pitch class in each cell, in units of a cell: shape (12, n_cells)."""
+    """Sounding time of each pitch class in each cell, in units of a cell: shape (12, n_cells).
+
+    Vectorised over the notes: a note adds its share of its first and last cell, and 1 to every
+    cell between them (a difference array, summed along the cells)."""
+    fields = np.array([(n.pitch, n.start, n.duration) for n in notes], dtype=np.float64).reshape(-1, 3)
     out = np.zeros((N_PITCH_CLASSES, n_cells), dtype=np.float64)
-    for note in notes:
-        if note.duration <= 0:
-            continue
-        s0 = note.start / cell_beats
-        s1 = (note.start + note.duration) / cell_beats
-        first = max(int(math.floor(s0)), 0)
-        last = min(int(math.ceil(s1)), n_cells)
-        if last <= first:
-            continue
-        cells = np.arange(first, last, dtype=np.float64)
-        overlap = np.minimum(s1, cells + 1.0) - np.maximum(s0, cells)
-        out[int(note.pitch) % N_PITCH_CLASSES, first:last] += np.clip(overlap, 0.0, None)
+    fields = fields[fields[:, 2] > 0]
+    if not len(fields) or n_cells <= 0:
+        return out
+    pc = fields[:, 0].astype(np.int64) % N_PITCH_CLASSES
+    s0 = fields[:, 1] / cell_beats
+    s1 = (fields[:, 1] + fields[:, 2]) / cell_beats
+    first = np.maximum(np.floor(s0), 0).astype(np.int64)
+    last = np.minimum(np.ceil(s1), n_cells).astype(np.int64)
+    keep = last > first
+    pc, s0, s1, first, last = pc[keep], s0[keep], s1[keep], first[keep], last[keep]
+    one = last - first == 1
+    head = np.where(one, np.minimum(s1, first + 1.0), first + 1.0) - np.maximum(s0, first)
+    tail = np.minimum(s1, last.astype(np.float64)) - (last - 1)
+    middle = np.zeros((N_PITCH_CLASSES, n_cells + 1), dtype=np.float64)
+    span = last - first > 2
+    np.add.at(middle, (pc[span], first[span] + 1), 1.0)
+    np.add.at(middle, (pc[span], last[span] - 1), -1.0)
+    out += np.cumsum(middle[:, :n_cells], axis=1)
+    np.add.at(out, (pc, first), np.clip(head, 0.0, None))
+    np.add.at(out, (pc[~one], last[~one] - 1), np.clip(tail[~one], 0.0, None))
     return out
 
 

@@ -53,3 +53,19 @@ def test_top_pitch_classes_ties_and_silence():
 def test_rejects_bad_grid():
     with pytest.raises(ValueError):
         chroma.bar_profiles([], 0)
+
+
+def test_profiles_equal_the_per_note_loop_they_replaced_on_random_notes():
+    from tools.kept_bench import loop_accumulate
+
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        notes = [Note(int(rng.integers(0, 128)),
+                      float(rng.choice([rng.uniform(0, 40), rng.integers(0, 160) / 4, -rng.uniform(0, 2)])),
+                      float(rng.choice([rng.uniform(0, 12), rng.integers(0, 16) / 4, 0.0, rng.uniform(0, 1e-3)])))
+                 for _ in range(int(rng.integers(0, 60)))]
+        for cell, cells in ((0.25, int(rng.integers(0, 200))), (4.0, int(rng.integers(0, 14))), (3.0, 5)):
+            np.testing.assert_allclose(chroma._accumulate(notes, cell, cells), loop_accumulate(notes, cell, cells),
+                                       rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(chroma.bar_profiles(notes, 4.0), loop_accumulate(notes, 4.0, chroma.count_bars(
+            notes, 4.0)).T * 4.0, rtol=1e-12, atol=1e-12)
