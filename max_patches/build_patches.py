@@ -674,7 +674,7 @@ def abstraction() -> Patcher:
         "style": "",
     })
     inlet = p.ui("inlet", [20, 20, 30, 30], index=1,
-                 comment="messages: note list, dictionary, improvise, free N, settings")
+                 comment="messages: note list, dictionary, improvise, free N, queryb, interpolate N, settings")
     args = p.obj("patcherargs", 120, 20)
     args_pre = p.obj("prepend args", 120, 55)
     recv = p.obj("udpreceive 7501 @defer 1", 320, 20, 170)
@@ -723,6 +723,8 @@ HELP_MESSAGES = [
     ("48 0 2 100 55 2 2 80", "a plain list is a query too"),
     ("free 4", "free improvisation, 4 bars"),
     ("reroll", "new seed, improvise again"),
+    ("queryb 57 0 2 90 64 0 2 80 53 2 2 90 60 2 2 80", "clip B of a morph"),
+    ("interpolate 5", "morph the query into clip B: 5 steps"),
     ("rate 256", "bits per bar that survive"),
     ("rate full", "no channel: full rate"),
     ("threshold 0.5", "note threshold (sampling threshold)"),

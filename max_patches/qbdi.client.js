@@ -12,7 +12,11 @@
  *   dictionary NAME       the query from a [dict] in Live's shape {notes: [{pitch, start_time, duration, velocity}]}
  *   improvise [p s d v ...]   improvise on the query (or on the notes given)
  *   free [BARS]           free improvisation (no query)
- *   reroll                new random seed, then improvise (or free) again
+ *   queryb p s d v ...    clip B of a morph, as a flat note list ("queryb" alone clears it)
+ *   interpolate [STEPS]   morph the query (clip A) into clip B in STEPS clips (2-16, default 5): the
+ *                         steps come out one after another (step k from k x the step length), and
+ *                         "morph STEPS STEP_BEATS" out of the status outlet; the dict has each step too
+ *   reroll                new random seed, then improvise (or free, or interpolate) again
  *   rate N | rate full, threshold X, temperature X, sampling threshold|sample, z mean|sample,
  *   seed N, allocation query|frame, source posterior|empirical|prior, structure free|lock,
  *   continue N, bars N, beats_per_bar X, length_beats X, model NAME | model default
@@ -22,7 +26,8 @@
  *   diagnose              run every check (qbdi_diagnose.js): PASS / FAIL lines and a report in the
  *                         Max Console, "diagnose <summary>" out of the status outlet
  * Outlets of the abstraction:
- *   0 notes as a flat list p s d v ...     1 notes as "dictionary NAME" (Live's shape)
+ *   0 notes as a flat list p s d v ...     1 notes as "dictionary NAME" (Live's shape; a morph's
+ *     dict also has "steps": one {notes: [...]} per step, starts from the step's beginning)
  *   2 status messages (connected, server, rtt, models, result, settings, warning, ...)
  *   3 errors: "error CODE MESSAGE"
  * (The [js] has 7 outlets: 0 -> [udpsend], 1 -> [udpreceive], 2..5 -> the abstraction's outlets
@@ -83,6 +88,8 @@ var taskTicks = 0;
 
 var current = qbdi ? new qbdi.Settings() : null;
 var queryNotes = [];
+var queryNotesB = [];
+var morphSteps = 5;
 var replyPort = 0;
 var fixedReplyPort = false;
 var serverHost = qbdi ? qbdi.DEFAULT_HOST : "";
@@ -176,22 +183,39 @@ function msg_int(v) { report("bad_request", "a single number is not a note list:
 function msg_float(v) { msg_int(v); }
 
 function setQuery(flat) {
-    if (flat.length % qbdi.FIELDS_PER_NOTE !== 0) {
-        report("bad_request", "a note list needs 4 numbers per note (pitch start duration velocity); got " + flat.length + " numbers");
-        return false;
-    }
-    var notes = qbdi.unflattenNotes(flat);
-    var good = [];
-    for (var i = 0; i < notes.length; i++) {
-        var n = qbdi.normalizeNote(notes[i]);
-        if (!n) { report("bad_request", "note " + (i + 1) + " (" + flat.slice(4 * i, 4 * i + 4).join(" ") + ") is not valid: pitch 0-127, start >= 0, duration > 0"); return false; }
-        good.push(n);
-    }
+    var good = readNotes(flat);
+    if (!good) { return false; }
     queryNotes = good;
     outlet(OUT_STATUS, "query", queryNotes.length);
     return true;
 }
 setQuery.local = 1;
+
+/** queryb p s d v ...: clip B of a morph (the query is clip A); "queryb" alone clears it. */
+function queryb() {
+    if (!qbdi) { return; }
+    var good = readNotes(arrayfromargs(arguments));
+    if (!good) { return; }
+    queryNotesB = good;
+    outlet(OUT_STATUS, "queryb", queryNotesB.length);
+}
+
+/** A flat note list -> notes, or null after reporting what is wrong with it. */
+function readNotes(flat) {
+    if (flat.length % qbdi.FIELDS_PER_NOTE !== 0) {
+        report("bad_request", "a note list needs 4 numbers per note (pitch start duration velocity); got " + flat.length + " numbers");
+        return null;
+    }
+    var notes = qbdi.unflattenNotes(flat);
+    var good = [];
+    for (var i = 0; i < notes.length; i++) {
+        var n = qbdi.normalizeNote(notes[i]);
+        if (!n) { report("bad_request", "note " + (i + 1) + " (" + flat.slice(4 * i, 4 * i + 4).join(" ") + ") is not valid: pitch 0-127, start >= 0, duration > 0"); return null; }
+        good.push(n);
+    }
+    return good;
+}
+readNotes.local = 1;
 
 /** dictionary NAME: a [dict] holding {notes: [...]} like Live's get_notes_extended. */
 function dictionary(name) {
@@ -247,11 +271,38 @@ function free(bars) {
     client.free(current.copy());
 }
 
+/** interpolate [STEPS]: morph the query (clip A) into clip B (queryb) in STEPS clips, A and B included. */
+function interpolate(steps) {
+    if (!qbdi) { return; }
+    if (steps !== undefined) {
+        var n = Number(steps);
+        if (!(n === Math.round(n) && n >= qbdi.MIN_INTERPOLATE_STEPS && n <= qbdi.MAX_INTERPOLATE_STEPS)) {
+            report("bad_setting", "interpolate takes the number of steps, a whole number from " + qbdi.MIN_INTERPOLATE_STEPS +
+                   " to " + qbdi.MAX_INTERPOLATE_STEPS + "; got " + steps);
+            return;
+        }
+        morphSteps = n;
+    }
+    lastKind = "interpolate";
+    if (queryNotes.length === 0 || queryNotesB.length === 0) {
+        report("no_query", "a morph needs two clips: the query (clip A: a note list or a dict) and clip B " +
+               "(queryb pitch start duration velocity ...)");
+        return;
+    }
+    ensureStarted();
+    try {
+        client.interpolate(queryNotes, queryNotesB, morphSteps, 0, 0,
+                           current.copy({ length_beats: null, continue_bars: 0 }), { steps: morphSteps });
+    } catch (e) {
+        report("too_large", String(e.message || e));
+    }
+}
+
 function reroll() {
     if (!qbdi) { return; }
     current.set("seed", Math.floor(Math.random() * (qbdi.MAX_SEED + 1)));
     outlet(OUT_STATUS, "seed", current.get("seed"));
-    if (lastKind === "free") { free(); } else { improvise(); }
+    if (lastKind === "free") { free(); } else if (lastKind === "interpolate") { interpolate(); } else { improvise(); }
 }
 
 function ping() { if (!qbdi) { return; } ensureStarted(); sendHeartbeat(); }
@@ -332,11 +383,14 @@ function timeout(ms) {
     var t = Math.max(100, Number(ms) || 0);
     client.timeouts.improvise = t;
     client.timeouts.free = t;
+    client.timeouts.interpolate = t;
 }
 
 function clear() {
     queryNotes = [];
+    queryNotesB = [];
     outlet(OUT_STATUS, "query", 0);
+    outlet(OUT_STATUS, "queryb", 0);
 }
 
 function ensureStarted() {
@@ -420,26 +474,46 @@ onEvent.local = 1;
 
 function outputResult(ev) {
     var flat = [];
-    var live = [];
+    var live = liveNotes(ev.notes);
     for (var i = 0; i < ev.notes.length; i++) {
         var n = ev.notes[i];
         flat.push(n.pitch, n.start, n.duration, n.velocity);
-        live.push({ pitch: n.pitch, start_time: n.start, duration: n.duration, velocity: n.velocity, mute: 0 });
     }
     outlet(OUT_STATUS, ["settings"].concat(pairs(ev.settings)));
     outlet(OUT_STATUS, "model", ev.model);
     outlet(OUT_STATUS, "result", ev.id, ev.notes.length, ev.rtt);
+    var morph = ev.request && ev.request.kind === "interpolate" ? ev.request.context.steps : 0;
+    var stepBeats = morph ? Number(ev.settings && ev.settings.length_beats) : 0;
+    var steps = [];
+    if (morph) {
+        var parts = qbdi.splitSteps(ev.notes, morph, stepBeats);
+        for (var k = 0; k < parts.length; k++) { steps.push({ notes: liveNotes(parts[k]) }); }
+        outlet(OUT_STATUS, "morph", morph, stepBeats);
+    }
     display(ev.notes.length + " notes · " + ev.model + " · " + qbdi.clipName("", ev.settings).replace(/^ /, "") +
             " · " + Math.round(ev.rtt) + " ms");
     if (typeof Dict !== "undefined") {
         if (!resultDict) { resultDict = new Dict(); }
-        resultDict.parse(JSON.stringify({ notes: live, model: ev.model, settings: ev.settings, id: ev.id }));
+        var content = { notes: live, model: ev.model, settings: ev.settings, id: ev.id };
+        if (morph) { content.steps = steps; }
+        resultDict.parse(JSON.stringify(content));
         outlet(OUT_DICT, "dictionary", resultDict.name);
     }
     if (flat.length) { outlet(OUT_LIST, flat); }
     else { outlet(OUT_STATUS, "warning", "the improvisation is silent; lower the threshold or raise the rate"); }
 }
 outputResult.local = 1;
+
+/** Notes -> Live's shape ({pitch, start_time, duration, velocity, mute}). */
+function liveNotes(notes) {
+    var out = [];
+    for (var i = 0; i < notes.length; i++) {
+        var n = notes[i];
+        out.push({ pitch: n.pitch, start_time: n.start, duration: n.duration, velocity: n.velocity, mute: 0 });
+    }
+    return out;
+}
+liveNotes.local = 1;
 
 function pairs(obj) {
     var out = [];

@@ -311,7 +311,7 @@
 						130.0,
 						22.0
 					],
-					"text": "rate 256"
+					"text": "queryb 57 0 2 90 64 0 2 80 53 2 2 90 60 2 2 80"
 				}
 			},
 			{
@@ -327,7 +327,7 @@
 						190.0,
 						20.0
 					],
-					"text": "bits per bar that survive"
+					"text": "clip B of a morph"
 				}
 			},
 			{
@@ -345,7 +345,7 @@
 						130.0,
 						22.0
 					],
-					"text": "rate full"
+					"text": "interpolate 5"
 				}
 			},
 			{
@@ -361,7 +361,7 @@
 						190.0,
 						20.0
 					],
-					"text": "no channel: full rate"
+					"text": "morph the query into clip B: 5 steps"
 				}
 			},
 			{
@@ -379,7 +379,7 @@
 						130.0,
 						22.0
 					],
-					"text": "threshold 0.5"
+					"text": "rate 256"
 				}
 			},
 			{
@@ -395,7 +395,7 @@
 						190.0,
 						20.0
 					],
-					"text": "note threshold (sampling threshold)"
+					"text": "bits per bar that survive"
 				}
 			},
 			{
@@ -413,7 +413,7 @@
 						130.0,
 						22.0
 					],
-					"text": "temperature 0.8"
+					"text": "rate full"
 				}
 			},
 			{
@@ -429,7 +429,7 @@
 						190.0,
 						20.0
 					],
-					"text": "temperature (sampling sample)"
+					"text": "no channel: full rate"
 				}
 			},
 			{
@@ -447,25 +447,23 @@
 						130.0,
 						22.0
 					],
-					"text": "sampling threshold"
+					"text": "threshold 0.5"
 				}
 			},
 			{
 				"box": {
+					"fontsize": 10.0,
 					"id": "obj-26",
-					"maxclass": "message",
-					"numinlets": 2,
-					"numoutlets": 1,
-					"outlettype": [
-						""
-					],
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
 					"patching_rect": [
-						20.0,
-						390.0,
-						130.0,
-						22.0
+						155.0,
+						370.0,
+						190.0,
+						20.0
 					],
-					"text": "sampling sample"
+					"text": "note threshold (sampling threshold)"
 				}
 			},
 			{
@@ -479,11 +477,11 @@
 					],
 					"patching_rect": [
 						20.0,
-						410.0,
+						390.0,
 						130.0,
 						22.0
 					],
-					"text": "z mean"
+					"text": "temperature 0.8"
 				}
 			},
 			{
@@ -495,11 +493,11 @@
 					"numoutlets": 0,
 					"patching_rect": [
 						155.0,
-						410.0,
+						390.0,
 						190.0,
 						20.0
 					],
-					"text": "encoder mean"
+					"text": "temperature (sampling sample)"
 				}
 			},
 			{
@@ -513,27 +511,29 @@
 					],
 					"patching_rect": [
 						20.0,
-						430.0,
+						410.0,
 						130.0,
 						22.0
 					],
-					"text": "z sample"
+					"text": "sampling threshold"
 				}
 			},
 			{
 				"box": {
-					"fontsize": 10.0,
 					"id": "obj-30",
-					"maxclass": "comment",
-					"numinlets": 1,
-					"numoutlets": 0,
-					"patching_rect": [
-						155.0,
-						430.0,
-						190.0,
-						20.0
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
 					],
-					"text": "encoder sample"
+					"patching_rect": [
+						20.0,
+						430.0,
+						130.0,
+						22.0
+					],
+					"text": "sampling sample"
 				}
 			},
 			{
@@ -551,7 +551,7 @@
 						130.0,
 						22.0
 					],
-					"text": "seed 42"
+					"text": "z mean"
 				}
 			},
 			{
@@ -567,7 +567,7 @@
 						190.0,
 						20.0
 					],
-					"text": "same seed, same notes"
+					"text": "encoder mean"
 				}
 			},
 			{
@@ -585,25 +585,23 @@
 						130.0,
 						22.0
 					],
-					"text": "allocation query"
+					"text": "z sample"
 				}
 			},
 			{
 				"box": {
+					"fontsize": 10.0,
 					"id": "obj-34",
-					"maxclass": "message",
-					"numinlets": 2,
-					"numoutlets": 1,
-					"outlettype": [
-						""
-					],
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
 					"patching_rect": [
-						20.0,
-						490.0,
-						130.0,
-						22.0
+						155.0,
+						470.0,
+						190.0,
+						20.0
 					],
-					"text": "allocation frame"
+					"text": "encoder sample"
 				}
 			},
 			{
@@ -616,30 +614,28 @@
 						""
 					],
 					"patching_rect": [
-						350.0,
-						190.0,
+						20.0,
+						490.0,
 						130.0,
 						22.0
 					],
-					"text": "source posterior"
+					"text": "seed 42"
 				}
 			},
 			{
 				"box": {
+					"fontsize": 10.0,
 					"id": "obj-36",
-					"maxclass": "message",
-					"numinlets": 2,
-					"numoutlets": 1,
-					"outlettype": [
-						""
-					],
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
 					"patching_rect": [
-						350.0,
-						210.0,
-						130.0,
-						22.0
+						155.0,
+						490.0,
+						190.0,
+						20.0
 					],
-					"text": "source empirical"
+					"text": "same seed, same notes"
 				}
 			},
 			{
@@ -653,11 +649,11 @@
 					],
 					"patching_rect": [
 						350.0,
-						230.0,
+						190.0,
 						130.0,
 						22.0
 					],
-					"text": "source prior"
+					"text": "allocation query"
 				}
 			},
 			{
@@ -671,11 +667,11 @@
 					],
 					"patching_rect": [
 						350.0,
-						250.0,
+						210.0,
 						130.0,
 						22.0
 					],
-					"text": "structure free"
+					"text": "allocation frame"
 				}
 			},
 			{
@@ -689,27 +685,29 @@
 					],
 					"patching_rect": [
 						350.0,
-						270.0,
+						230.0,
 						130.0,
 						22.0
 					],
-					"text": "structure lock"
+					"text": "source posterior"
 				}
 			},
 			{
 				"box": {
-					"fontsize": 10.0,
 					"id": "obj-40",
-					"maxclass": "comment",
-					"numinlets": 1,
-					"numoutlets": 0,
-					"patching_rect": [
-						485.0,
-						270.0,
-						190.0,
-						20.0
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
 					],
-					"text": "repeat what repeats"
+					"patching_rect": [
+						350.0,
+						250.0,
+						130.0,
+						22.0
+					],
+					"text": "source empirical"
 				}
 			},
 			{
@@ -723,27 +721,29 @@
 					],
 					"patching_rect": [
 						350.0,
-						290.0,
+						270.0,
 						130.0,
 						22.0
 					],
-					"text": "continue 4"
+					"text": "source prior"
 				}
 			},
 			{
 				"box": {
-					"fontsize": 10.0,
 					"id": "obj-42",
-					"maxclass": "comment",
-					"numinlets": 1,
-					"numoutlets": 0,
-					"patching_rect": [
-						485.0,
-						290.0,
-						190.0,
-						20.0
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
 					],
-					"text": "continue 4 bars past the query"
+					"patching_rect": [
+						350.0,
+						290.0,
+						130.0,
+						22.0
+					],
+					"text": "structure free"
 				}
 			},
 			{
@@ -761,7 +761,7 @@
 						130.0,
 						22.0
 					],
-					"text": "bars 8"
+					"text": "structure lock"
 				}
 			},
 			{
@@ -777,7 +777,7 @@
 						190.0,
 						20.0
 					],
-					"text": "length of free improvisation"
+					"text": "repeat what repeats"
 				}
 			},
 			{
@@ -795,7 +795,7 @@
 						130.0,
 						22.0
 					],
-					"text": "beats_per_bar 4"
+					"text": "continue 4"
 				}
 			},
 			{
@@ -811,7 +811,7 @@
 						190.0,
 						20.0
 					],
-					"text": "meter (default 4)"
+					"text": "continue 4 bars past the query"
 				}
 			},
 			{
@@ -829,7 +829,7 @@
 						130.0,
 						22.0
 					],
-					"text": "length_beats 16"
+					"text": "bars 8"
 				}
 			},
 			{
@@ -845,7 +845,7 @@
 						190.0,
 						20.0
 					],
-					"text": "query length (default: to its last note)"
+					"text": "length of free improvisation"
 				}
 			},
 			{
@@ -863,7 +863,7 @@
 						130.0,
 						22.0
 					],
-					"text": "model pop"
+					"text": "beats_per_bar 4"
 				}
 			},
 			{
@@ -879,7 +879,7 @@
 						190.0,
 						20.0
 					],
-					"text": "an installed model"
+					"text": "meter (default 4)"
 				}
 			},
 			{
@@ -897,7 +897,7 @@
 						130.0,
 						22.0
 					],
-					"text": "model default"
+					"text": "length_beats 16"
 				}
 			},
 			{
@@ -913,7 +913,7 @@
 						190.0,
 						20.0
 					],
-					"text": "the server's default model"
+					"text": "query length (default: to its last note)"
 				}
 			},
 			{
@@ -931,7 +931,7 @@
 						130.0,
 						22.0
 					],
-					"text": "ping"
+					"text": "model pop"
 				}
 			},
 			{
@@ -947,7 +947,7 @@
 						190.0,
 						20.0
 					],
-					"text": "is the server there?"
+					"text": "an installed model"
 				}
 			},
 			{
@@ -965,7 +965,7 @@
 						130.0,
 						22.0
 					],
-					"text": "diagnose"
+					"text": "model default"
 				}
 			},
 			{
@@ -981,7 +981,7 @@
 						190.0,
 						20.0
 					],
-					"text": "check everything: Max Console"
+					"text": "the server's default model"
 				}
 			},
 			{
@@ -999,31 +999,47 @@
 						130.0,
 						22.0
 					],
-					"text": "status"
+					"text": "ping"
 				}
 			},
 			{
 				"box": {
+					"fontsize": 10.0,
 					"id": "obj-58",
-					"maxclass": "message",
-					"numinlets": 2,
-					"numoutlets": 1,
-					"outlettype": [
-						""
-					],
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
 					"patching_rect": [
-						350.0,
-						470.0,
-						130.0,
-						22.0
+						485.0,
+						450.0,
+						190.0,
+						20.0
 					],
-					"text": "models"
+					"text": "is the server there?"
 				}
 			},
 			{
 				"box": {
-					"fontsize": 10.0,
 					"id": "obj-59",
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						350.0,
+						470.0,
+						130.0,
+						22.0
+					],
+					"text": "diagnose"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 10.0,
+					"id": "obj-60",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1033,12 +1049,12 @@
 						190.0,
 						20.0
 					],
-					"text": "list installed models"
+					"text": "check everything: Max Console"
 				}
 			},
 			{
 				"box": {
-					"id": "obj-60",
+					"id": "obj-61",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1051,23 +1067,7 @@
 						130.0,
 						22.0
 					],
-					"text": "settings"
-				}
-			},
-			{
-				"box": {
-					"fontsize": 10.0,
-					"id": "obj-61",
-					"maxclass": "comment",
-					"numinlets": 1,
-					"numoutlets": 0,
-					"patching_rect": [
-						485.0,
-						490.0,
-						190.0,
-						20.0
-					],
-					"text": "print current settings"
+					"text": "status"
 				}
 			},
 			{
@@ -1085,7 +1085,7 @@
 						130.0,
 						22.0
 					],
-					"text": "host 127.0.0.1"
+					"text": "models"
 				}
 			},
 			{
@@ -1101,7 +1101,7 @@
 						190.0,
 						20.0
 					],
-					"text": "where the server is"
+					"text": "list installed models"
 				}
 			},
 			{
@@ -1119,31 +1119,47 @@
 						130.0,
 						22.0
 					],
-					"text": "port 7400"
+					"text": "settings"
 				}
 			},
 			{
 				"box": {
+					"fontsize": 10.0,
 					"id": "obj-65",
-					"maxclass": "message",
-					"numinlets": 2,
-					"numoutlets": 1,
-					"outlettype": [
-						""
-					],
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
 					"patching_rect": [
-						680.0,
-						230.0,
-						130.0,
-						22.0
+						815.0,
+						210.0,
+						190.0,
+						20.0
 					],
-					"text": "replyport 7501"
+					"text": "print current settings"
 				}
 			},
 			{
 				"box": {
-					"fontsize": 10.0,
 					"id": "obj-66",
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						680.0,
+						230.0,
+						130.0,
+						22.0
+					],
+					"text": "host 127.0.0.1"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 10.0,
+					"id": "obj-67",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1153,12 +1169,12 @@
 						190.0,
 						20.0
 					],
-					"text": "fixed reply port"
+					"text": "where the server is"
 				}
 			},
 			{
 				"box": {
-					"id": "obj-67",
+					"id": "obj-68",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1171,23 +1187,7 @@
 						130.0,
 						22.0
 					],
-					"text": "timeout 20000"
-				}
-			},
-			{
-				"box": {
-					"fontsize": 10.0,
-					"id": "obj-68",
-					"maxclass": "comment",
-					"numinlets": 1,
-					"numoutlets": 0,
-					"patching_rect": [
-						815.0,
-						250.0,
-						190.0,
-						20.0
-					],
-					"text": "ms to wait for a result"
+					"text": "port 7400"
 				}
 			},
 			{
@@ -1205,7 +1205,7 @@
 						130.0,
 						22.0
 					],
-					"text": "heartbeat 0"
+					"text": "replyport 7501"
 				}
 			},
 			{
@@ -1221,7 +1221,7 @@
 						190.0,
 						20.0
 					],
-					"text": "stop pinging every 5 s"
+					"text": "fixed reply port"
 				}
 			},
 			{
@@ -1239,7 +1239,7 @@
 						130.0,
 						22.0
 					],
-					"text": "clear"
+					"text": "timeout 20000"
 				}
 			},
 			{
@@ -1255,7 +1255,7 @@
 						190.0,
 						20.0
 					],
-					"text": "forget the query"
+					"text": "ms to wait for a result"
 				}
 			},
 			{
@@ -1273,7 +1273,7 @@
 						130.0,
 						22.0
 					],
-					"text": "quit"
+					"text": "heartbeat 0"
 				}
 			},
 			{
@@ -1286,6 +1286,74 @@
 					"patching_rect": [
 						815.0,
 						310.0,
+						190.0,
+						20.0
+					],
+					"text": "stop pinging every 5 s"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-75",
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						680.0,
+						330.0,
+						130.0,
+						22.0
+					],
+					"text": "clear"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 10.0,
+					"id": "obj-76",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						815.0,
+						330.0,
+						190.0,
+						20.0
+					],
+					"text": "forget the query"
+				}
+			},
+			{
+				"box": {
+					"id": "obj-77",
+					"maxclass": "message",
+					"numinlets": 2,
+					"numoutlets": 1,
+					"outlettype": [
+						""
+					],
+					"patching_rect": [
+						680.0,
+						350.0,
+						130.0,
+						22.0
+					],
+					"text": "quit"
+				}
+			},
+			{
+				"box": {
+					"fontsize": 10.0,
+					"id": "obj-78",
+					"maxclass": "comment",
+					"numinlets": 1,
+					"numoutlets": 0,
+					"patching_rect": [
+						815.0,
+						350.0,
 						190.0,
 						20.0
 					],
@@ -1316,7 +1384,7 @@
 							}
 						]
 					},
-					"id": "obj-75",
+					"id": "obj-79",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 5,
@@ -1343,7 +1411,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-76",
+					"id": "obj-80",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1361,7 +1429,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-77",
+					"id": "obj-81",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1376,7 +1444,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-78",
+					"id": "obj-82",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 1,
@@ -1394,7 +1462,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-79",
+					"id": "obj-83",
 					"maxclass": "number",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1412,7 +1480,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-80",
+					"id": "obj-84",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1430,7 +1498,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-81",
+					"id": "obj-85",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1445,7 +1513,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-82",
+					"id": "obj-86",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 2,
@@ -1464,7 +1532,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-83",
+					"id": "obj-87",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 2,
@@ -1483,7 +1551,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-84",
+					"id": "obj-88",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 2,
@@ -1502,7 +1570,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-85",
+					"id": "obj-89",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1520,7 +1588,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-86",
+					"id": "obj-90",
 					"maxclass": "message",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1538,7 +1606,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-87",
+					"id": "obj-91",
 					"maxclass": "newobj",
 					"numinlets": 4,
 					"numoutlets": 3,
@@ -1558,7 +1626,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-88",
+					"id": "obj-92",
 					"maxclass": "newobj",
 					"numinlets": 2,
 					"numoutlets": 1,
@@ -1576,7 +1644,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-89",
+					"id": "obj-93",
 					"maxclass": "newobj",
 					"numinlets": 3,
 					"numoutlets": 2,
@@ -1595,7 +1663,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-90",
+					"id": "obj-94",
 					"maxclass": "newobj",
 					"numinlets": 3,
 					"numoutlets": 0,
@@ -1611,7 +1679,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-91",
+					"id": "obj-95",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1626,7 +1694,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-92",
+					"id": "obj-96",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1643,7 +1711,7 @@
 			{
 				"box": {
 					"fontsize": 10.0,
-					"id": "obj-93",
+					"id": "obj-97",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1658,7 +1726,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-94",
+					"id": "obj-98",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1675,7 +1743,7 @@
 			{
 				"box": {
 					"fontsize": 10.0,
-					"id": "obj-95",
+					"id": "obj-99",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1690,7 +1758,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-96",
+					"id": "obj-100",
 					"maxclass": "newobj",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1707,7 +1775,7 @@
 			{
 				"box": {
 					"fontsize": 10.0,
-					"id": "obj-97",
+					"id": "obj-101",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1722,7 +1790,7 @@
 			},
 			{
 				"box": {
-					"id": "obj-98",
+					"id": "obj-102",
 					"maxclass": "comment",
 					"numinlets": 1,
 					"numoutlets": 0,
@@ -1876,18 +1944,6 @@
 						0
 					],
 					"source": [
-						"obj-26",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-3",
-						0
-					],
-					"source": [
 						"obj-27",
 						0
 					]
@@ -1901,6 +1957,18 @@
 					],
 					"source": [
 						"obj-29",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-3",
+						0
+					],
+					"source": [
+						"obj-30",
 						0
 					]
 				}
@@ -1936,31 +2004,7 @@
 						0
 					],
 					"source": [
-						"obj-34",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-3",
-						0
-					],
-					"source": [
 						"obj-35",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-3",
-						0
-					],
-					"source": [
-						"obj-36",
 						0
 					]
 				}
@@ -2008,7 +2052,31 @@
 						0
 					],
 					"source": [
+						"obj-40",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-3",
+						0
+					],
+					"source": [
 						"obj-41",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-3",
+						0
+					],
+					"source": [
+						"obj-42",
 						0
 					]
 				}
@@ -2116,7 +2184,7 @@
 						0
 					],
 					"source": [
-						"obj-58",
+						"obj-59",
 						0
 					]
 				}
@@ -2128,7 +2196,7 @@
 						0
 					],
 					"source": [
-						"obj-60",
+						"obj-61",
 						0
 					]
 				}
@@ -2164,7 +2232,7 @@
 						0
 					],
 					"source": [
-						"obj-65",
+						"obj-66",
 						0
 					]
 				}
@@ -2176,7 +2244,7 @@
 						0
 					],
 					"source": [
-						"obj-67",
+						"obj-68",
 						0
 					]
 				}
@@ -2220,18 +2288,6 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-75",
-						0
-					],
-					"source": [
-						"obj-76",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
 						"obj-3",
 						0
 					],
@@ -2244,47 +2300,47 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-82",
+						"obj-3",
+						0
+					],
+					"source": [
+						"obj-77",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-79",
+						0
+					],
+					"source": [
+						"obj-80",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-3",
+						0
+					],
+					"source": [
+						"obj-79",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-86",
 						0
 					],
 					"source": [
 						"obj-3",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-83",
-						0
-					],
-					"source": [
-						"obj-82",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-84",
-						0
-					],
-					"source": [
-						"obj-83",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-85",
-						0
-					],
-					"source": [
-						"obj-84",
 						0
 					]
 				}
@@ -2293,93 +2349,45 @@
 				"patchline": {
 					"destination": [
 						"obj-87",
+						0
+					],
+					"source": [
+						"obj-86",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-88",
+						0
+					],
+					"source": [
+						"obj-87",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-89",
+						0
+					],
+					"source": [
+						"obj-88",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-91",
 						3
 					],
 					"source": [
-						"obj-85",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-86",
-						0
-					],
-					"source": [
-						"obj-83",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-87",
-						0
-					],
-					"source": [
-						"obj-86",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-89",
-						0
-					],
-					"source": [
-						"obj-87",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-89",
-						1
-					],
-					"source": [
-						"obj-87",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-88",
-						0
-					],
-					"source": [
-						"obj-87",
-						2
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-89",
-						2
-					],
-					"source": [
-						"obj-88",
-						0
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-90",
-						0
-					],
-					"source": [
 						"obj-89",
 						0
 					]
@@ -2389,22 +2397,10 @@
 				"patchline": {
 					"destination": [
 						"obj-90",
-						1
-					],
-					"source": [
-						"obj-89",
-						1
-					]
-				}
-			},
-			{
-				"patchline": {
-					"destination": [
-						"obj-79",
 						0
 					],
 					"source": [
-						"obj-78",
+						"obj-87",
 						0
 					]
 				}
@@ -2412,11 +2408,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-80",
+						"obj-91",
 						0
 					],
 					"source": [
-						"obj-79",
+						"obj-90",
 						0
 					]
 				}
@@ -2424,11 +2420,11 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-85",
-						1
+						"obj-93",
+						0
 					],
 					"source": [
-						"obj-80",
+						"obj-91",
 						0
 					]
 				}
@@ -2436,12 +2432,12 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-88",
+						"obj-93",
 						1
 					],
 					"source": [
-						"obj-80",
-						0
+						"obj-91",
+						1
 					]
 				}
 			},
@@ -2452,6 +2448,102 @@
 						0
 					],
 					"source": [
+						"obj-91",
+						2
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-93",
+						2
+					],
+					"source": [
+						"obj-92",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-94",
+						0
+					],
+					"source": [
+						"obj-93",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-94",
+						1
+					],
+					"source": [
+						"obj-93",
+						1
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-83",
+						0
+					],
+					"source": [
+						"obj-82",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-84",
+						0
+					],
+					"source": [
+						"obj-83",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-89",
+						1
+					],
+					"source": [
+						"obj-84",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-92",
+						1
+					],
+					"source": [
+						"obj-84",
+						0
+					]
+				}
+			},
+			{
+				"patchline": {
+					"destination": [
+						"obj-96",
+						0
+					],
+					"source": [
 						"obj-3",
 						1
 					]
@@ -2460,7 +2552,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-94",
+						"obj-98",
 						0
 					],
 					"source": [
@@ -2472,7 +2564,7 @@
 			{
 				"patchline": {
 					"destination": [
-						"obj-96",
+						"obj-100",
 						0
 					],
 					"source": [

@@ -28,7 +28,7 @@
 		"boxes": [
 			{
 				"box": {
-					"comment": "messages: note list, dictionary, improvise, free N, settings",
+					"comment": "messages: note list, dictionary, improvise, free N, queryb, interpolate N, settings",
 					"id": "obj-1",
 					"index": 1,
 					"maxclass": "inlet",

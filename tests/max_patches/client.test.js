@@ -161,6 +161,66 @@ test("ping / status / models / settings / reroll / host / port", () => {
   assert.deepEqual(c.out(OUT.RECEIVE).pop(), ["port", 7999]);
 });
 
+test("interpolate: the query is clip A, queryb clip B; one request with both, steps and the settings", () => {
+  const { c, replyPort } = started();
+  c.send("seed", 7);
+  c.send("length_beats", 12);
+  c.send("list", 60, 0, 1, 100, 64, 1, 1, 90);
+  c.send("queryb", 67, 0, 2, 80);
+  assert.ok(c.out(OUT.STATUS).some((m) => m.join(" ") === "queryb 1"));
+  c.send("interpolate", 4);
+  const msgs = c.out(OUT.OSC).filter((m) => [P.INTERPOLATE, P.NOTES].includes(m[0]));
+  const header = msgs[0];
+  assert.deepEqual(header.slice(0, 9), [P.INTERPOLATE, header[1], replyPort, 3, 1, 4, 2, 0, 0]);
+  const settings = P.pairsToObject(header.slice(9));
+  assert.equal(settings.seed, 7);
+  assert.equal(settings.length_beats, undefined, "each clip's length is its own, not the query's setting");
+  assert.deepEqual(msgs[1].slice(5), [60, 0, 1, 100, 64, 1, 1, 90, 67, 0, 2, 80]);
+  c.clear();
+  c.send("reroll");                      // a new seed, the same morph
+  const again = c.out(OUT.OSC).find((m) => m[0] === P.INTERPOLATE);
+  assert.equal(again[5], 4);
+  assert.notEqual(P.pairsToObject(again.slice(9)).seed, 7);
+});
+
+test("a morph's result: the steps in sequence out of the list outlet, each step in the dict, morph STEPS STEP_BEATS", () => {
+  const { c } = started();
+  c.send("list", 60, 0, 4, 100);
+  c.send("queryb", 67, 0, 4, 80);
+  c.send("interpolate", 3);
+  const id = c.out(OUT.OSC).find((m) => m[0] === P.INTERPOLATE)[1];
+  c.send(P.RESULT, id, 3, 1, "pop", "length_beats", 4, "seed", 1);
+  c.send(P.RESULT_NOTES, id, 0, 1, 60, 0, 4, 90, 62, 4.5, 1, 80, 67, 8, 4, 70);
+  assert.deepEqual(c.out(OUT.LIST), [[60, 0, 4, 90, 62, 4.5, 1, 80, 67, 8, 4, 70]]);
+  assert.ok(c.out(OUT.STATUS).some((m) => m.join(" ") === "morph 3 4"));
+  const d = Dict.contents(c.out(OUT.DICT)[0][1]);
+  assert.equal(d.notes.length, 3);
+  assert.deepEqual(d.steps.map((s) => s.notes.map((n) => [n.pitch, n.start_time])), [[[60, 0]], [[62, 0.5]], [[67, 0]]]);
+});
+
+test("interpolate errors: no clip B, no query, steps out of range; clear forgets both clips", () => {
+  const { c } = started();
+  c.send("interpolate");
+  c.send("list", 60, 0, 1, 100);
+  c.send("interpolate");
+  c.send("queryb", 64, 0, 1, 90);
+  c.send("interpolate", 1);
+  c.send("interpolate", 17);
+  c.send("interpolate", 2.5);
+  c.send("queryb", 64, 0, 1);
+  assert.equal(c.out(OUT.OSC).filter((m) => m[0] === P.INTERPOLATE).length, 0);
+  const errors = c.out(OUT.ERROR).map((e) => `${e[1]}: ${e[2]}`);
+  assert.match(errors[0], /^no_query: a morph needs two clips/);
+  assert.match(errors[1], /^no_query: a morph needs two clips/);
+  for (const e of errors.slice(2, 5)) { assert.match(e, /^bad_setting: interpolate takes the number of steps, a whole number from 2 to 16/); }
+  assert.match(errors[5], /^bad_request: a note list needs 4 numbers per note/);
+  c.send("interpolate", 2);
+  assert.equal(c.out(OUT.OSC).filter((m) => m[0] === P.INTERPOLATE).length, 1, "queryb kept its notes after the bad list");
+  c.send("clear");
+  c.send("interpolate");
+  assert.match(c.out(OUT.ERROR).pop()[2], /a morph needs two clips/);
+});
+
 // ---- diagnose: the abstraction's checks against the fake server over real UDP ---------------------
 const { MaxUdp } = require("./helpers/udp.js");
 const { startFakeServer } = require("./helpers/fake_server.js");

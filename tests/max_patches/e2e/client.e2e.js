@@ -2,7 +2,8 @@
 // SPDX-License-Identifier: MIT
 // End to end: the abstraction's JavaScript (qbdi.client.js) over real UDP against a real
 // `python -m bridge serve`: a note list becomes an improvisation equal to bridge.improvise's,
-// and a server error (unknown model) comes out of the error outlet.
+// a morph (interpolate) gives each step equal to bridge.interpolate's, and a server error (unknown
+// model) comes out of the error outlet.
 // Needs QBDI_PYTHON (and optionally QBDI_MODEL); run through pytest tests/max_patches/test_max_e2e.py.
 "use strict";
 
@@ -12,7 +13,7 @@ const assert = require("node:assert/strict");
 const P = require("../../../max_patches/qbdi_protocol.js");
 const { loadMaxScript } = require("../helpers/maxjs.js");
 const { MaxUdp } = require("../helpers/udp.js");
-const { startRealServer, reference, rows } = require("./real_server.js");
+const { startRealServer, reference, morphReference, rows } = require("./real_server.js");
 
 let server;
 test.before(async () => { server = await startRealServer(); });
@@ -47,6 +48,34 @@ test("a note list in, the improvisation out as a list and a dict, equal to bridg
     assert.equal(c.out(3)[0][0], "dictionary");
     assert.ok(c.out(4).some((m) => m[0] === "model" && m[1] === expected.model));
     assert.deepEqual(udp.unsafe, []);
+  } finally {
+    c.dispose();
+    udp.close();
+  }
+});
+
+test("interpolate: the query into queryb, each step of the dict equal to bridge.interpolate", async () => {
+  const { c, udp } = client();
+  try {
+    c.send("seed", 3);
+    c.send("list", 60, 0, 2, 100, 64, 0, 2, 90, 67, 2, 2, 80, 65, 4, 4, 70, 69, 4, 4, 70);
+    c.send("queryb", 57, 0, 4, 90, 60, 0, 4, 80, 64, 0, 4, 85, 62, 4, 4, 80, 65, 4, 4, 80, 69, 4, 4, 80);
+    c.send("interpolate", 4);
+    await udp.waitFor(() => c.out(3).length > 0 || c.out(5).length > 0, 60000, "the morph");
+    assert.deepEqual(c.out(5), [], "no error");
+    const header = udp.sent.find((m) => m.address === P.INTERPOLATE);
+    const flat = udp.sent.filter((m) => m.address === P.NOTES).flatMap((m) => m.args.slice(4));
+    const [steps, nA, lengthA, lengthB] = header.args.slice(4, 8);
+    const clips = morphReference(header.args.slice(8), flat, steps, nA, [lengthA, lengthB]);
+    const morph = c.out(4).find((m) => m[0] === "morph");
+    assert.deepEqual(morph, ["morph", 4, 8]);
+    const { Dict } = require("../helpers/maxjs.js");
+    const d = Dict.contents(c.out(3)[0][1]);
+    assert.equal(d.steps.length, 4);
+    d.steps.forEach((step, k) => {
+      const got = step.notes.map((n) => ({ pitch: n.pitch, start: n.start_time, duration: n.duration, velocity: n.velocity }));
+      assert.deepEqual(rows(got), rows(clips[k]), `step ${k + 1}`);
+    });
   } finally {
     c.dispose();
     udp.close();
