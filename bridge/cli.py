@@ -257,7 +257,11 @@ def cmd_improvise(args) -> int:
     for warning in result.warnings:
         log.warning(warning)
     meters = [] if args.free or not result.sections else score.meters
-    output.write(encode_midi(tracks, tempo_bpm=tempo, time_signature=signature, meters=meters))
+    length = result.grid.length_beats                    # whole bars, even where the last ones are silent
+    if result.sections:
+        start, bpb, bars = result.sections[-1]
+        length = start + bpb * bars
+    output.write(encode_midi(tracks, tempo_bpm=tempo, time_signature=signature, meters=meters, length_beats=length))
     # what it kept of the query: the server's /qbdi/result figures and `qbdi sweep`'s (None when undefined)
     measured = {} if args.free else kept_figures(score.notes, result, score.length_beats)
     summary = {"output": "-" if output.path is None else str(output.path), "notes": len(result.notes),
@@ -305,9 +309,11 @@ def cmd_interpolate(args) -> int:
         with target.staged() as folder:
             for k, imp in enumerate(morph.improvisations, 1):
                 (folder / f"step{k:0{width}d}.mid").write_bytes(
-                    encode_midi([(f"step {k} of {morph.steps}", imp.notes)], score.tempo_bpm, signature))
+                    encode_midi([(f"step {k} of {morph.steps}", imp.notes)], score.tempo_bpm, signature,
+                                length_beats=morph.grid.length_beats))
     else:
-        target.write(encode_midi([("morph", in_sequence(morph))], score.tempo_bpm, signature))
+        target.write(encode_midi([("morph", in_sequence(morph))], score.tempo_bpm, signature,
+                                 length_beats=morph.steps * morph.grid.length_beats))
     first = morph.improvisations[0]
     summary = {"output": "-" if getattr(target, "path", None) is None else str(target.path), "split": args.split,
                "steps": morph.steps, "bars_per_step": morph.grid.n_bars, "bars_a": morph.bars_a,

@@ -319,9 +319,11 @@ class _Reader:
 # --- writing --------------------------------------------------------------------------------------
 def encode_midi(tracks: Sequence[tuple[str, Sequence[Note]]], tempo_bpm: float = 120.0,
                 time_signature: tuple[int, int] = (4, 4),
-                meters: Sequence[tuple[float, tuple[int, int]]] = ()) -> bytes:
+                meters: Sequence[tuple[float, tuple[int, int]]] = (), length_beats: float | None = None) -> bytes:
     """A type 1 MIDI file's bytes: a tempo/meter track, then one named track per part (own channel).
-    ``meters``: later meter changes ``(beat, signature)`` (:attr:`Score.meters`).
+    ``meters``: later meter changes ``(beat, signature)`` (:attr:`Score.meters`). ``length_beats``: the
+    file's length (every track ends there, or at its last event if later; default: at its last event),
+    so a clip whose last bar ends in silence still has its whole bars.
 
     Raises :class:`QbdiError` for anything MIDI cannot hold (a pitch outside 0..127, a velocity
     outside 1..127, a time that is not finite or too late, a meter that is not n/2^k)."""
@@ -354,6 +356,12 @@ def encode_midi(tracks: Sequence[tuple[str, Sequence[Note]]], tempo_bpm: float =
         track += [(tick, (NOTE_ON if is_on else NOTE_OFF) | channel, pitch, vel, b"")
                   for tick, is_on, pitch, vel in events]
         out.append(track)
+    if length_beats is not None:
+        if not 0 <= length_beats <= smf.MAX_DELTA / TICKS_PER_BEAT:
+            raise QbdiError(f"the file's length must be from 0 to {smf.MAX_DELTA // TICKS_PER_BEAT} beats, "
+                            f"got {length_beats!r}")
+        end = int(round(length_beats * TICKS_PER_BEAT))
+        out = [t + [(max(end, t[-1][0]), smf.META, smf.END_OF_TRACK, 0, b"")] for t in out]
     try:
         return smf.encode_smf(out, smf.Division(TICKS_PER_BEAT))
     except smf.SmfError as exc:

@@ -45,6 +45,7 @@ def test_one_file_holds_the_steps_in_sequence_as_the_engine_makes_them(tmp_path,
     assert summary["steps"] == 4 and summary["bars_per_step"] == 4 and (summary["bars_a"], summary["bars_b"]) == (4, 2)
     score = read_midi(out)
     assert score.tempo_bpm == pytest.approx(90.0, abs=0.01)
+    assert score.length_beats == 4 * 16.0
     assert [t.name for t in mido.MidiFile(out).tracks][1:] == ["morph"]
     morph = interpolate(load_model(tiny), read_midi(clips[0]).notes, read_midi(clips[1]).notes, 4,
                         Settings(rate=8, seed=5))
@@ -62,6 +63,7 @@ def test_split_writes_one_file_per_step_and_the_same_seed_the_same_files(tmp_pat
     names = sorted(p.name for p in folder.iterdir())
     assert names == ["step1.mid", "step2.mid", "step3.mid"]
     assert [t.name for t in mido.MidiFile(folder / "step2.mid").tracks][1:] == ["step 2 of 3"]
+    assert [read_midi(folder / n).length_beats for n in names] == [16.0] * 3    # whole bars: clips loop in time
     first = [(folder / n).read_bytes() for n in names]
     r = qbdi("interpolate", *clips, "--steps", 3, "-o", folder, "--split", "--model", tiny, "--sample", "--seed", 2)
     assert r.returncode == 2 and "--force" in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -205,6 +205,18 @@ def test_meters_round_trip_and_bars_midi_cannot_hold_are_refused():
         assert not usable_signature(bad)
 
 
+def test_a_length_ends_every_track_there_unless_a_note_ends_later():
+    notes = [Note(60, 0.0, 1.0, 90), Note(64, 2.0, 1.5, 80)]
+    assert decode_midi(encode_midi([("a", notes)])).length_beats == 3.5
+    score = decode_midi(encode_midi([("a", notes), ("b", notes[:1])], length_beats=8.0))
+    assert score.length_beats == 8.0 and len(score.notes) == 3
+    assert [len(t) for t in mido.MidiFile(file=io.BytesIO(encode_midi([("a", notes)], length_beats=8.0))).tracks] == \
+        [3, 6]                                       # one end of track each, none added twice
+    assert decode_midi(encode_midi([("a", notes)], length_beats=2.0)).length_beats == 3.5
+    with pytest.raises(QbdiError, match="length"):
+        encode_midi([("a", notes)], length_beats=-1.0)
+
+
 def test_encode_and_decode_are_a_pair():
     notes = chord_bars(beats_per_bar=3.0)
     for signature in ((3, 4), (6, 8), (12, 16)):
