@@ -151,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--force", action="store_true", help="with --replay: overwrite OUT if it exists")
     opt.settings_args(p)
 
-    p = sub.add_parser("analyze", help="VMO analysis of MIDI files: IR vs threshold, IR over time, motifs")
+    p = sub.add_parser("analyze", help="VMO analysis of MIDI files: IR vs threshold, IR over time, motifs "
+                                       "(needs the [analysis] extra)")
     p.add_argument("files", nargs="+", type=opt.path("a MIDI file"), help="MIDI files to analyse")
     p.add_argument("--out", required=True, type=opt.path("a report folder"),
                    help="folder for the report (index.html, analysis.json, figures); an existing report is "
@@ -162,7 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-latents", action="store_true", help="analyse the music surface only")
     p.add_argument("--no-progress", action="store_true", help=NO_PROGRESS)
 
-    p = sub.add_parser("sweep", help="improvise at several rates and measure how much harmony survives")
+    p = sub.add_parser("sweep", help="improvise at several rates and measure how much harmony survives "
+                                     "(needs the [analysis] extra)")
     p.add_argument("query", nargs="+", type=opt.path("a query MIDI file"),
                    help="query MIDI file(s); with several, the table averages over them")
     p.add_argument("--rates", default=SWEEP_RATES, help=f"comma-separated rates (default {SWEEP_RATES})")
