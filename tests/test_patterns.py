@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from builders import C_MAJOR, chord_bars, edit_config, performance, tiny_model
 
+from bridge import patterns
 from bridge.config import Representation, Settings
 from bridge.errors import ModelError
 from bridge.improvise import free_improvise, improvise
@@ -89,6 +90,39 @@ def test_a_bar_plays_the_pattern_s_onsets_on_the_harmony_inside_the_bar():
     top = [n for n in notes if n.start in (0.5, 2.5)]                        # strong-ish steps: chord tones
     assert all(n.pitch > max(c.pitch for c in chord) for n in top)
     assert state.pattern == 0 and state.chord and state.bass >= 0
+
+
+def test_an_unchanged_chord_struck_again_holds_its_lower_voices_under_a_re_struck_top(monkeypatch):
+    texture = one_pattern([[0], [0, 4, 8, 12], []])
+    texture.duration[0, CHORD] = 4                          # each stroke lasts until the next: legato
+    snd = sounding_for([48, 60, 64, 67])
+
+    def chord_notes(hold):
+        monkeypatch.setattr(patterns, "CHORD_HOLD", hold)
+        notes = realize_bar(texture, 0, [0, 4, 7], 0, np.ones(12), TextureState(), snd, np.zeros_like(snd), REP,
+                            np.random.default_rng(3), 80.0)
+        return [n for n in notes if n.pitch >= 55]
+
+    struck = chord_notes(0.0)                                # every stroke re-struck, as the pattern says
+    assert sorted({n.start for n in struck}) == [0.0, 1.0, 2.0, 3.0] and len(struck) == 12
+    held = chord_notes(1.0)
+    top = max(n.pitch for n in held)
+    assert sorted(n.start for n in held if n.pitch == top) == [0.0, 1.0, 2.0, 3.0]    # the groove stays
+    lower = [n for n in held if n.pitch != top]
+    assert len(lower) == 2 and all(n.start == 0.0 and n.duration == 4.0 for n in lower)
+    assert {n.pitch for n in held} == {n.pitch for n in struck}                     # the same voicing
+
+
+def test_a_chord_that_changes_is_struck_anew_not_held(monkeypatch):
+    monkeypatch.setattr(patterns, "CHORD_HOLD", 1.0)                               # hold wherever it may
+    texture = one_pattern([[0], [0, 4, 8, 12], []])
+    texture.duration[0, CHORD] = 4
+    snd = np.concatenate([sounding_for([48, 60, 64, 67], steps=8), sounding_for([53, 65, 69, 72], steps=8)])
+    notes = realize_bar(texture, 0, [0, 4, 7], 0, np.ones(12), TextureState(), snd, np.zeros_like(snd), REP,
+                        np.random.default_rng(3), 80.0)
+    second_half = [n for n in notes if n.pitch >= 55 and n.start == 2.0]
+    assert {n.pitch % 12 for n in second_half} == {5, 9, 0}                         # F major, all struck
+    assert all(n.end <= 2.0 for n in notes if n.pitch >= 55 and n.start < 2.0)       # C major ends there
 
 
 def test_voice_leading_keeps_the_chord_near_the_previous_one():
