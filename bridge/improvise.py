@@ -62,6 +62,22 @@ class Improvisation:
         return float(self.bits.sum(axis=-1).mean())
 
 
+def checked_query(notes: Sequence[Note], name: str = "the query",
+                  fix: str = "give a clip or file with notes (or use free improvisation)") -> list[Note]:
+    """The notes of a query (or a morph's clip ``name``) as a list, refused with one line when empty,
+    over ``MAX_NOTES`` or holding a start or duration that is not finite (or a negative start)."""
+    notes = list(notes)
+    where = "" if name == "the query" else f"{name}: "
+    if not notes:
+        raise QbdiError(f"{name} has no notes; {fix}")
+    if len(notes) > MAX_NOTES:
+        raise QbdiError(f"{name} has {len(notes)} notes; the limit is {MAX_NOTES}", code="too_large")
+    for n in notes:
+        if not (np.isfinite(n.start) and np.isfinite(n.duration)) or n.start < 0:
+            raise QbdiError(f"{where}note {n.pitch} at {n.start} has a bad start or duration; starts must be >= 0")
+    return notes
+
+
 def improvise(model: Model, notes: Sequence[Note], settings: Settings,
               beats_per_bar: float | None = None, length_beats: float | None = None,
               fold: bool = False, first_bar: int = 0) -> Improvisation:
@@ -72,14 +88,7 @@ def improvise(model: Model, notes: Sequence[Note], settings: Settings,
     ``first_bar``: the query's first bar in a longer piece (a section after a meter change): its
     draws are those of that bar, not of bar 0.
     """
-    notes = list(notes)
-    if not notes:
-        raise QbdiError("the query has no notes; give a clip or file with notes (or use free improvisation)")
-    if len(notes) > MAX_NOTES:
-        raise QbdiError(f"the query has {len(notes)} notes; the limit is {MAX_NOTES}", code="too_large")
-    for n in notes:
-        if not (np.isfinite(n.start) and np.isfinite(n.duration)) or n.start < 0:
-            raise QbdiError(f"note {n.pitch} at {n.start} has a bad start or duration; starts must be >= 0")
+    notes = checked_query(notes)
     bpb = float(beats_per_bar or settings.beats_per_bar or 4.0)
     settings = settings.replace(model=model.name, beats_per_bar=bpb)
     length_beats = length_beats if length_beats is not None else settings.length_beats

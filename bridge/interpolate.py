@@ -38,12 +38,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .channel import ChannelStats, allocate_bits, transmit
-from .config import MAX_INTERPOLATE_BARS, MAX_INTERPOLATE_STEPS, MAX_NOTES, MIN_INTERPOLATE_STEPS, Settings
+from .config import MAX_INTERPOLATE_BARS, MAX_INTERPOLATE_STEPS, MIN_INTERPOLATE_STEPS, Settings
 from .errors import QbdiError
 from .improvise import (
     MAX_FRAMES,
     Improvisation,
     channel_stats,
+    checked_query,
     decode_latents,
     encoder_latents,
     noise_scale,
@@ -116,16 +117,8 @@ def interpolate(model: Model, clip_a: Sequence[Note], clip_b: Sequence[Note], st
         raise QbdiError(f"path must be one of {', '.join(PATHS)}; got {path!r}")
     if settings.continue_bars:
         raise QbdiError("a morph has no continuation; set continue to 0")
-    clips = [list(clip_a), list(clip_b)]
-    for name, notes in zip("AB", clips):
-        if not notes:
-            raise QbdiError(f"clip {name} has no notes; give two clips with notes")
-        if len(notes) > MAX_NOTES:
-            raise QbdiError(f"clip {name} has {len(notes)} notes; the limit is {MAX_NOTES}", code="too_large")
-        for n in notes:
-            if not (np.isfinite(n.start) and np.isfinite(n.duration)) or n.start < 0:
-                raise QbdiError(f"clip {name}: note {n.pitch} at {n.start} has a bad start or duration; "
-                                "starts must be >= 0")
+    clips = [checked_query(clip, f"clip {name}", "give two clips with notes")
+             for name, clip in zip("AB", (clip_a, clip_b))]
     bpb = float(beats_per_bar or settings.beats_per_bar or 4.0)
     settings = settings.replace(model=model.name, beats_per_bar=bpb)
     rep = model.representation
