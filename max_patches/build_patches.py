@@ -251,6 +251,11 @@ class Patcher:
             raise SystemExit(f"{dst.fields.get('text', dst.fields['maxclass'])}: no inlet {inlet}")
         self.lines.append((src.id, outlet, dst.id, inlet))
 
+    def chain(self, *boxes: Box) -> None:
+        """Outlet 0 of each box -> inlet 0 of the next, in order."""
+        for src, dst in zip(boxes, boxes[1:]):
+            self.connect(src, 0, dst, 0)
+
     def parameters(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for b in self.boxes:
@@ -354,9 +359,7 @@ def device() -> Patcher:
     # -- parameters: dials, menus, toggles -> [prepend key] -> js ---------------------------------
     def wire(box: Box, key: str) -> None:
         x, y = box.fields["patching_rect"][:2]
-        pre = p.obj(f"prepend {key}", x, y + 25)
-        p.connect(box, 0, pre, 0)
-        p.connect(pre, 0, js, 0)
+        p.chain(box, p.obj(f"prepend {key}", x, y + 25), js)
 
     labels = [0]
 
@@ -384,9 +387,7 @@ def device() -> Patcher:
                             "parameter_invisible": STORED_ONLY,
                             "parameter_info": "The model this device asks for, saved with the Live set."}},
                         varname="qbdi_model_name")
-    saved_pre = p.obj("prepend model_saved", 20, 570)
-    p.connect(model_store, 0, saved_pre, 0)
-    p.connect(saved_pre, 0, js, 0)
+    p.chain(model_store, p.obj("prepend model_saved", 20, 570), js)
     query_range = p.param("live.menu", at(0, 1, 90), [70, 42, 92, 15], varname="query_range",
                           longname="Query Range", shortname="Query", ptype=ENUM,
                           enum=["clip", "loop", "selection"], initial=0,
@@ -491,11 +492,7 @@ def device() -> Patcher:
         btn = p.param("live.text", [700 + 90 * i, 20, 80, 20], rect, varname=msg,
                       longname=longname, shortname=name, ptype=ENUM, enum=["off", "on"], initial=0, mode=0,
                       text=name, texton=name, info=info, invisible=HIDDEN)
-        pre = p.obj(f"prepend {msg}", 700 + 90 * i, 60)
-        low = p.obj("deferlow", 700 + 90 * i, 95)
-        p.connect(btn, 0, pre, 0)
-        p.connect(pre, 0, low, 0)
-        p.connect(low, 0, js, 0)
+        press_to_js(p, btn, msg, js, 700 + 90 * i, 60, 95)
 
     play_along(p, js, ui_route, wire, label, recv_stamp)
     interpolate_controls(p, js, wire, label)
@@ -504,6 +501,12 @@ def device() -> Patcher:
               "writes the improvisation into the next empty slot (Session) or after the clip (Arrangement).\n"
               "The launcher (node.script) starts the server when it does not answer.", 20, 700, 600)
     return p
+
+
+def press_to_js(p: Patcher, btn: Box, msg: str, js: Box, x: float, y: float, low_y: float) -> None:
+    """A button's press -> [prepend MSG] (at x, y) -> [deferlow] (at x, low_y) -> js: the Live API runs
+    on the low thread."""
+    p.chain(btn, p.obj(f"prepend {msg}", x, y), p.obj("deferlow", x, low_y), js)
 
 
 def play_along(p: Patcher, js: Box, ui_route: Box, wire, label, recv_stamp: Box) -> None:
@@ -634,9 +637,7 @@ def play_along(p: Patcher, js: Box, ui_route: Box, wire, label, recv_stamp: Box)
     label("Window", [470, 84, 34, 15])
     toggle_pre = p.obj("prepend play_along", 1200, 445)
     toggle_stamp = p.obj("t a b", 1200, 470)
-    p.connect(toggle, 0, toggle_pre, 0)
-    p.connect(toggle_pre, 0, toggle_stamp, 0)
-    p.connect(toggle_stamp, 0, js, 0)
+    p.chain(toggle, toggle_pre, toggle_stamp, js)
     p.connect(toggle_stamp, 1, stamper, 0)
     for box, key in ((source_of_input, "play_input"), (mode, "play_mode"), (window, "play_window")):
         wire(box, key)
@@ -657,11 +658,7 @@ def interpolate_controls(p: Patcher, js: Box, wire, label) -> None:
                   text="Interpolate", texton="Interpolate", invisible=HIDDEN,
                   info="Morph the clip in Detail View into the next clip on its track: Steps new clips, written "
                        "after the second one; neither clip is changed.")
-    pre = p.obj("prepend interpolate", 1160, 100)
-    low = p.obj("deferlow", 1160, 130)
-    p.connect(btn, 0, pre, 0)
-    p.connect(pre, 0, low, 0)
-    p.connect(low, 0, js, 0)
+    press_to_js(p, btn, "interpolate", js, 1160, 100, 130)
 
 
 # ---- the plain-Max abstraction ------------------------------------------------------------------
