@@ -50,6 +50,14 @@ function playing(t, at = 0) {
   return t;
 }
 
+/** setup(), Play Along on and the transport started at 0: the stream it opened is `session`. */
+function playingAlong() {
+  const s = setup();
+  s.dev.send("play_along", 1);
+  playing(s.t);
+  return Object.assign(s, { session: lastOpen(s.dev)[1] });
+}
+
 test("a bar is collected on the transport, sent a 32nd before its line; its answer plays in the next bar on the 16th grid", () => {
   const { dev, t, port } = setup();
   dev.send("rate", 128);
@@ -90,10 +98,7 @@ test("a bar is collected on the transport, sent a 32nd before its line; its answ
 });
 
 test("a note continued into the next answer keeps ringing: its off moves, it is not struck again", () => {
-  const { dev, t } = setup();
-  dev.send("play_along", 1);
-  playing(t);
-  const session = lastOpen(dev)[1];
+  const { dev, t, session } = playingAlong();
   t.advance(3.875);
   answer(t, session, 1, [{ pitch: 67, start: 1.75, duration: 2.25 }]);
   t.advance(7.875);
@@ -105,10 +110,7 @@ test("a note continued into the next answer keeps ringing: its off moves, it is 
 });
 
 test("a late answer is trimmed (notes already due skipped), a stale one dropped, and the next bars play on", () => {
-  const { dev, t } = setup();
-  dev.send("play_along", 1);
-  playing(t);
-  const session = lastOpen(dev)[1];
+  const { dev, t, session } = playingAlong();
   t.advance(4.5);                                      // bar 1 is under way; its answer comes now
   answer(t, session, 1, [{ pitch: 60, start: 0, duration: 1 }, { pitch: 62, start: 0.25, duration: 0.25 },
     { pitch: 64, start: 1, duration: 1 }]);
@@ -123,10 +125,7 @@ test("a late answer is trimmed (notes already due skipped), a stale one dropped,
 });
 
 test("stop: the pipes are cleared and exactly the offs owed go out, then All Notes Off; start opens a fresh stream", () => {
-  const { dev, t } = setup();
-  dev.send("play_along", 1);
-  playing(t);
-  const session = lastOpen(dev)[1];
+  const { dev, t, session } = playingAlong();
   t.advance(3.875);
   answer(t, session, 1, [{ pitch: 60, start: 0, duration: 4 }, { pitch: 64, start: 0, duration: 2 },
     { pitch: 67, start: 2.5, duration: 0.5 }]);
@@ -154,10 +153,7 @@ test("stop: the pipes are cleared and exactly the offs owed go out, then All Not
 
 test("toggle off and device removal: no note left on, the stream closed", () => {
   for (const how of ["toggle", "removed"]) {
-    const { dev, t } = setup();
-    dev.send("play_along", 1);
-    playing(t);
-    const session = lastOpen(dev)[1];
+    const { dev, t, session } = playingAlong();
     t.advance(3.875);
     answer(t, session, 1, [{ pitch: 60, start: 0, duration: 4 }]);
     t.advance(4.5);
@@ -193,10 +189,7 @@ test("Input: thru passes what is played, mute closes the gate; keys held when mu
 });
 
 test("a key held through the gate at hand-over withholds the answer's off until it is released", () => {
-  const { dev, t } = setup();
-  dev.send("play_along", 1);
-  playing(t);
-  const session = lastOpen(dev)[1];
+  const { dev, t, session } = playingAlong();
   t.advance(3.5); t.key(60, 100);                        // held before the answer arrives
   t.advance(3.875);
   answer(t, session, 1, [{ pitch: 60, start: 0, duration: 0.5 }, { pitch: 62, start: 0, duration: 1 }]);
@@ -210,10 +203,7 @@ test("a key held through the gate at hand-over withholds the answer's off until 
 });
 
 test("a key released before the answer's off: the off is handed over then and leaves at its own tick", () => {
-  const { dev, t } = setup();
-  dev.send("play_along", 1);
-  playing(t);
-  const session = lastOpen(dev)[1];
+  const { dev, t, session } = playingAlong();
   t.advance(3.5); t.key(60, 100);
   t.advance(3.875);
   answer(t, session, 1, [{ pitch: 60, start: 0, duration: 2 }]);
@@ -225,10 +215,7 @@ test("a key released before the answer's off: the off is handed over then and le
 });
 
 test("what only Live decides: a key pressed after the hand-over does not hold back an off already in the pipe", () => {
-  const { dev, t } = setup();
-  dev.send("play_along", 1);
-  playing(t);
-  const session = lastOpen(dev)[1];
+  const { dev, t, session } = playingAlong();
   t.advance(3.875);
   answer(t, session, 1, [{ pitch: 60, start: 0, duration: 0.5 }]);
   t.advance(4.25); t.key(60, 100);
@@ -240,10 +227,7 @@ test("what only Live decides: a key pressed after the hand-over does not hold ba
 });
 
 test("js decides, Max's scheduler plays: each answer is handed over once, when it arrives, with its target ticks", () => {
-  const { dev, t } = setup();
-  dev.send("play_along", 1);
-  playing(t);
-  const session = lastOpen(dev)[1];
+  const { dev, t, session } = playingAlong();
   t.advance(3.875);
   answer(t, session, 1, [{ pitch: 60, start: 0, duration: 0.5, velocity: 80 }, { pitch: 67, start: 1.75, duration: 2.25 }]);
   const at = t.handovers.map((h) => [h.pipe, h.beat, h.target, h.bytes]);
@@ -262,10 +246,7 @@ test("js decides, Max's scheduler plays: each answer is handed over once, when i
 });
 
 test("a UI stall: the answers leave on their ticks though the script hears nothing, and no clump follows", () => {
-  const { dev, t } = setup();
-  dev.send("play_along", 1);
-  playing(t);
-  const session = lastOpen(dev)[1];
+  const { dev, t, session } = playingAlong();
   t.advance(3.875);
   answer(t, session, 1, [{ pitch: 60, start: 0, duration: 0.5 }, { pitch: 62, start: 1, duration: 0.5 },
     { pitch: 64, start: 2, duration: 0.5 }]);
@@ -278,10 +259,7 @@ test("a UI stall: the answers leave on their ticks though the script hears nothi
 });
 
 test("a dial turned while playing: /qbdi/stream/set with just what changed; mode and window too", () => {
-  const { dev, t, port } = setup();
-  dev.send("play_along", 1);
-  playing(t);
-  const session = lastOpen(dev)[1];
+  const { dev, t, port, session } = playingAlong();
   dev.send("rate", 64);
   dev.send("play_mode", 1);
   dev.send("play_window", 4);
@@ -296,10 +274,7 @@ test("a dial turned while playing: /qbdi/stream/set with just what changed; mode
 });
 
 test("a meter change at a bar line: bars follow the new meter, the server is told beats_per_bar", () => {
-  const { dev, t, port } = setup();
-  dev.send("play_along", 1);
-  playing(t);
-  const session = lastOpen(dev)[1];
+  const { dev, t, port, session } = playingAlong();
   t.advance(3.875);
   answer(t, session, 1, [{ pitch: 60, start: 2, duration: 2 }]);
   t.advance(4.125);
@@ -318,10 +293,7 @@ test("a meter change at a bar line: bars follow the new meter, the server is tol
 });
 
 test("a loop back: what was scheduled stops, nothing hangs, the stream carries on with the next bar", () => {
-  const { dev, t } = setup();
-  dev.send("play_along", 1);
-  playing(t);
-  const session = lastOpen(dev)[1];
+  const { dev, t, session } = playingAlong();
   t.advance(7.875);
   answer(t, session, 2, [{ pitch: 60, start: 0, duration: 4 }]);
   t.advance(8.5);
@@ -336,10 +308,7 @@ test("a loop back: what was scheduled stops, nothing hangs, the stream carries o
 });
 
 test("unknown_stream (the server restarted): opened again and carried on; busy costs one bar", () => {
-  const { dev, t } = setup();
-  dev.send("play_along", 1);
-  playing(t);
-  const session = lastOpen(dev)[1];
+  const { dev, t, session } = playingAlong();
   t.advance(3.875);
   dev.send(P.ERROR, session, "unknown_stream", "stream 1 is not open");
   const again = lastOpen(dev)[1];
