@@ -36,6 +36,19 @@ function layout() {
   return { root, home, release, options, done: () => fs.rmSync(root, { recursive: true, force: true }) };
 }
 
+/** A launcher on a free port whose server is helpers/fake_server.js (Linux, no PATH, Install on). */
+async function fakeLauncher(max, scriptDir, home, extra = {}) {
+  return new Launcher(Object.assign({ maxApi: max, port: await freePort(), scriptDir, homedir: home,
+    env: { PATH: "" }, platform: "linux", install: true, pingTimeoutMs: 300,
+    spawn: (cmd, args, opts) => childProcess.spawn(process.execPath, [FAKE, ...args], Object.assign({}, opts, { cwd: undefined })) }, extra));
+}
+
+/** Wait, up to 30 s, until `ready()` holds. */
+async function until(ready) {
+  const t0 = Date.now();
+  while (!ready() && Date.now() - t0 < 30000) await new Promise((r) => setTimeout(r, 20));
+}
+
 test("the server and the scripts go to the fixed places, whole, with the executable bit and links", () => {
   const { home, release, options, done } = layout();
   try {
@@ -110,20 +123,16 @@ test("the search order for scripts: next to the launcher, then the Max 9 and Max
 test("the launcher installs once it runs the server from the release folder, and says so", async () => {
   const { home, release, done } = layout();
   const max = makeMaxShim();
-  const launcher = new Launcher({ maxApi: max, port: await freePort(), scriptDir: release, homedir: home,
-    env: { PATH: "" }, platform: "linux", install: true, pingTimeoutMs: 300, installNoticeMs: 300,
-    spawn: (cmd, args, opts) => childProcess.spawn(process.execPath, [FAKE, ...args], Object.assign({}, opts, { cwd: undefined })) });
+  const launcher = await fakeLauncher(max, release, home, { installNoticeMs: 300 });
   try {
     await launcher.ensure();
-    const t1 = Date.now();
-    while (!max.outlets.some((o) => o[0] === "install_notice") && Date.now() - t1 < 30000) await new Promise((r) => setTimeout(r, 20));
+    await until(() => max.outlets.some((o) => o[0] === "install_notice"));
     const notice = max.outlets.filter((o) => o[0] === "install_notice").map((o) => o[1]);
     assert.equal(notice.length, 1, "the first run says what it will copy, once, before it does");
     assert.match(notice[0], /copies the server into .*qbdi-server, and the scripts into the Max package .*Max 9.*turn Install off/);
     assert.ok(max.posts.some((p) => /first run: in 0 s|first run: in \d+ s/.test(p)), "in the Max Console too");
     assert.ok(!launcher.installed, "nothing copied yet");
-    const t0 = Date.now();
-    while (!launcher.installed && Date.now() - t0 < 30000) await new Promise((r) => setTimeout(r, 20));
+    await until(() => launcher.installed);
     assert.ok(fs.existsSync(path.join(home, "Documents", "qbdi", "qbdi-server", "qbdi-server")));
     const said = max.outlets.filter((o) => o[0] === "installed").map((o) => o[1]);
     assert.equal(said.length, 2, said.join("\n"));
@@ -319,9 +328,7 @@ test("the launcher marks the server it runs from the installed folder, so no upd
   const elsewhere = path.join(root, "collected set");          // a device with no server next to it
   fs.mkdirSync(elsewhere);
   const max = makeMaxShim();
-  const launcher = new Launcher({ maxApi: max, port: await freePort(), scriptDir: elsewhere, homedir: home,
-    env: { PATH: "" }, platform: "linux", install: true, pingTimeoutMs: 300,
-    spawn: (cmd, args, opts) => childProcess.spawn(process.execPath, [FAKE, ...args], Object.assign({}, opts, { cwd: undefined })) });
+  const launcher = await fakeLauncher(max, elsewhere, home);
   try {
     await launcher.ensure();
     assert.equal(launcher.command.how, "Documents");
@@ -343,13 +350,10 @@ test("the launcher marks the server it runs from the installed folder, so no upd
 test("Install off on the device while the first run waits: nothing is copied, and it says so", async () => {
   const { home, release, done } = layout();
   const max = makeMaxShim();
-  const launcher = new Launcher({ maxApi: max, port: await freePort(), scriptDir: release, homedir: home,
-    env: { PATH: "" }, platform: "linux", install: true, pingTimeoutMs: 300, installNoticeMs: 400,
-    spawn: (cmd, args, opts) => childProcess.spawn(process.execPath, [FAKE, ...args], Object.assign({}, opts, { cwd: undefined })) });
+  const launcher = await fakeLauncher(max, release, home, { installNoticeMs: 400 });
   try {
     await launcher.ensure();
-    const t0 = Date.now();
-    while (!max.outlets.some((o) => o[0] === "install_notice") && Date.now() - t0 < 30000) await new Promise((r) => setTimeout(r, 20));
+    await until(() => max.outlets.some((o) => o[0] === "install_notice"));
     launcher.handlers().install(0);
     assert.deepEqual(max.outlets.filter((o) => o[0] === "installed").map((o) => o[1]),
       ["nothing installed: Install is off on the device"]);
