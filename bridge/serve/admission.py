@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from .. import __version__
 from .. import protocol as P
-from ..config import INT32_MAX
+from ..config import INT32_MAX, Settings
 from ..errors import QbdiError
 from ..osc import encode
 from .outbox import Outbox, ServerFacts
@@ -179,31 +180,31 @@ class Admission:
         self.workers.submit(Job("free", request_id, dest, settings, sender=peer.sender))
 
     def _on_improvise(self, request_id: int, dest, args: list, peer: Peer) -> None:
-        key = _key(peer, dest, request_id)
-        try:
-            header = P.parse_header(P.IMPROVISE, args)
-            settings = P.read_settings(header.rest)
-        except QbdiError:
-            if not self.assembler.finished_recently(key):
-                self.assembler.drop(key)
-            raise
-        self._submit_if_complete(self.assembler.header(key, request_id, dest[1], header.n_notes, header.n_chunks,
-                                                       settings))
+        self._take_header(P.IMPROVISE, request_id, dest, args, peer, lambda header, settings: settings)
 
     def _on_interpolate(self, request_id: int, dest, args: list, peer: Peer) -> None:
         """A morph's header: its notes come as an improvise request's do (/qbdi/notes chunks)."""
-        key = _key(peer, dest, request_id)
-        try:
-            header = P.parse_header(P.INTERPOLATE, args)
-            settings = P.read_settings(header.rest)
+        def morph_of(header, settings: Settings) -> MorphRequest:
             morph = MorphRequest(settings, header.steps, header.n_notes_a, header.length_a, header.length_b)
             morph.check(header.n_notes)
+            return morph
+
+        self._take_header(P.INTERPOLATE, request_id, dest, args, peer, morph_of)
+
+    def _take_header(self, address: str, request_id: int, dest, args: list, peer: Peer,
+                      request_of: Callable[[Any, Settings], Settings | MorphRequest]) -> None:
+        """A chunked request's header (improvise or interpolate): a bad one drops what its key had gathered
+        (unless the key just finished, a resent header); a good one waits for its /qbdi/notes chunks."""
+        key = _key(peer, dest, request_id)
+        try:
+            header = P.parse_header(address, args)
+            request = request_of(header, P.read_settings(header.rest))
         except QbdiError:
             if not self.assembler.finished_recently(key):
                 self.assembler.drop(key)
             raise
         self._submit_if_complete(self.assembler.header(key, request_id, dest[1], header.n_notes, header.n_chunks,
-                                                       morph))
+                                                       request))
 
     def _on_notes(self, request_id: int, dest, args: list, peer: Peer) -> None:
         key = _key(peer, dest, request_id)

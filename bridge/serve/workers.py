@@ -22,6 +22,7 @@ from ..config import Settings
 from ..errors import QbdiError
 from ..improvise import Improvisation, free_improvise, improvise
 from ..interpolate import check_steps, in_sequence, interpolate
+from ..measures.metrics import kept
 from ..models import Model, installed_names, list_models, load_model
 from ..pianoroll import BarGrid, Note, check_output_flat
 from .fairqueue import FairQueue
@@ -129,8 +130,6 @@ class ModelCache:
 def kept_of(job: Job, result: Improvisation) -> dict[str, float]:
     """Retained harmony and copy of an improvise request's result against its query, on the query's
     bar grid (bridge.measures.metrics.kept: what `qbdi sweep` reports); nothing for a free one (or a morph)."""
-    from ..measures.metrics import kept  # NumPy only
-
     if job.kind != "improvise" or not job.notes:
         return {}
     k = kept(job.notes, result.notes, result.grid.beats_per_bar, job.settings.length_beats or None,
