@@ -32,6 +32,7 @@ from bridge.measures.goals import Output, check, corpus_row, format_goals, forma
 from bridge.measures.reference import Reference, load_reference
 
 from .heldout import SPLITS, queries
+from .options import base_settings
 
 log = logging.getLogger(__name__)
 
@@ -228,14 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         if not paths:
             raise QbdiError(f"no queries in {args.queries}; build them with python -m tools.heldout --out DIR")
         ref = reference_for(args.model, args.corpus, args.heldout, args.split_seed)
-        changes: dict[str, Any] = {}
-        if args.threshold is not None:
-            changes["threshold"] = args.threshold
-        if args.sample:
-            changes["sampling"] = "sample"
-        if args.temperature is not None:
-            changes["temperature"] = args.temperature
-        base = Settings(**changes)
+        base = base_settings(args)
         if args.model:
             rows_out = model_outputs(args.model, paths, rates, seeds, Path(args.save) if args.save else None,
                                      base, args.free)
