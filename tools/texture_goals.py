@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bridge.config import Settings, parse_rate
+from bridge.corpora import BACH
 from bridge.errors import QbdiError
 from bridge.measures.baselines import block_chords, chord_retrieval, drone
 from bridge.measures.goals import Output, check, corpus_row, format_goals, format_table, measure
@@ -178,8 +179,6 @@ def plot_rolls(query: Output, rows: list[tuple[str, Output]], path: Path) -> Pat
 def reference_for(model_name: str | None, corpus: str, heldout: float | None, seed: int | None) -> Reference:
     """The training corpus of ``model_name`` (``--corpus`` unless it trained on the Bach chorales),
     split with its data card's held-out share and seed (or the ones given)."""
-    from bridge.training.corpus import BACH
-
     source, share, split_seed = corpus, 0.1, 0
     if model_name:
         from bridge.models import read_config, resolve
@@ -238,8 +237,6 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, QbdiError) as exc:
         print(f"texture_goals: {exc}", file=sys.stderr)
         return 2
-    from bridge.training.corpus import BACH
-
     relative = args.relative or ref.source == BACH
     corpus = corpus_row(ref, args.method)
     baselines = baseline_rows(paths, ref, args.method)
