@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 MAX_FRAMES = 1024   # query plus continuation; bounds memory (~10 MB per frame array)
 DEFAULT_VELOCITY = 90
 FREE_MEMORY = np.float32(0.8)   # free improvisation: correlation of consecutive frames' latents
+FREE_INNOVATION = np.float32(np.sqrt(1.0 - FREE_MEMORY ** 2))   # the new draw's weight: each frame stays N(0, I)
 TEXTURE_DRAW = 3      # the texture layer's generators are keyed (seed, bar, TEXTURE_DRAW)
 
 
@@ -130,7 +131,7 @@ def free_improvise(model: Model, settings: Settings, beats_per_bar: float | None
     rng = np.random.default_rng(settings.seed)
     z = rng.standard_normal((grid.n_frames, model.architecture.latent_size), dtype=np.float32)
     for t in range(1, len(z)):      # a walk through the prior (each frame still N(0, I)): a piece, not random bars
-        z[t] = FREE_MEMORY * z[t - 1] + np.float32(np.sqrt(1.0 - FREE_MEMORY ** 2)) * z[t]
+        z[t] = FREE_MEMORY * z[t - 1] + FREE_INNOVATION * z[t]
     velocity = np.full(grid.n_bars, DEFAULT_VELOCITY, dtype=np.float32)
     out = _notes_from_latents(model, z, grid, settings, rng, velocity, None)
     return Improvisation(out, settings, model.name, grid, z, np.zeros((0, z.shape[1]), np.float32), None,

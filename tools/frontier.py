@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from bridge.config import Settings, parse_rate
+from bridge.config import parse_rate
 from bridge.errors import QbdiError
 from bridge.measures.frontier import (
     DIAL,
@@ -44,6 +44,7 @@ from bridge.models import Model, load_model
 from bridge.models.schema import seal
 
 from .heldout import queries
+from .options import base_settings
 
 log = logging.getLogger(__name__)
 
@@ -109,18 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
         rates = DIAL if args.rates is None else tuple(parse_rate(r) for r in args.rates.split(",") if r.strip())
-        changes: dict[str, Any] = {}
-        if args.threshold is not None:
-            changes["threshold"] = args.threshold
-        if args.source:
-            changes["source"] = args.source
-        if args.allocation:
-            changes["allocation"] = args.allocation
-        if args.sample:
-            changes["sampling"] = "sample"
-        if args.temperature is not None:
-            changes["temperature"] = args.temperature
-        base = Settings(**changes)
+        base = base_settings(args)
         paths = queries(args.queries, args.split)
         if not paths:
             raise QbdiError(f"no queries in {args.queries}/{args.split}; build them with python -m tools.heldout")

@@ -26,12 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from bridge.config import Settings, parse_rate
+from bridge.corpora import BACH
 from bridge.errors import QbdiError
 from bridge.measures.baselines import block_chords, chord_retrieval, drone
 from bridge.measures.goals import Output, check, corpus_row, format_goals, format_table, measure
 from bridge.measures.reference import Reference, load_reference
 
 from .heldout import SPLITS, queries
+from .options import base_settings
 
 log = logging.getLogger(__name__)
 
@@ -177,8 +179,6 @@ def plot_rolls(query: Output, rows: list[tuple[str, Output]], path: Path) -> Pat
 def reference_for(model_name: str | None, corpus: str, heldout: float | None, seed: int | None) -> Reference:
     """The training corpus of ``model_name`` (``--corpus`` unless it trained on the Bach chorales),
     split with its data card's held-out share and seed (or the ones given)."""
-    from bridge.training.corpus import BACH
-
     source, share, split_seed = corpus, 0.1, 0
     if model_name:
         from bridge.models import read_config, resolve
@@ -228,14 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         if not paths:
             raise QbdiError(f"no queries in {args.queries}; build them with python -m tools.heldout --out DIR")
         ref = reference_for(args.model, args.corpus, args.heldout, args.split_seed)
-        changes: dict[str, Any] = {}
-        if args.threshold is not None:
-            changes["threshold"] = args.threshold
-        if args.sample:
-            changes["sampling"] = "sample"
-        if args.temperature is not None:
-            changes["temperature"] = args.temperature
-        base = Settings(**changes)
+        base = base_settings(args)
         if args.model:
             rows_out = model_outputs(args.model, paths, rates, seeds, Path(args.save) if args.save else None,
                                      base, args.free)
@@ -244,8 +237,6 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, QbdiError) as exc:
         print(f"texture_goals: {exc}", file=sys.stderr)
         return 2
-    from bridge.training.corpus import BACH
-
     relative = args.relative or ref.source == BACH
     corpus = corpus_row(ref, args.method)
     baselines = baseline_rows(paths, ref, args.method)

@@ -203,10 +203,11 @@ def _build(folder: Path, spec: ModelSpec) -> Model:
     bank = _texture_bank(folder, tensors.get(TEXTURE_BANK), spec.representation)
     texture = None
     if arch.patterns:
-        problem = check_patterns({k: tensors[k] for k in wanted if k.startswith("patterns.")})
+        pattern_tensors = {k: tensors[k] for k in wanted if k.startswith("patterns.")}
+        problem = check_patterns(pattern_tensors)
         if problem:
             raise ModelError(f"{shown(folder)}: {problem}; retrain the model")
-        texture = Texture({k: tensors[k] for k in wanted if k.startswith("patterns.")})
+        texture = Texture(pattern_tensors)
     return Model(spec.name, folder, spec.config, spec.representation, arch, vae, spec.latent_mean, spec.latent_var,
                  spec, bank, texture)
 

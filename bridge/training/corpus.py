@@ -120,5 +120,4 @@ def split_by_piece(corpus: Corpus, heldout: float, seed: int) -> tuple[np.ndarra
     return np.flatnonzero(~mask), np.flatnonzero(mask)
 
 
-_files, _notes_of = corpus_files, piece_notes   # the names other modules used before bridge.corpora
 __all__ = ["BACH", "MIDI_SUFFIXES", "Corpus", "load_corpus", "piece_group", "split_by_piece"]

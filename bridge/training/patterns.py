@@ -134,9 +134,7 @@ def aggregate(labels: np.ndarray, notes: list, k: int, rep: Representation) -> d
                 nxt = chosen[i + 1] if i + 1 < len(chosen) else s
                 d = float(np.median(durs[step])) if durs[step] else float(np.median(role_durs))
                 onset[j, role, step] = 1.0
-                duration[j, role, step] = max(1.0, min(round(d), nxt - step))
-                if role == CHORD and sizes[step]:
-                    size[j, step] = float(np.clip(round(np.median(sizes[step])), 2, 4))
+                duration[j, role, step] = max(1.0, min(round(d), nxt - step))   # its size: set above (p > 0)
             register[j, role] = float(np.mean(pitches)) if pitches else global_register[role]
     return {"patterns.onset": onset, "patterns.frequency": frequency, "patterns.duration": duration,
             "patterns.size": size, "patterns.register": register}
